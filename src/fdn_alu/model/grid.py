@@ -1,0 +1,41 @@
+"""Main grid supply at the root bus: purchase cost (13), grid emissions for the carbon cost (16)."""
+
+from __future__ import annotations
+
+import cvxpy as cp
+import numpy as np
+
+from ..data import ModelData
+from . import Block, to_buses
+
+
+def grid_block(data: ModelData) -> Block:
+    """Grid import ``P_trans`` (T,) and reactive exchange at the root.
+
+    Constraints: ``P_trans >= 0`` unless the case allows export; ``P_trans <= p_max``.
+    Costs: purchase ``sum lambda_t P_trans,t dt`` (13). Emissions:
+    ``sum e_trans,t P_trans,t dt`` (the grid part of (16)); exported energy is not credited.
+    """
+    T, n = data.periods, data.net.n_bus
+    g = data.grid
+    p = cp.Variable((T, 1), name="p_grid")
+    q = cp.Variable((T, 1), name="q_grid")
+    price = cp.Parameter(T, name="price_per_mwh", value=g.price_per_mwh)
+    ci = cp.Parameter(T, name="grid_ci_kg_per_mwh", value=g.ci_kg_per_mwh, nonneg=True)
+    cons = {}
+    if not g.allow_export:
+        cons["grid_no_export"] = p >= 0
+    if np.isfinite(g.p_max_pu):
+        cons["grid_p_max"] = p <= g.p_max_pu
+    e_mwh = p[:, 0] * data.base_mva * data.dt_h
+    root = np.array([data.net.root])
+    return Block(
+        "grid",
+        {"p": p, "q": q},
+        cons,
+        p_bus=to_buses(p, root, n),
+        q_bus=to_buses(q, root, n),
+        costs={"purchase": price @ e_mwh},
+        emissions_t={"grid": ci @ e_mwh / 1000.0},
+        parameters={"price_per_mwh": price, "grid_ci_kg_per_mwh": ci},
+    )

@@ -1,0 +1,38 @@
+"""Feeder PV inverters, eq. (21): 0 <= P <= P_avail, P^2 + Q^2 <= S^2, |Q| <= tan(theta) P."""
+
+from __future__ import annotations
+
+import cvxpy as cp
+import numpy as np
+
+from ..data import ModelData
+from . import Block, to_buses
+
+
+def pv_block(data: ModelData) -> Block:
+    """Active and reactive output of every PV inverter, (T, k) each, curtailable at no cost."""
+    T, n = data.periods, data.net.n_bus
+    pv = data.pv
+    k = len(pv.names)
+    if k == 0:
+        return Block("pv")
+    p = cp.Variable((T, k), nonneg=True, name="p_pv")
+    q = cp.Variable((T, k), name="q_pv")
+    avail = cp.Parameter((T, k), nonneg=True, name="pv_avail_pu", value=pv.p_avail_pu)
+    cons = {
+        "pv_available": p <= avail,
+        "pv_capacity": cp.SOC(
+            np.tile(pv.s_max_pu, (T, 1)).ravel(order="F"),
+            cp.vstack([cp.vec(p, order="F"), cp.vec(q, order="F")]),
+            axis=0,
+        ),
+        "pv_power_factor": cp.abs(q) <= cp.multiply(p, pv.tan_phi[None, :]),
+    }
+    return Block(
+        "pv",
+        {"p": p, "q": q},
+        cons,
+        p_bus=to_buses(p, pv.bus, n),
+        q_bus=to_buses(q, pv.bus, n),
+        parameters={"pv_avail_pu": avail},
+    )

@@ -1,0 +1,284 @@
+"""pandapower network -> per-unit arrays, radial orientation and index maps (no cvxpy here).
+
+The DistFlow model needs every branch oriented away from the substation. This module checks
+that the in-service network is a tree hanging from one slack bus, orients each branch
+parent -> child, and converts impedances and loads to per unit on the case base. It refuses
+what the model cannot represent (meshes, islands, negative or zero impedance, transformers,
+PV generators) with every problem listed at once.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .errors import Problem, raise_if_problems
+
+
+@dataclass(frozen=True)
+class NetworkData:
+    """Per-unit arrays of a radial feeder, branches oriented away from the root.
+
+    Attributes
+    ----------
+    base_mva, base_kv : float
+        Power base and the root's nominal voltage (line-to-line).
+    bus_ids : ndarray (n,)
+        The case's own bus numbers (pandapower bus index).
+    root : int
+        Position of the slack bus in ``bus_ids``.
+    branch_ids : ndarray (m,)
+        Branch label: the MATPOWER branch number (``net.line.branch_no``) when the net came
+        from a MATPOWER file, else the pandapower line index.
+    from_bus, to_bus : ndarray (m,)
+        Positions (into ``bus_ids``) of parent and child of each branch.
+    flipped : ndarray (m,) of bool
+        True where the case's own from/to is child -> parent.
+    r_pu, x_pu : ndarray (m,)
+        Series impedance on (base_mva, base_kv).
+    i_max_pu : ndarray (m,)
+        Current limit (inf where none).
+    p_load_pu, q_load_pu : ndarray (n,)
+        Net fixed demand per bus (loads minus static generators), base values.
+    vm_min_pu, vm_max_pu : ndarray (n,)
+        Voltage bounds.
+    """
+
+    base_mva: float
+    base_kv: float
+    bus_ids: np.ndarray
+    root: int
+    branch_ids: np.ndarray
+    from_bus: np.ndarray
+    to_bus: np.ndarray
+    flipped: np.ndarray
+    r_pu: np.ndarray
+    x_pu: np.ndarray
+    i_max_pu: np.ndarray
+    p_load_pu: np.ndarray
+    q_load_pu: np.ndarray
+    vm_min_pu: np.ndarray
+    vm_max_pu: np.ndarray
+
+    @property
+    def n_bus(self) -> int:
+        return len(self.bus_ids)
+
+    @property
+    def n_branch(self) -> int:
+        return len(self.r_pu)
+
+    def bus_pos(self, bus_id: int) -> int:
+        """Position of a case bus number in the arrays."""
+        pos = np.flatnonzero(self.bus_ids == bus_id)
+        if len(pos) != 1:
+            raise_if_problems([Problem("bus", f"bus {bus_id} not in the network")])
+        return int(pos[0])
+
+    def incidence(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """Branch-to-bus incidence ``(C_from, C_to)``, each (m, n): 1 at the branch's end bus."""
+        m, n = self.n_branch, self.n_bus
+        rows = np.arange(m)
+        c_from = sp.csr_matrix((np.ones(m), (rows, self.from_bus)), shape=(m, n))
+        c_to = sp.csr_matrix((np.ones(m), (rows, self.to_bus)), shape=(m, n))
+        return c_from, c_to
+
+
+def network_data(net, vm_min_pu: float, vm_max_pu: float, max_i_ka: float = 0.0) -> NetworkData:
+    """Convert a pandapower net into :class:`NetworkData`.
+
+    Parameters
+    ----------
+    net : pandapowerNet
+        Radial feeder with one ext_grid, lines, loads and optionally static generators.
+    vm_min_pu, vm_max_pu : float
+        Voltage bounds applied at every bus but the root.
+    max_i_ka : float
+        Uniform branch current limit in kA; 0 keeps the lines' own ``max_i_ka`` (values of
+        1e4 kA and above, pandapower's "no rating" placeholder, mean no limit).
+
+    Raises
+    ------
+    InputError
+        Every unsupported element, impedance or topology problem found.
+    """
+    problems: list[Problem] = []
+    for table, why in (
+        ("trafo", "transformers"),
+        ("trafo3w", "3-winding transformers"),
+        ("impedance", "impedance elements"),
+        ("gen", "voltage-controlled gens"),
+        ("dcline", "DC lines"),
+        ("ward", "ward equivalents"),
+        ("xward", "extended wards"),
+    ):
+        if table in net and len(net[table]) and net[table].in_service.any():
+            problems.append(
+                Problem(
+                    f"net.{table}",
+                    f"{why} are not supported by the DistFlow "
+                    "model (convert them to lines / static generators)",
+                )
+            )
+    if "shunt" in net and len(net.shunt) and net.shunt.in_service.any():
+        problems.append(Problem("net.shunt", "bus shunts are not supported"))
+    if "switch" in net and len(net.switch):
+        bb = net.switch[(net.switch.et == "b") & net.switch.closed]
+        if len(bb):
+            problems.append(
+                Problem(
+                    "net.switch", "closed bus-bus switches are not supported (fuse the buses first)"
+                )
+            )
+    ext = net.ext_grid[net.ext_grid.in_service]
+    if len(ext) != 1:
+        problems.append(
+            Problem(
+                "net.ext_grid", f"need exactly one in-service ext_grid (slack), found {len(ext)}"
+            )
+        )
+    raise_if_problems(problems, "unsupported network")
+
+    bus_ids = np.array(net.bus.index[net.bus.in_service], dtype=int)
+    pos = {b: k for k, b in enumerate(bus_ids)}
+    root_id = int(ext.bus.iloc[0])
+    base_kv = float(net.bus.vn_kv.loc[root_id])
+    base_mva = float(getattr(net, "sn_mva", 1.0) or 1.0)
+    z_base = base_kv**2 / base_mva
+
+    lines = net.line[net.line.in_service]
+    lines = lines[lines.from_bus.isin(pos) & lines.to_bus.isin(pos)]
+    length = lines.length_km.to_numpy(float)
+    par = lines.parallel.to_numpy(float) if "parallel" in lines else np.ones(len(lines))
+    r = lines.r_ohm_per_km.to_numpy(float) * length / par / z_base
+    x = lines.x_ohm_per_km.to_numpy(float) * length / par / z_base
+    for k, lid in enumerate(lines.index):
+        if r[k] < 0 or x[k] < 0 or not np.isfinite(r[k] + x[k]):
+            problems.append(
+                Problem(
+                    f"line {lid}",
+                    f"negative or invalid impedance (r={r[k]:.4g} pu, x={x[k]:.4g} pu)",
+                )
+            )
+        elif r[k] == 0 and x[k] == 0:
+            problems.append(Problem(f"line {lid}", "zero impedance: merge its two buses"))
+    if "c_nf_per_km" in lines and (lines.c_nf_per_km.fillna(0) > 0).any():
+        warnings.warn(
+            "line shunt capacitance is not part of the DistFlow model; the AC check "
+            "reports its effect",
+            stacklevel=2,
+        )
+    vn = net.bus.vn_kv.loc[bus_ids].to_numpy(float)
+    if not np.allclose(vn, base_kv):
+        problems.append(
+            Problem(
+                "net.bus.vn_kv",
+                "all buses must share one nominal voltage (no transformers in the model)",
+            )
+        )
+    f_pos = np.array([pos[b] for b in lines.from_bus], dtype=int)
+    t_pos = np.array([pos[b] for b in lines.to_bus], dtype=int)
+    order, parent_first, problems_topo = _orient_tree(
+        len(bus_ids), pos[root_id], f_pos, t_pos, bus_ids, lines.index.to_numpy()
+    )
+    problems.extend(problems_topo)
+    raise_if_problems(problems, "invalid network")
+
+    from_bus = np.where(parent_first, f_pos, t_pos)[order]
+    to_bus = np.where(parent_first, t_pos, f_pos)[order]
+    i_base_ka = base_mva / (np.sqrt(3) * base_kv)
+    i_max_ka = (
+        np.full(len(lines), max_i_ka) if max_i_ka > 0 else lines.max_i_ka.to_numpy(float) * par
+    )
+    i_max_pu = np.where(i_max_ka >= 1e4, np.inf, i_max_ka / i_base_ka)[order]
+
+    p_load, q_load = _fixed_demand(net, pos, len(bus_ids))
+    vmin = np.full(len(bus_ids), vm_min_pu)
+    vmax = np.full(len(bus_ids), vm_max_pu)
+    return NetworkData(
+        base_mva=base_mva,
+        base_kv=base_kv,
+        bus_ids=bus_ids,
+        root=pos[root_id],
+        branch_ids=(
+            lines.branch_no.to_numpy(int) if "branch_no" in lines else lines.index.to_numpy()
+        )[order],
+        from_bus=from_bus,
+        to_bus=to_bus,
+        flipped=~parent_first[order],
+        r_pu=r[order],
+        x_pu=x[order],
+        i_max_pu=i_max_pu,
+        p_load_pu=p_load / base_mva,
+        q_load_pu=q_load / base_mva,
+        vm_min_pu=vmin,
+        vm_max_pu=vmax,
+    )
+
+
+def _orient_tree(
+    n: int, root: int, f: np.ndarray, t: np.ndarray, bus_ids: np.ndarray, line_ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
+    """Breadth-first search from the root: branch order, orientation, and topology problems."""
+    problems: list[Problem] = []
+    adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    for k, (a, b) in enumerate(zip(f, t, strict=True)):
+        adj[a].append((b, k))
+        adj[b].append((a, k))
+    seen = np.zeros(n, bool)
+    seen[root] = True
+    used = np.zeros(len(f), bool)
+    order: list[int] = []
+    parent_first = np.ones(len(f), bool)
+    queue = [root]
+    loops = []
+    while queue:
+        i = queue.pop(0)
+        for j, k in adj[i]:
+            if used[k]:
+                continue
+            used[k] = True
+            if seen[j]:
+                loops.append(int(line_ids[k]))
+                continue
+            seen[j] = True
+            parent_first[k] = f[k] == i
+            order.append(k)
+            queue.append(j)
+    if loops:
+        problems.append(
+            Problem(
+                "network topology",
+                f"meshed: line(s) {loops} close a loop; "
+                "the DistFlow model needs a radial network (open tie lines)",
+            )
+        )
+    if not seen.all():
+        islands = [int(b) for b in bus_ids[~seen]]
+        problems.append(
+            Problem(
+                "network topology",
+                f"disconnected: bus(es) {islands[:20]}"
+                f"{' ...' if len(islands) > 20 else ''} are not connected to the "
+                "slack bus",
+            )
+        )
+    return np.array(order, dtype=int), parent_first, problems
+
+
+def _fixed_demand(net, pos: dict, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Loads minus static generators per bus in MW / Mvar (scaling applied)."""
+    p = np.zeros(n)
+    q = np.zeros(n)
+    for table, sign in (("load", 1.0), ("sgen", -1.0)):
+        if table not in net or not len(net[table]):
+            continue
+        df = net[table][net[table].in_service & net[table].bus.isin(pos)]
+        idx = np.array([pos[b] for b in df.bus], dtype=int)
+        scale = df.scaling.to_numpy(float) if "scaling" in df else 1.0
+        np.add.at(p, idx, sign * df.p_mw.to_numpy(float) * scale)
+        np.add.at(q, idx, sign * df.q_mvar.to_numpy(float) * scale)
+    return p, q

@@ -1,0 +1,113 @@
+"""Solved model -> plain numeric arrays in engineering units (MW, Mvar, MWh, pu).
+
+Everything downstream (carbon flow, checks, tables, figures) reads a :class:`Solution`, never
+the cvxpy objects, so those modules can be tested on hand-made solutions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .model.recipe import Model
+
+
+@dataclass(frozen=True)
+class Solution:
+    """Dispatch of one run. Powers in MW / Mvar, arrays (T, n); model branch orientation.
+
+    Attributes
+    ----------
+    p_grid_mw, q_grid_mvar : ndarray (T,)
+    p_pv_mw, q_pv_mvar : ndarray (T, k)
+    p_branch_mw, q_branch_mvar : ndarray (T, m)
+        Sending-end flows, parent -> child.
+    l_pu : ndarray (T, m)
+        Squared current magnitude (pu).
+    loss_mw : ndarray (T, m)
+        ``r l`` in MW.
+    u_pu : ndarray (T, n)
+        Squared voltage magnitude.
+    p_net_mw, q_net_mvar : ndarray (T, n)
+        Net injection into the AC network per bus (generation minus consumption).
+    park, esop : dict of str -> ndarray
+        Component arrays (empty when absent).
+    costs : dict of str -> float
+    emissions_t : dict of str -> float
+    objective : float
+    """
+
+    p_grid_mw: np.ndarray
+    q_grid_mvar: np.ndarray
+    p_pv_mw: np.ndarray
+    q_pv_mvar: np.ndarray
+    p_branch_mw: np.ndarray
+    q_branch_mvar: np.ndarray
+    l_pu: np.ndarray
+    loss_mw: np.ndarray
+    u_pu: np.ndarray
+    p_net_mw: np.ndarray
+    q_net_mvar: np.ndarray
+    costs: dict[str, float]
+    emissions_t: dict[str, float]
+    objective: float
+    park: dict[str, np.ndarray] = field(default_factory=dict)
+    esop: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def vm_pu(self) -> np.ndarray:
+        return np.sqrt(np.clip(self.u_pu, 0.0, None))
+
+
+def extract_solution(model: Model) -> Solution:
+    """Read the solved values out of ``model`` into a :class:`Solution`."""
+    data = model.data
+    base = data.base_mva
+    b = model.blocks
+    dist = b["distflow"].variables
+    T, n = data.periods, data.net.n_bus
+    p_net = -data.p_load_pu.copy()
+    q_net = -data.q_load_pu.copy()
+    for blk in b.values():
+        if blk.p_bus is not None:
+            p_net = p_net + np.asarray(blk.p_bus.value).reshape(T, n)
+        if blk.q_bus is not None:
+            q_net = q_net + np.asarray(blk.q_bus.value).reshape(T, n)
+    k = len(data.pv.names)
+    pv = b["pv"].variables
+    l = np.asarray(dist["l"].value)
+    park = {}
+    if "park" in b:
+        from .model.eaip import park_solution
+
+        park = park_solution(model)
+    esop = {}
+    if "esop" in b:
+        from .model.esop import esop_solution
+
+        esop = esop_solution(model)
+    return Solution(
+        p_grid_mw=np.asarray(b["grid"].variables["p"].value)[:, 0] * base,
+        q_grid_mvar=np.asarray(b["grid"].variables["q"].value)[:, 0] * base,
+        p_pv_mw=(np.asarray(pv["p"].value) * base if k else np.zeros((T, 0))),
+        q_pv_mvar=(np.asarray(pv["q"].value) * base if k else np.zeros((T, 0))),
+        p_branch_mw=np.asarray(dist["p"].value) * base,
+        q_branch_mvar=np.asarray(dist["q"].value) * base,
+        l_pu=l,
+        loss_mw=l * data.net.r_pu[None, :] * base,
+        u_pu=np.asarray(dist["u"].value),
+        p_net_mw=p_net * base,
+        q_net_mvar=q_net * base,
+        costs={key: float(v.value) for key, v in model.costs.items()},
+        emissions_t={key: float(v.value) for key, v in model.emissions_t.items()},
+        objective=float(model.problem.value) / _scale(),
+        park=park,
+        esop=esop,
+    )
+
+
+def _scale() -> float:
+    from .model.recipe import OBJECTIVE_SCALE
+
+    return OBJECTIVE_SCALE

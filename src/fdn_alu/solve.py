@@ -1,0 +1,223 @@
+"""Solver choice, status mapping, and the infeasibility diagnosis.
+
+Statuses are mapped to ``ok`` / ``warning`` (inaccurate solution: usable, flagged) /
+``error``; variable values are never read after a failed solve. An infeasible model is
+re-solved with penalised slacks on the voltage and current limits, and the error names the
+buses, branches and periods that needed them.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+
+import cvxpy as cp
+import numpy as np
+
+from .data import ModelData
+from .errors import InfeasibleError, SolveError, SolverUnavailableError
+from .model.recipe import Model, build_model
+
+SOLVERS = {"clarabel": "CLARABEL", "gurobi": "GUROBI", "scip": "SCIP", "mosek": "MOSEK"}
+MIP_SOLVERS = {"gurobi", "scip", "mosek"}
+
+# Tight interior-point tolerances: our choice (with OBJECTIVE_SCALE in model/recipe.py), so
+# that the SOC relaxation gap is resolved to ~1e-8 and the AC check is not polluted by noise.
+CLARABEL_OPTIONS = {
+    "tol_gap_abs": 1e-10,
+    "tol_gap_rel": 1e-12,
+    "tol_feas": 1e-10,
+    "tol_ktratio": 1e-8,
+    "max_iter": 500,
+}
+GUROBI_OPTIONS = {
+    "BarConvTol": 1e-10,
+    "FeasibilityTol": 1e-9,
+    "OptimalityTol": 1e-9,
+    "MIPGap": 1e-6,
+}
+SCIP_OPTIONS: dict = {"scip_params": {"limits/gap": 1e-6, "numerics/feastol": 1e-8}}
+
+# A threshold on limit slack (pu) under which a diagnostic slack counts as zero.
+SLACK_TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class SolveInfo:
+    """Outcome of a solve.
+
+    Attributes
+    ----------
+    solver : str
+    status : str
+        ``ok`` or ``warning`` (errors raise instead).
+    solver_status : str
+        The status string cvxpy reports.
+    solve_s : float
+        Wall time of ``problem.solve`` (canonicalisation + solver).
+    solver_s : float
+        The solver's own reported time (wall time of the solve call when it reports none).
+    iterations : int or None
+    """
+
+    solver: str
+    status: str
+    solver_status: str
+    solve_s: float
+    solver_s: float
+    iterations: int | None
+
+
+def available_solvers() -> list[str]:
+    """Solvers of :data:`SOLVERS` that cvxpy finds installed."""
+    installed = set(cp.installed_solvers())
+    return [k for k, v in SOLVERS.items() if v in installed]
+
+
+def check_solver(name: str) -> str:
+    """Validate a solver name; raise :class:`SolverUnavailableError` if it is not installed."""
+    key = name.lower()
+    if key not in SOLVERS:
+        raise SolverUnavailableError(f"unknown solver {name!r}; choose one of {', '.join(SOLVERS)}")
+    if key not in available_solvers():
+        extra = {
+            "gurobi": "pip install 'fdn_alu[gurobi]'",
+            "scip": "pip install 'fdn_alu[scip]'",
+            "mosek": "pip install mosek (licence needed)",
+        }.get(key, "")
+        raise SolverUnavailableError(
+            f"solver {name!r} is not installed ({extra}); installed: "
+            f"{', '.join(available_solvers())}"
+        )
+    return key
+
+
+def _options(key: str, problem: cp.Problem) -> dict:
+    if key == "clarabel":
+        return dict(CLARABEL_OPTIONS)
+    if key == "gurobi":
+        return dict(GUROBI_OPTIONS)
+    if key == "scip":
+        return {k: dict(v) for k, v in SCIP_OPTIONS.items()}
+    return {}
+
+
+def solve_model(model: Model, solver: str = "clarabel", options: dict | None = None) -> SolveInfo:
+    """Solve a built model in place (cvxpy stores the values on its variables).
+
+    Raises
+    ------
+    SolverUnavailableError
+        Solver not installed, or its licence refuses the model (size-limited Gurobi).
+    InfeasibleError
+        The problem is infeasible (use :func:`diagnose_infeasibility` to locate it).
+    SolveError
+        Unbounded, or the solver failed without a usable solution.
+    """
+    key = check_solver(solver)
+    opts = _options(key, model.problem)
+    opts.update(options or {})
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.problem.solve(solver=SOLVERS[key], **opts)
+    except cp.error.SolverError as exc:
+        text = str(exc)
+        if key == "gurobi":
+            text = _gurobi_reason(model.problem) or text
+        if (
+            "size-limited" in text.lower()
+            or "model too large" in text.lower()
+            or "licen" in text.lower()
+        ):
+            raise SolverUnavailableError(f"{solver} refused the model: {text}") from exc
+        raise SolveError(f"{solver} failed: {text}") from exc
+    except Exception as exc:  # licence errors of gurobipy surface as GurobiError
+        text = str(exc)
+        if "size-limited" in text.lower() or "licen" in text.lower():
+            raise SolverUnavailableError(f"{solver} refused the model: {text}") from exc
+        raise
+    wall = time.perf_counter() - t0
+    status = model.problem.status
+    stats = model.problem.solver_stats
+    solver_s = stats.solve_time if stats and stats.solve_time is not None else wall
+    iters = stats.num_iters if stats else None
+    if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
+        raise InfeasibleError(f"the dispatch problem is infeasible ({status}, {solver})")
+    if status in (cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE):
+        raise SolveError(
+            f"the dispatch problem is unbounded ({status}): a cost term is missing "
+            "or a variable has no bound"
+        )
+    if status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or model.problem.value is None:
+        raise SolveError(f"{solver} stopped without a solution (status {status!r})")
+    mapped = "ok" if status == cp.OPTIMAL else "warning"
+    return SolveInfo(key, mapped, status, wall, float(solver_s), iters)
+
+
+def _gurobi_reason(problem: cp.Problem) -> str | None:
+    """Gurobi's own error message (cvxpy's interface swallows it, e.g. licence size limits)."""
+    try:
+        data, chain, _ = problem.get_problem_data("GUROBI")
+        out = chain.solver.solve_via_data(data, False, False, {})
+        out["model"].optimize()
+    except Exception as exc:  # gurobipy.GurobiError carries the reason
+        return str(exc)
+    return None
+
+
+def diagnose_infeasibility(data: ModelData, solver: str = "clarabel") -> list[str]:
+    """Re-solve with penalised slacks on voltage and current limits; list what needed them.
+
+    Returns
+    -------
+    list of str
+        One line per limit family and element: which buses / branches, in which periods, by
+        how much. Empty when the soft problem is also infeasible (the cause is elsewhere).
+    """
+    model = build_model(data, soft_limits=True)
+    try:
+        solve_model(model, solver)
+    except InfeasibleError:
+        return []
+    net = data.net
+    others = np.setdiff1d(np.arange(net.n_bus), [net.root])
+    limited = np.flatnonzero(np.isfinite(net.i_max_pu))
+    v = model.blocks["distflow"].variables
+    found = []
+    for key, label, ids, unit_fn in (
+        ("slack_vmin", "minimum voltage", net.bus_ids[others], _vm_from_u),
+        ("slack_vmax", "maximum voltage", net.bus_ids[others], _vm_from_u),
+        ("slack_imax", "branch current limit", net.branch_ids[limited], None),
+    ):
+        s = v[key].value
+        if s is None or s.size == 0:
+            continue
+        for col in np.flatnonzero((s > SLACK_TOL).any(axis=0)):
+            periods = np.flatnonzero(s[:, col] > SLACK_TOL)
+            what = "bus" if unit_fn else "line"
+            found.append(
+                f"{label} at {what} {ids[col]}: needs relaxing by up to "
+                f"{s[:, col].max():.4g} pu² in period(s) {_ranges(periods)}"
+            )
+    return found
+
+
+def _vm_from_u(u: float) -> float:
+    return float(np.sqrt(max(u, 0.0)))
+
+
+def _ranges(idx: np.ndarray) -> str:
+    """Compress [0,1,2,5] into '0-2, 5'."""
+    if len(idx) == 0:
+        return ""
+    parts, start, prev = [], idx[0], idx[0]
+    for i in idx[1:]:
+        if i != prev + 1:
+            parts.append(f"{start}-{prev}" if prev > start else f"{start}")
+            start = i
+        prev = i
+    parts.append(f"{start}-{prev}" if prev > start else f"{start}")
+    return ", ".join(parts)

