@@ -140,10 +140,6 @@ def test_write_is_all_or_nothing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
     monkeypatch.setattr(pd.DataFrame, "to_csv", original)
     write_results(res, out)
-    assert sorted(p.name for p in out.iterdir()) == [
-        "branches.csv",
-        "buses.csv",
-        "sources.csv",
-        "summary.json",
-    ]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["branches.csv", "buses.csv", "eaip.csv", "sources.csv", "summary.json"]
     shutil.rmtree(out)

@@ -216,3 +216,104 @@ def _jsonable(obj):
     if isinstance(obj, float) and not np.isfinite(obj):
         return None
     return obj
+
+
+def eaip_table(
+    data: ModelData, sol: Solution, cr: CarbonResult, nodes
+) -> tuple[pd.DataFrame, float]:
+    """eaip.csv: a row per period and potline, plus a ``park`` row per period.
+
+    Returns the table and the park's emissions over the horizon, eq. (5):
+    C_Al,t = e_pcc,t P_pcc,t + e_MT P_MT,t + e_dis,t P_dis,t (t CO2).
+    """
+    park, pk = data.park, sol.park
+    T, N = data.periods, len(park.names)
+    period, time_h = _long(T, N, data.time_h)
+    lines = pd.DataFrame(
+        {
+            "period": period,
+            "time_h": time_h,
+            "potline": np.tile(park.names, T),
+            "current_ka": pk["current_ka"].ravel(),
+            "p_mw": pk["potline_p_mw"].ravel(),
+            "temperature_c": pk["temperature_c"].ravel(),
+            "efficiency": pk["efficiency"].ravel(),
+            "production_t": pk["production_t"].ravel(),
+        }
+    )
+    e_pcc = cr.node_ci[:, park.bus]
+    e_dis = cr.storage_discharge_ci.get("park_battery", np.zeros(T))
+    emis = (
+        (
+            e_pcc * pk["pcc_mw"]
+            + park.gt_ci_kg_per_mwh * pk["gas_turbine_mw"]
+            + e_dis * pk["battery_discharge_mw"]
+        )
+        * data.dt_h
+        / 1000.0
+    )
+    rows = pd.DataFrame(
+        {
+            "period": np.arange(T),
+            "time_h": data.time_h,
+            "potline": "park",
+            "p_mw": pk["potline_p_mw"].sum(axis=1),
+            "production_t": pk["production_t"].sum(axis=1),
+            "pcc_mw": pk["pcc_mw"],
+            "pv_mw": pk["pv_mw"],
+            "gas_turbine_mw": pk["gas_turbine_mw"],
+            "battery_charge_mw": pk["battery_charge_mw"],
+            "battery_discharge_mw": pk["battery_discharge_mw"],
+            "battery_energy_mwh": pk["battery_energy_mwh"][1:],
+            "pcc_ci_kg_per_mwh": e_pcc,
+            "emissions_t": emis,
+        }
+    )
+    table = pd.concat([lines, rows], ignore_index=True)
+    table = table.sort_values(["period"], kind="stable").reset_index(drop=True)
+    return table, float(emis.sum())
+
+
+def park_source_rows(data: ModelData, sol: Solution, cr: CarbonResult, nodes) -> pd.DataFrame:
+    """sources.csv rows inside the park (no bus): gas turbine, park PV, battery discharge."""
+    park, pk = data.park, sol.park
+    T = data.periods
+    parts = [
+        source_rows(
+            data,
+            "park_pv",
+            ["park_pv"],
+            [None],
+            pk["pv_mw"][:, None],
+            np.zeros((T, 1)),
+            np.zeros((T, 1)),
+            direct=False,
+        ),
+    ]
+    if park.gt:
+        parts.append(
+            source_rows(
+                data,
+                "gas_turbine",
+                ["gas_turbine"],
+                [None],
+                pk["gas_turbine_mw"][:, None],
+                np.zeros((T, 1)),
+                np.full((T, 1), park.gt_ci_kg_per_mwh),
+                direct=True,
+            )
+        )
+    if park.battery is not None:
+        parts.append(
+            source_rows(
+                data,
+                "park_battery_discharge",
+                ["park_battery"],
+                [None],
+                pk["battery_discharge_mw"][:, None],
+                np.zeros((T, 1)),
+                cr.storage_discharge_ci["park_battery"][:, None],
+                direct=False,
+            )
+        )
+    return pd.concat(parts, ignore_index=True)

@@ -128,6 +128,8 @@ def postprocess(case: Case, data: ModelData, sol: Solution, check_ac: bool = Tru
         "soc_gap_max": gap.max_rel,
         "soc_gap_where": {"branch": gap.branch, "period": gap.period},
         "soc_gap_zero_r_branches": gap.zero_r_max_rel,
+        "soc_gap_unfloored": gap.max_rel_unfloored,
+        "soc_gap_loss_overstated_mw": gap.loss_overstated_mw,
         "ac_vm_err_max_pu": ac.vm_err_max_pu if ac else None,
         "ac_loss_rel_err": ac.loss_rel_err if ac else None,
         "ac_converged": ac.converged if ac else None,
@@ -139,7 +141,8 @@ def postprocess(case: Case, data: ModelData, sol: Solution, check_ac: bool = Tru
     }
     park_emis = 0.0
     if data.park is not None:
-        from .model.eaip import eaip_checks, eaip_table
+        from .model.eaip import eaip_checks
+        from .results import eaip_table
 
         eaip_df, park_emis = eaip_table(data, sol, cr, nodes)
         checks.update(eaip_checks(data, sol))
@@ -204,7 +207,7 @@ def _sources(data: ModelData, sol: Solution, cr, nodes) -> pd.DataFrame:
 
         parts.append(esop_source_rows(data, sol, cr, nodes))
     if data.park is not None:
-        from .model.eaip import park_source_rows
+        from .results import park_source_rows
 
         parts.append(park_source_rows(data, sol, cr, nodes))
     df = pd.concat([p for p in parts if len(p)], ignore_index=True)

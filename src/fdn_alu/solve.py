@@ -26,8 +26,8 @@ MIP_SOLVERS = {"gurobi", "scip", "mosek"}
 # that the SOC relaxation gap is resolved to ~1e-8 and the AC check is not polluted by noise.
 CLARABEL_OPTIONS = {
     "tol_gap_abs": 1e-10,
-    "tol_gap_rel": 1e-12,
-    "tol_feas": 1e-10,
+    "tol_gap_rel": 1e-11,
+    "tol_feas": 1e-9,
     "tol_ktratio": 1e-8,
     "max_iter": 500,
 }

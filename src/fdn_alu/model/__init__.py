@@ -33,6 +33,8 @@ class Block:
         Scalar direct emissions in t CO2.
     parameters : dict of str -> cp.Parameter
         Data that can change between re-solves without rebuilding.
+    expressions : dict of str -> cp.Expression
+        Physical quantities defined from scaled variables (e.g. current in kA).
     """
 
     name: str
@@ -43,6 +45,7 @@ class Block:
     costs: dict[str, cp.Expression] = field(default_factory=dict)
     emissions_t: dict[str, cp.Expression] = field(default_factory=dict)
     parameters: dict[str, cp.Parameter] = field(default_factory=dict)
+    expressions: dict[str, cp.Expression] = field(default_factory=dict)
 
 
 def to_buses(values: cp.Expression, bus: np.ndarray, n_bus: int) -> cp.Expression:

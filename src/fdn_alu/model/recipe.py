@@ -92,6 +92,9 @@ def build_model(data: ModelData, soft_limits: bool = False, relax_integers: bool
     costs["carbon"] = data.grid.carbon_price_per_t * cp.sum(cp.hstack(list(emissions.values())))
     in_objective = [v for k, v in costs.items() if k != "carbon" or data.carbon_in_objective]
     objective = cp.Minimize(OBJECTIVE_SCALE * cp.sum(cp.hstack(in_objective)))
-    constraints = [c for b in blocks for c in b.constraints.values()]
+    constraints = []
+    for b in blocks:
+        for c in b.constraints.values():
+            constraints.extend(c if isinstance(c, list) else [c])
     problem = cp.Problem(objective, constraints)
     return Model(data, by_name, problem, costs, emissions, time.perf_counter() - t0)

@@ -1,0 +1,104 @@
+"""Battery storage shared by the park (eq. 4) and the ESOP (eq. 9).
+
+E_t = E_{t-1} + eta_ch P_ch,t dt - P_dis,t dt / eta_dis, E_min <= E_t <= E_max, and an
+end-of-horizon rule. Charging and discharging at once is excluded by a binary with MIP solvers;
+with a conic solver the binary is relaxed to [0, 1] (which removes nothing) and any
+simultaneous operation is detected and reported after the solve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cvxpy as cp
+import numpy as np
+
+
+@dataclass(frozen=True)
+class BatteryData:
+    """Battery parameters (MW, MWh, t CO2).
+
+    Attributes
+    ----------
+    p_max_mw : float
+        Charge and discharge power limit.
+    e_min_mwh, e_max_mwh, e_init_mwh : float
+    eta_ch, eta_dis : float
+    carbon0_t : float
+        Carbon stored at the start (``e_init_mwh`` x the initial intensity).
+    end_rule : str
+        ``ge_initial`` (E_T >= E_0), ``equal`` (E_T = E_0) or ``free``.
+    """
+
+    p_max_mw: float
+    e_min_mwh: float
+    e_max_mwh: float
+    e_init_mwh: float
+    eta_ch: float
+    eta_dis: float
+    carbon0_t: float
+    end_rule: str
+
+    @classmethod
+    def from_settings(cls, s: dict) -> BatteryData:
+        return cls(
+            p_max_mw=s["p_max_mw"],
+            e_min_mwh=s["e_min_mwh"],
+            e_max_mwh=s["e_max_mwh"],
+            e_init_mwh=s["e_init_mwh"],
+            eta_ch=s["eta_ch"],
+            eta_dis=s["eta_dis"],
+            carbon0_t=s["e_init_mwh"] * s["ci_init_kg_per_mwh"] / 1000.0,
+            end_rule=s["end_rule"],
+        )
+
+
+def storage_variables(
+    name: str, bat: BatteryData, periods: int, dt_h: float, relax_integers: bool
+) -> tuple[dict[str, cp.Variable], dict[str, cp.Constraint]]:
+    """Variables and constraint families of one battery over T periods.
+
+    Returns
+    -------
+    variables : dict
+        ``charge``, ``discharge`` (T,), ``energy`` (T,) at the end of each period, ``mode``
+        (T,) 1 = may charge, 0 = may discharge (boolean with MIP solvers).
+    constraints : dict
+        ``{name}_energy`` (9), ``{name}_energy_bounds``, ``{name}_end``, ``{name}_charge_max``,
+        ``{name}_discharge_max`` (the exclusive-mode pair).
+    """
+    T = periods
+    ch = cp.Variable(T, nonneg=True, name=f"{name}_charge")
+    dis = cp.Variable(T, nonneg=True, name=f"{name}_discharge")
+    e = cp.Variable(T, name=f"{name}_energy")
+    mode = (
+        cp.Variable(T, name=f"{name}_mode", bounds=[0, 1])
+        if relax_integers
+        else cp.Variable(T, boolean=True, name=f"{name}_mode")
+    )
+    e_prev = (
+        cp.hstack([np.array([bat.e_init_mwh]), e[:-1]]) if T > 1 else np.array([bat.e_init_mwh])
+    )
+    cons = {
+        f"{name}_energy": e == e_prev + bat.eta_ch * ch * dt_h - dis * dt_h / bat.eta_dis,
+        f"{name}_energy_bounds": [e >= bat.e_min_mwh, e <= bat.e_max_mwh],
+        f"{name}_charge_max": ch <= bat.p_max_mw * mode,
+        f"{name}_discharge_max": dis <= bat.p_max_mw * (1 - mode),
+    }
+    if bat.end_rule == "ge_initial":
+        cons[f"{name}_end"] = e[T - 1] >= bat.e_init_mwh
+    elif bat.end_rule == "equal":
+        cons[f"{name}_end"] = e[T - 1] == bat.e_init_mwh
+    return {"charge": ch, "discharge": dis, "energy": e, "mode": mode}, cons
+
+
+def energy_trajectory(bat: BatteryData, energy_end: np.ndarray) -> np.ndarray:
+    """Energy at the start of each period and at the end of the horizon, shape (T + 1,)."""
+    return np.concatenate([[bat.e_init_mwh], np.asarray(energy_end, dtype=float)])
+
+
+def simultaneous_mw(charge: np.ndarray, discharge: np.ndarray) -> float:
+    """Largest min(charge, discharge) over the periods: 0 when never both at once."""
+    if len(charge) == 0:
+        return 0.0
+    return float(np.max(np.minimum(charge, discharge)))
