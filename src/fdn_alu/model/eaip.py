@@ -179,7 +179,7 @@ def _check_park(park: ParkData, target: float, horizon_h: float) -> None:
     most = float(np.sum(k * eff_hi * park.i_max_ka))
     least = float(np.sum(k * eff_lo * park.i_min_ka))
     problems = []
-    if not least <= target <= most:
+    if not least * (1 - 1e-9) <= target <= most * (1 + 1e-9):
         problems.append(
             Problem(
                 "[park].production_target_t",
