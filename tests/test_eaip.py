@@ -6,9 +6,9 @@ import copy
 
 import numpy as np
 import pytest
-from helpers import flat_profiles, needs_solver, radial_net
 
 from fdn_alu import SolverUnavailableError, case_from_net, load_case, run
+from helpers import flat_profiles, needs_solver, radial_net
 
 DEAR = (9.0, 19.0)  # the paper's high-carbon, dear hours [09:00, 19:00)
 
