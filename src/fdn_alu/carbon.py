@@ -160,7 +160,7 @@ def carbon_flow(cn: CarbonNetwork) -> CarbonResult:
         st_ci = np.zeros(n_st)
         for k, s in enumerate(cn.storages):
             e0 = s.energy_mwh[t]
-            st_ci[k] = (carbon[s.name][t] / e0 / s.eta_dis) if e0 > 1e-12 else 0.0
+            st_ci[k] = 1000.0 * carbon[s.name][t] / e0 / s.eta_dis if e0 > 1e-12 else 0.0
             e_dis[s.name][t] = st_ci[k]
         src_node = np.concatenate([cn.src_node, [s.node for s in cn.storages]]).astype(int)
         src_mw = np.concatenate([cn.src_mw[t], [s.discharge_mw[t] for s in cn.storages]])

@@ -317,3 +317,61 @@ def park_source_rows(data: ModelData, sol: Solution, cr: CarbonResult, nodes) ->
             )
         )
     return pd.concat(parts, ignore_index=True)
+
+
+def esop_table(data: ModelData, sol: Solution, cr: CarbonResult, nodes) -> pd.DataFrame:
+    """esop.csv: one row per period (energy and stored carbon at the end of the period)."""
+    e = sol.esop
+    k = nodes.esop_k
+    return pd.DataFrame(
+        {
+            "period": np.arange(data.periods),
+            "time_h": data.time_h,
+            "p_i_mw": e["p_i_mw"],
+            "q_i_mvar": e["q_i_mvar"],
+            "p_j_mw": e["p_j_mw"],
+            "q_j_mvar": e["q_j_mvar"],
+            "charge_mw": e["charge_mw"],
+            "discharge_mw": e["discharge_mw"],
+            "energy_mwh": e["energy_mwh"][1:],
+            "stored_carbon_t": cr.storage_carbon_t["esop"][1:],
+            "discharge_ci_kg_per_mwh": cr.storage_discharge_ci["esop"],
+            "node_k_ci_kg_per_mwh": cr.node_ci[:, k],
+            "state": e["state"],
+            "loss_i_mw": e["loss_i_mw"],
+            "loss_j_mw": e["loss_j_mw"],
+        }
+    )
+
+
+def esop_source_rows(data: ModelData, sol: Solution, cr: CarbonResult, nodes) -> pd.DataFrame:
+    """sources.csv rows of the ESOP: both terminals (at their buses, intensity of node k; a
+    terminal that draws power has negative ``p_mw``) and the DC-side discharge (no bus)."""
+    e, d = sol.esop, data.esop
+    ids = data.net.bus_ids
+    ci_k = cr.node_ci[:, nodes.esop_k]
+    return pd.concat(
+        [
+            source_rows(
+                data,
+                "esop_terminal",
+                ["esop_i", "esop_j"],
+                [int(ids[d.bus_i]), int(ids[d.bus_j])],
+                np.column_stack([e["p_i_mw"], e["p_j_mw"]]),
+                np.column_stack([e["q_i_mvar"], e["q_j_mvar"]]),
+                np.column_stack([ci_k, ci_k]),
+                direct=False,
+            ),
+            source_rows(
+                data,
+                "esop_discharge",
+                ["esop_battery"],
+                [None],
+                e["discharge_mw"][:, None],
+                np.zeros((data.periods, 1)),
+                cr.storage_discharge_ci["esop"][:, None],
+                direct=False,
+            ),
+        ],
+        ignore_index=True,
+    )

@@ -147,7 +147,8 @@ def postprocess(case: Case, data: ModelData, sol: Solution, check_ac: bool = Tru
         eaip_df, park_emis = eaip_table(data, sol, cr, nodes)
         checks.update(eaip_checks(data, sol))
     if data.esop is not None:
-        from .model.esop import esop_checks, esop_table
+        from .model.esop import esop_checks
+        from .results import esop_table
 
         esop_df = esop_table(data, sol, cr, nodes)
         checks.update(esop_checks(data, sol))
@@ -203,7 +204,7 @@ def _sources(data: ModelData, sol: Solution, cr, nodes) -> pd.DataFrame:
         ),
     ]
     if data.esop is not None:
-        from .model.esop import esop_source_rows
+        from .results import esop_source_rows
 
         parts.append(esop_source_rows(data, sol, cr, nodes))
     if data.park is not None:

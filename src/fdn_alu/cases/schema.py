@@ -138,9 +138,7 @@ ESOP: dict[str, Field] = {
     "loss_coeff": (NUM, 0.02, non_negative),
     "sop_invest_per_kva": (NUM, 1000.0, non_negative),
     "sop_om_rate_per_year": (NUM, 0.01, non_negative),
-    "battery_invest_per_kwh": (NUM, 1000.0, non_negative),
-    "battery_invest_per_kw": (NUM, 1500.0, non_negative),
-    "battery_om_rate_per_year": (NUM, 0.0195, non_negative),
+    "battery_om_per_kwh_day": (NUM, 0.0195, non_negative),
     "days_per_year": (NUM, 365.0, positive),
 }
 
