@@ -22,7 +22,8 @@ def hand_network() -> CarbonNetwork:
     node 3: period 0 takes 0.4 MW from node 2 and charges it (eta_ch = 0.95, eta_dis = 0.95,
             empty at the start): E_1 = 0.38 MWh, C_1 = 0.4 x e_2 / 1000 = 0.154285714 t;
             period 1 discharges 0.19 MW (0.2 MWh leaves the tank) into node 2 with
-            e_dis = (C_1 / E_1) / eta_dis = e_2 / (0.95 x 0.95) = 427.384 kg/MWh; C_2 = C_1 x 0.18 / 0.38.
+            e_dis = (C_1 / E_1) / eta_dis = e_2 / (0.95 x 0.95) = 427.384 kg/MWh;
+            C_2 = C_1 x 0.18 / 0.38.
     In period 1 node 2 gets 0.9 at 600, 0.5 at 0 and 0.19 at e_dis:
             e_2 = (540 + 0.19 e_dis) / 1.59.
     """
