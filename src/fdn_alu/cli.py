@@ -1,4 +1,5 @@
-"""Command-line interface: ``fdn-alu cases | run``. Thin: parses, calls the API, prints."""
+"""Command-line interface: ``fdn-alu cases | solvers | run | reproduce``. Thin: parses, calls
+the API, prints."""
 
 from __future__ import annotations
 
@@ -43,6 +44,21 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--no-ac-check", action="store_true", help="skip the AC power-flow check (not recommended)"
     )
+    rp = sub.add_parser(
+        "reproduce",
+        help="the paper's scenarios on both IEEE cases: tables, figures, capacity sensitivity",
+    )
+    rp.add_argument("--out", default="reproduce_out", help="output folder")
+    rp.add_argument("--periods", type=int, default=None, help="periods over the day")
+    rp.add_argument("--quick", action="store_true", help="reduced sensitivity grid")
+    rp.add_argument("--solver", default="clarabel")
+    rp.add_argument(
+        "--case",
+        action="append",
+        dest="cases",
+        default=None,
+        help="limit to these cases (repeatable)",
+    )
     return p
 
 
@@ -59,6 +75,18 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "run":
             return _run(args)
+        if args.command == "reproduce":
+            from .reproduce import reproduce
+
+            reproduce(
+                args.out,
+                cases=args.cases or ("ieee15", "ieee85"),
+                periods=args.periods,
+                quick=args.quick,
+                solver=args.solver,
+                progress=lambda m: print(m, flush=True),
+            )
+            return 0
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT

@@ -258,7 +258,7 @@ def park_block(data, relax_integers: bool = True) -> Block:
         supply = supply + gt
         variables["gt"] = gt
     if park.battery is not None:
-        bv, bc = storage_variables("park_battery", park.battery, T, dt, relax_integers)
+        bv, bc, _ = storage_variables("park_battery", park.battery, T, dt, relax_integers)
         cons.update(bc)
         supply = supply + bv["discharge"] - bv["charge"]
         variables.update({f"battery_{k}": v for k, v in bv.items()})

@@ -83,7 +83,8 @@ def esop_block(data, relax_integers: bool = True) -> Block:
     loss = cp.Variable((T, 2), nonneg=True, name="esop_loss_mw")
     s_max = np.tile([e.s_i_mva, e.s_j_mva], (T, 1)).ravel(order="F")
     pq = cp.vstack([cp.vec(p, order="F"), cp.vec(q, order="F")])
-    bv, bc = storage_variables("esop_battery", e.battery, T, data.dt_h, relax_integers)
+    bv, bc, bp = storage_variables("esop_battery", e.battery, T, data.dt_h, relax_integers)
+    om = cp.Parameter(nonneg=True, name="esop_om_cost", value=e.om_cost_per_day)
     cons = {
         # A2: converter capacity ||(P, Q)|| <= S at each terminal.
         "esop_capacity": cp.SOC(s_max, pq, axis=0),
@@ -105,7 +106,8 @@ def esop_block(data, relax_integers: bool = True) -> Block:
         cons,
         p_bus=to_buses(p / base, bus, n),
         q_bus=to_buses(q / base, bus, n),
-        costs={"esop": cp.Constant(e.om_cost_per_day)},
+        costs={"esop": om},
+        parameters={"e_max_mwh": bp["e_max_mwh"], "p_max_mw": bp["p_max_mw"], "om_cost": om},
     )
 
 

@@ -19,10 +19,11 @@ def pv_block(data: ModelData) -> Block:
     p = cp.Variable((T, k), nonneg=True, name="p_pv")
     q = cp.Variable((T, k), name="q_pv")
     avail = cp.Parameter((T, k), nonneg=True, name="pv_avail_pu", value=pv.p_avail_pu)
+    s_max = cp.Parameter(k, nonneg=True, name="pv_s_max_pu", value=pv.s_max_pu)
     cons = {
         "pv_available": p <= avail,
         "pv_capacity": cp.SOC(
-            np.tile(pv.s_max_pu, (T, 1)).ravel(order="F"),
+            cp.vec(np.ones((T, 1)) @ cp.reshape(s_max, (1, k), order="F"), order="F"),
             cp.vstack([cp.vec(p, order="F"), cp.vec(q, order="F")]),
             axis=0,
         ),
@@ -34,5 +35,5 @@ def pv_block(data: ModelData) -> Block:
         cons,
         p_bus=to_buses(p, pv.bus, n),
         q_bus=to_buses(q, pv.bus, n),
-        parameters={"pv_avail_pu": avail},
+        parameters={"pv_avail_pu": avail, "pv_s_max_pu": s_max},
     )

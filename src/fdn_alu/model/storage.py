@@ -55,7 +55,7 @@ class BatteryData:
 
 def storage_variables(
     name: str, bat: BatteryData, periods: int, dt_h: float, relax_integers: bool
-) -> tuple[dict[str, cp.Variable], dict[str, cp.Constraint]]:
+) -> tuple[dict[str, cp.Variable], dict[str, cp.Constraint], dict[str, cp.Parameter]]:
     """Variables and constraint families of one battery over T periods.
 
     Returns
@@ -66,6 +66,8 @@ def storage_variables(
     constraints : dict
         ``{name}_energy`` (9), ``{name}_energy_bounds``, ``{name}_end``, ``{name}_charge_max``,
         ``{name}_discharge_max`` (the exclusive-mode pair).
+    parameters : dict
+        ``e_max_mwh``, ``p_max_mw``: capacities, changeable between re-solves.
     """
     T = periods
     ch = cp.Variable(T, nonneg=True, name=f"{name}_charge")
@@ -76,20 +78,23 @@ def storage_variables(
         if relax_integers
         else cp.Variable(T, boolean=True, name=f"{name}_mode")
     )
+    e_max = cp.Parameter(nonneg=True, name=f"{name}_e_max_mwh", value=bat.e_max_mwh)
+    p_max = cp.Parameter(nonneg=True, name=f"{name}_p_max_mw", value=bat.p_max_mw)
     e_prev = (
         cp.hstack([np.array([bat.e_init_mwh]), e[:-1]]) if T > 1 else np.array([bat.e_init_mwh])
     )
     cons = {
         f"{name}_energy": e == e_prev + bat.eta_ch * ch * dt_h - dis * dt_h / bat.eta_dis,
-        f"{name}_energy_bounds": [e >= bat.e_min_mwh, e <= bat.e_max_mwh],
-        f"{name}_charge_max": ch <= bat.p_max_mw * mode,
-        f"{name}_discharge_max": dis <= bat.p_max_mw * (1 - mode),
+        f"{name}_energy_bounds": [e >= bat.e_min_mwh, e <= e_max],
+        f"{name}_charge_max": ch <= p_max * mode,
+        f"{name}_discharge_max": dis <= p_max * (1 - mode),
     }
     if bat.end_rule == "ge_initial":
         cons[f"{name}_end"] = e[T - 1] >= bat.e_init_mwh
     elif bat.end_rule == "equal":
         cons[f"{name}_end"] = e[T - 1] == bat.e_init_mwh
-    return {"charge": ch, "discharge": dis, "energy": e, "mode": mode}, cons
+    variables = {"charge": ch, "discharge": dis, "energy": e, "mode": mode}
+    return variables, cons, {"e_max_mwh": e_max, "p_max_mw": p_max}
 
 
 def energy_trajectory(bat: BatteryData, energy_end: np.ndarray) -> np.ndarray:
