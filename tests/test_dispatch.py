@@ -93,3 +93,17 @@ def test_user_net_is_not_mutated():
     before = case.net.load.copy()
     run(case, scenario=2, periods=2)
     pd.testing.assert_frame_equal(case.net.load, before)
+
+
+def test_vectorised_ac_sweep_agrees_with_pandapower():
+    from fdn_alu.checks import ac_check, ac_check_sweep
+
+    res = run("ieee85", scenario=3, periods=24, ac_method="pandapower")
+    nr = ac_check(load_case("ieee85").net, res.data, res.solution)
+    sw = ac_check_sweep(res.data, res.solution)
+    assert sw.converged and nr.converged
+    assert np.abs(sw.vm_ac_pu - nr.vm_ac_pu).max() <= 1e-9
+    assert np.abs(sw.loss_ac_mw - nr.loss_ac_mw).max() <= 1e-9
+    assert res.summary["checks"]["ac_method"] == "pandapower"
+    assert run("ieee85", scenario=2, periods=24).summary["checks"]["ac_method"] == "sweep"
+    assert run("ieee15", scenario=2, periods=24).summary["checks"]["ac_method"] == "pandapower"

@@ -172,3 +172,68 @@ def power_balance_residual_mw(data: ModelData, sol: Solution) -> float:
     np.add.at(res.T, net.to_bus, (sol.p_branch_mw - sol.loss_mw).T)
     np.add.at(res.T, net.from_bus, -sol.p_branch_mw.T)
     return float(np.abs(res).max()) if n else 0.0
+
+
+def path_matrix(data: ModelData):
+    """Sparse (m, n) matrix A with A[k, j] = 1 when branch k lies on the path root -> bus j.
+
+    Built level by level from parent pointers (a loop over tree depth, not over branches).
+    """
+    import scipy.sparse as sp
+
+    net = data.net
+    n, m = net.n_bus, net.n_branch
+    branch_of = np.full(n, -1)  # the branch feeding each bus
+    branch_of[net.to_bus] = np.arange(m)
+    parent = np.full(n, -1)
+    parent[net.to_bus] = net.from_bus
+    rows, cols = [], []
+    cur = np.arange(n)
+    while True:
+        live = cur >= 0
+        live &= np.where(live, branch_of[np.maximum(cur, 0)] >= 0, False)
+        if not live.any():
+            break
+        rows.append(branch_of[cur[live]])
+        cols.append(np.flatnonzero(live))
+        cur = np.where(live, parent[np.maximum(cur, 0)], -1)
+    rows = np.concatenate(rows) if rows else np.zeros(0, int)
+    cols = np.concatenate(cols) if cols else np.zeros(0, int)
+    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(m, n))
+
+
+def ac_check_sweep(
+    data: ModelData, sol: Solution, tol_pu: float = 1e-12, max_iter: int = 200
+) -> AcReport:
+    """AC power flow of the dispatch by a backward/forward sweep, vectorised over periods.
+
+    Solves the same AC equations as pandapower's Newton-Raphson (series branch impedances,
+    constant-power injections, slack at the root) for all periods at once:
+    I_branch = -(I_injected) A^T summed over each subtree, V = V_root - (z I_branch) A,
+    iterated until max |dV| < ``tol_pu``. The check of record for large feeders, where a
+    per-period pandapower run would dominate the run time; tested against pandapower.
+    """
+    net = data.net
+    base = data.base_mva
+    a = path_matrix(data)
+    z = net.r_pu + 1j * net.x_pu
+    s_inj = (sol.p_net_mw + 1j * sol.q_net_mvar) / base
+    v0 = np.sqrt(sol.u_pu[:, net.root])[:, None].astype(complex)
+    v = np.repeat(v0, net.n_bus, axis=1)
+    at = a.T.tocsr()
+    converged = False
+    for _ in range(max_iter):
+        i_inj = np.conj(s_inj / v)
+        i_br = -(at.T @ i_inj.T).T  # (T, m): current parent -> child
+        v_new = v0 - (a.T @ (i_br * z[None, :]).T).T
+        step = np.max(np.abs(v_new - v))
+        v = v_new
+        if step < tol_pu:
+            converged = True
+            break
+    vm = np.abs(v)
+    loss = (np.abs(i_br) ** 2 * net.r_pu[None, :]).sum(axis=1) * base
+    err = float(np.max(np.abs(vm - sol.vm_pu))) if converged else float("inf")
+    total_opt = float(sol.loss_mw.sum())
+    rel = abs(loss.sum() - total_opt) / max(abs(loss.sum()), 1e-12) if converged else float("inf")
+    return AcReport(err, rel, vm, loss, converged)

@@ -4,6 +4,7 @@ the API, prints."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 
@@ -11,6 +12,7 @@ from .errors import FdnAluError, InputError
 
 EXIT_INPUT = 2
 EXIT_FAILURE = 1
+EXIT_INTERNAL = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default=None, help="output folder (default: out/CASE_sN)")
     r.add_argument(
         "--no-ac-check", action="store_true", help="skip the AC power-flow check (not recommended)"
+    )
+    r.add_argument(
+        "--ac-method",
+        default="auto",
+        choices=("auto", "pandapower", "sweep"),
+        help="AC check: pandapower Newton-Raphson per period, the vectorised sweep, or auto",
     )
     rp = sub.add_parser(
         "reproduce",
@@ -93,6 +101,14 @@ def main(argv: list[str] | None = None) -> int:
     except FdnAluError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+    except Exception as exc:
+        if os.environ.get("FDN_ALU_DEBUG"):
+            raise
+        print(
+            f"internal error: {exc!r} (set FDN_ALU_DEBUG=1 for the traceback; please report it)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
     return EXIT_FAILURE
 
 
@@ -117,6 +133,7 @@ def _run(args) -> int:
             periods=args.periods,
             solver=args.solver,
             check_ac=not args.no_ac_check,
+            ac_method=args.ac_method,
         )
     s = result.summary
     out = args.out or f"out/{s['case']}_s{s['scenario']}"

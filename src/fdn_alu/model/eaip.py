@@ -25,8 +25,8 @@ from .storage import BatteryData, energy_trajectory, simultaneous_mw, storage_va
 
 MJ_PER_MWH = 3600.0
 # Convex-concave iterations on eta * I: stop when the true production error is below this
-# (two orders below the 1e-4 requirement), or after MAX_ITERATIONS.
-PRODUCTION_TOL = 1e-6
+# (an order below the 1e-4 requirement), or after MAX_ITERATIONS.
+PRODUCTION_TOL = 1e-5
 MAX_ITERATIONS = 30
 # A potline's power change counts as an "adjustment" above this (MW): our choice, far above
 # solver noise (1e-8) and far below any deliberate step.
