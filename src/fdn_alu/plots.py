@@ -305,7 +305,7 @@ def plot_sensitivity(table, case_name: str) -> Figure:
     for ax in axes:
         ax.set_xlabel("ESOP storage capacity (MWh)")
         ax.grid(alpha=0.3)
-        ax.legend(frameon=False, fontsize=9)
+        ax.legend(frameon=True, framealpha=0.9, fontsize=9, loc="best")
     fig.suptitle(f"{case_name}: capacity sensitivity (scenario 3)")
     fig.tight_layout()
     return fig
