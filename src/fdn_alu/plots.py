@@ -44,35 +44,50 @@ def _hours_axis(ax, result: RunResult) -> None:
     ax.grid(alpha=0.3)
 
 
-def plot_grid_purchase(results: dict[int, RunResult]) -> Figure:
-    """Grid import by scenario over the day (the paper's Fig. 5)."""
+def _scenario_lines(
+    results: dict[int, RunResult], series, ylabel: str, title: str, rated_mw: float | None = None
+) -> Figure:
+    """One step line per scenario over the day, dear hours shaded."""
     fig, ax = plt.subplots(figsize=(7.5, 4))
     first = next(iter(results.values()))
     _shade_dear(ax, first)
+    if rated_mw is not None:
+        ax.axhline(
+            rated_mw, color="k", ls="--", lw=1.2, label=f"flat rated schedule ({rated_mw:.3f} MW)"
+        )
     for s, r in results.items():
-        _step(ax, r, r.solution.p_grid_mw, **SCENARIO_STYLE[s])
+        _step(ax, r, series(r), **SCENARIO_STYLE[s])
     _hours_axis(ax, first)
-    ax.set_ylabel("grid import (MW)")
-    ax.set_title(f"{first.data.case_name}: power bought from the main grid")
+    ax.set_ylabel(ylabel)
+    ax.set_title(f"{first.data.case_name}: {title}")
     ax.legend(frameon=False, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def plot_grid_purchase(results: dict[int, RunResult]) -> Figure:
+    """Grid import by scenario over the day (the paper's Fig. 5)."""
+    return _scenario_lines(
+        results,
+        lambda r: r.solution.p_grid_mw,
+        "grid import (MW)",
+        "power bought from the main grid",
+    )
 
 
 def plot_park_emissions(results: dict[int, RunResult]) -> Figure:
     """Park emissions per period by scenario, eq. (5) (the paper's Fig. 6 / Fig. 8)."""
-    fig, ax = plt.subplots(figsize=(7.5, 4))
-    first = next(iter(results.values()))
-    _shade_dear(ax, first)
-    for s, r in results.items():
+
+    def series(r):
         park = r.eaip[r.eaip.potline == "park"]
-        _step(ax, r, park.emissions_t.to_numpy() / r.data.dt_h, **SCENARIO_STYLE[s])
-    _hours_axis(ax, first)
-    ax.set_ylabel("park emissions (t CO$_2$/h)")
-    ax.set_title(f"{first.data.case_name}: aluminium-park emissions (PCC + gas turbine + battery)")
-    ax.legend(frameon=False, fontsize=9)
-    fig.tight_layout()
-    return fig
+        return park.emissions_t.to_numpy() / r.data.dt_h
+
+    return _scenario_lines(
+        results,
+        series,
+        "park emissions (t CO$_2$/h)",
+        "aluminium-park emissions (PCC + gas turbine + battery)",
+    )
 
 
 def plot_esop_storage(result: RunResult) -> Figure:
@@ -135,34 +150,24 @@ def plot_intensity_heatmap(results: dict[int, RunResult]) -> Figure:
 
 def plot_gas_turbine(results: dict[int, RunResult]) -> Figure:
     """Park gas-turbine output by scenario (the paper's Fig. B4)."""
-    fig, ax = plt.subplots(figsize=(7.5, 4))
-    first = next(iter(results.values()))
-    _shade_dear(ax, first)
-    for s, r in results.items():
-        _step(ax, r, r.solution.park["gas_turbine_mw"], **SCENARIO_STYLE[s])
-    _hours_axis(ax, first)
-    ax.set_ylabel("gas-turbine output (MW)")
-    ax.set_title(f"{first.data.case_name}: park gas micro-turbine")
-    ax.legend(frameon=False, fontsize=9)
-    fig.tight_layout()
-    return fig
+    return _scenario_lines(
+        results,
+        lambda r: r.solution.park["gas_turbine_mw"],
+        "gas-turbine output (MW)",
+        "park gas micro-turbine",
+    )
 
 
 def plot_potline_power(results: dict[int, RunResult]) -> Figure:
     """Potline power against the flat rated schedule (the paper's Fig. B5)."""
-    fig, ax = plt.subplots(figsize=(7.5, 4))
-    first = next(iter(results.values()))
-    _shade_dear(ax, first)
-    rated = float(first.data.park.p_rated_mw.sum())
-    ax.axhline(rated, color="k", ls="--", lw=1.2, label=f"flat rated schedule ({rated:.3f} MW)")
-    for s, r in results.items():
-        _step(ax, r, r.solution.park["potline_p_mw"].sum(axis=1), **SCENARIO_STYLE[s])
-    _hours_axis(ax, first)
-    ax.set_ylabel("potline power (MW)")
-    ax.set_title(f"{first.data.case_name}: electrolysis load (same daily production)")
-    ax.legend(frameon=False, fontsize=9)
-    fig.tight_layout()
-    return fig
+    rated = float(next(iter(results.values())).data.park.p_rated_mw.sum())
+    return _scenario_lines(
+        results,
+        lambda r: r.solution.park["potline_p_mw"].sum(axis=1),
+        "potline power (MW)",
+        "electrolysis load (same daily production)",
+        rated_mw=rated,
+    )
 
 
 def plot_esop_flows(result: RunResult) -> Figure:

@@ -4,6 +4,15 @@ Validation collects every problem in the file, with the file and key where it is
 anything is built. Each field is ``(type, default, check)``; ``REQUIRED`` marks fields without
 a default. A section's unknown keys are problems too (a misspelt key silently ignored is the
 kind of error that ends up in a paper).
+
+Where the defaults come from (PARAMETERS.md unless said otherwise): voltage limits 0.9-1.1 pu
+(the MATPOWER files' VMIN/VMAX); PV pf >= 0.9 (common grid-code minimum, our choice); bath
+window 950-970 deg C (seed 001), rated/initial 960 (our choice: mid-window); eta_N 0.94, ramp
+20 %/h, 10 adjustments/day, current range 0.9-1.1 x rated (shen-y21 EAL model; the built-in
+cases use its 0.7-1.1); a = 0.0015 /K (the paper's 1.5 % read per 10 K); K_Al 0.3356 kg/(kA h)
+(Faraday); battery efficiencies 0.95 (planning studies 0.9-0.95); converter loss 0.02, SOP
+1000 CNY/kVA at 0.01 /yr, battery O&M 0.0195 CNY/kWh (planning studies). Zero for a limit,
+cost or target means "none" / "rated production"; ``max_i_ka = 0`` keeps the lines' ratings.
 """
 
 from __future__ import annotations
