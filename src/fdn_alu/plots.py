@@ -301,7 +301,7 @@ def plot_topology(result: RunResult) -> Figure:
 
 def plot_sensitivity(table, case_name: str) -> Figure:
     """Total cost and emissions over PV and storage capacities (the paper's B3 / B4 tables)."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
     for pv_mw, g in table.groupby("pv_mw"):
         axes[0].plot(g.storage_mwh, g.total_cost, "-o", label=f"PV {pv_mw:.2f} MW")
         axes[1].plot(g.storage_mwh, g.emissions_t, "-o", label=f"PV {pv_mw:.2f} MW")
@@ -310,9 +310,10 @@ def plot_sensitivity(table, case_name: str) -> Figure:
     for ax in axes:
         ax.set_xlabel("ESOP storage capacity (MWh)")
         ax.grid(alpha=0.3)
-        ax.legend(frameon=True, framealpha=0.9, fontsize=9, loc="best")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, fontsize=9)
     fig.suptitle(f"{case_name}: capacity sensitivity (scenario 3)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 
 
