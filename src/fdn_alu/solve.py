@@ -187,26 +187,21 @@ def diagnose_infeasibility(data: ModelData, solver: str = "clarabel") -> list[st
     limited = np.flatnonzero(np.isfinite(net.i_max_pu))
     v = model.blocks["distflow"].variables
     found = []
-    for key, label, ids, unit_fn in (
-        ("slack_vmin", "minimum voltage", net.bus_ids[others], _vm_from_u),
-        ("slack_vmax", "maximum voltage", net.bus_ids[others], _vm_from_u),
-        ("slack_imax", "branch current limit", net.branch_ids[limited], None),
+    for key, label, ids, what in (
+        ("slack_vmin", "minimum voltage", net.bus_ids[others], "bus"),
+        ("slack_vmax", "maximum voltage", net.bus_ids[others], "bus"),
+        ("slack_imax", "branch current limit", net.branch_ids[limited], "branch"),
     ):
         s = v[key].value
         if s is None or s.size == 0:
             continue
         for col in np.flatnonzero((s > SLACK_TOL).any(axis=0)):
             periods = np.flatnonzero(s[:, col] > SLACK_TOL)
-            what = "bus" if unit_fn else "line"
             found.append(
                 f"{label} at {what} {ids[col]}: needs relaxing by up to "
                 f"{s[:, col].max():.4g} pu² in period(s) {_ranges(periods)}"
             )
     return found
-
-
-def _vm_from_u(u: float) -> float:
-    return float(np.sqrt(max(u, 0.0)))
 
 
 def _ranges(idx: np.ndarray) -> str:
