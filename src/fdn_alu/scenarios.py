@@ -170,7 +170,7 @@ def capacity_sweep(
     re-solves, including the production iterations. With ``compare_rebuild`` the first point
     is also built and solved from scratch to time the difference.
     """
-    from .model.eaip import solve_with_production
+    from .model.eaip import presolve_park, solve_with_production
     from .model.esop import esop_data
     from .model.recipe import build_model
     from .solve import solve_model
@@ -182,7 +182,7 @@ def capacity_sweep(
     pv_params = model.blocks["pv"].parameters
     esop_params = model.blocks["esop"].parameters
     park_params = model.blocks["park"].parameters if "park" in model.blocks else {}
-    start = {k: p.value.copy() for k, p in park_params.items()}
+    start = presolve_park(data) if park_params else None
     base_avail = pv_params["pv_avail_pu"].value.copy()
     base_s = pv_params["pv_s_max_pu"].value.copy()
     rows = []
@@ -198,10 +198,8 @@ def capacity_sweep(
             esop_params["e_max_mwh"].value = np.array(e_max)
             esop_params["p_max_mw"].value = np.array(p_max)
             esop_params["om_cost"].value = np.array(om)
-            for k, v in start.items():
-                park_params[k].value = v
             if park_params:
-                info, _ = solve_with_production(model, solver)
+                info, _ = solve_with_production(model, solver, start=start)
             else:
                 info = solve_model(model, solver)
             costs = {k: float(v.value) for k, v in model.costs.items()}
@@ -225,7 +223,7 @@ def capacity_sweep(
         for _ in range(len(rows)):
             fresh = build_model(replace(data))
             if "park" in fresh.blocks:
-                solve_with_production(fresh, solver)
+                solve_with_production(fresh, solver, start=presolve_park(data))
             else:
                 solve_model(fresh, solver)
         rebuild_s = time.perf_counter() - t1
