@@ -29,11 +29,6 @@ from .solve import MIP_SOLVERS, diagnose_infeasibility, solve_model
 # pandapower runs (our choice: pandapower costs ~10 ms per period on an 85-bus feeder).
 AC_PANDAPOWER_MAX = 500
 
-# From this many bus-periods on, the park's production iterations start from a park-only
-# presolve (our choice, measured: it saves one full solve on 3361 buses x 24 periods, 15 s
-# instead of 28 s, but on 85 buses x 24 periods its ~0.13 s of compilation costs what it saves).
-PRESOLVE_MIN = 5000
-
 # Tolerances the checks are judged against (stated in every summary).
 TOLERANCES = {
     "soc_gap_max": 1e-6,
@@ -90,11 +85,9 @@ def run(
     t_solve = time.perf_counter()
     try:
         if data.park is not None:
-            from .model.eaip import presolve_park, solve_with_production
+            from .model.eaip import solve_with_production
 
-            big = data.net.n_bus * data.periods >= PRESOLVE_MIN
-            start = presolve_park(data) if big else None
-            info, iterations = solve_with_production(model, solver, start=start)
+            info, iterations = solve_with_production(model, solver)
         else:
             info, iterations = solve_model(model, solver), 1
     except InfeasibleError as exc:

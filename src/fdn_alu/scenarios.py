@@ -167,8 +167,9 @@ def capacity_sweep(
 
     The problem is compiled once; every point only changes cvxpy Parameters (PV availability
     and inverter ratings, the ESOP battery's energy limit and its capacity-dependent O&M) and
-    re-solves, including the production iterations. With ``compare_rebuild`` the first point
-    is also built and solved from scratch to time the difference.
+    re-solves, including the production iterations (all started from one park-only presolve).
+    With ``compare_rebuild`` the same number of solves is also timed building the problem
+    afresh each time (at the case's own capacities), for the speed comparison.
     """
     from .model.eaip import presolve_park, solve_with_production
     from .model.esop import esop_data

@@ -53,3 +53,26 @@ def to_buses(values: cp.Expression, bus: np.ndarray, n_bus: int) -> cp.Expressio
     k = len(bus)
     m = sp.csr_matrix((np.ones(k), (np.arange(k), np.asarray(bus, dtype=int))), shape=(k, n_bus))
     return values @ m
+
+
+def lagged(x: cp.Expression, first: np.ndarray) -> cp.Expression:
+    """``x`` shifted one period later along axis 0, with ``first`` as the value before period 0.
+
+    For (T,) or (T, k) expressions; ``first`` is a scalar-like array of shape () / (1,) or
+    (1, k). Time coupling as one slice, e.g. ``E == lagged(E, E0) + ...``.
+    """
+    first = np.asarray(first, dtype=float)
+    if x.shape[0] == 1:
+        return first.reshape(x.shape) if first.size == x.size else first
+    if x.ndim == 1:
+        return cp.hstack([first.reshape(1), x[:-1]])
+    return cp.vstack([first.reshape(1, -1), x[:-1, :]])
+
+
+def flat_constraints(blocks) -> list[cp.Constraint]:
+    """All constraints of some blocks as one list (a family may hold a list of constraints)."""
+    out: list[cp.Constraint] = []
+    for b in blocks:
+        for c in b.constraints.values():
+            out.extend(c if isinstance(c, list) else [c])
+    return out

@@ -14,13 +14,13 @@ Potline series n = 1..N at one feeder bus, behind a point of common coupling (PC
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cvxpy as cp
 import numpy as np
 
 from ..errors import Problem, raise_if_problems
-from . import Block, to_buses
+from . import Block, flat_constraints, lagged, to_buses
 from .storage import BatteryData, energy_trajectory, simultaneous_mw, storage_variables
 
 MJ_PER_MWH = 3600.0
@@ -28,6 +28,10 @@ MJ_PER_MWH = 3600.0
 # (five times below the 1e-4 requirement), or after MAX_ITERATIONS.
 PRODUCTION_TOL = 2e-5
 MAX_ITERATIONS = 30
+# From this many bus-periods on, the production iterations start from a park-only presolve
+# (our choice, measured: it saves one full solve on 3361 buses x 24 periods, 15 s instead of
+# 28 s, while on 85 buses x 24 periods its ~0.13 s of compilation costs what it saves).
+PRESOLVE_MIN = 5000
 # A potline's power change counts as an "adjustment" above this (MW): our choice, far above
 # solver noise (1e-8) and far below any deliberate step.
 ADJUST_TOL_MW = 1e-4
@@ -166,8 +170,6 @@ def park_data(case, data) -> ParkData:
     )
     target = s["production_target_t"] or park.rated_production_t(horizon_h)
     _check_park(park, target, horizon_h)
-    from dataclasses import replace
-
     return replace(park, production_target_t=target)
 
 
@@ -200,8 +202,9 @@ def _check_park(park: ParkData, target: float, horizon_h: float) -> None:
 def park_block(data, relax_integers: bool = True) -> Block:
     """All park variables and constraint families; the PCC draw as a bus injection.
 
-    Variables (MW, kA, deg C; arrays (T, N) for potlines): ``current``, ``power``,
-    ``temperature``, ``up``/``down`` (state indicators, A1), ``pcc``, ``pv``, ``gt``, battery.
+    Variables (arrays (T, N) for potlines): ``current_pu`` (I / I_N), ``dtemp`` (T - T_N, K),
+    ``power`` (MW), ``up``/``down`` (state indicators, A1), ``pcc``, ``pv``, ``gt``, battery;
+    expressions ``current`` (kA) and ``temperature`` (deg C) built from the scaled variables.
     Parameters ``s_bar``, ``s_bar_sq`` (T, N) hold the linearisation point of the production
     constraint (3).
     """
@@ -229,8 +232,9 @@ def park_block(data, relax_integers: bool = True) -> Block:
             dtemp <= park.temp_max_c - park.temp_rated_c,
         ],
     }
-    cons.update(_thermal(park, pw, dtemp, dt))
-    states, state_cons = _operating_states(park, pw, T, relax_integers)
+    pw_prev = lagged(pw, park.p_rated_mw)  # potline power before each period; rated before 0
+    cons.update(_thermal(park, pw, pw_prev, dtemp, dt))
+    states, state_cons = _operating_states(park, pw, pw_prev, T, relax_integers)
     cons.update(state_cons)
     prod_params, prod_con = _production(park, y, dtemp, T, dt)
     cons["eaip_production"] = prod_con
@@ -250,9 +254,9 @@ def park_block(data, relax_integers: bool = True) -> Block:
     if park.gt:
         g = park.gt
         gt = cp.Variable(T, name="park_gt_mw")
-        gt_prev = cp.hstack([gt[:1], gt[:-1]]) if T > 1 else gt
         cons["gt_limits"] = [gt >= g["p_min_mw"], gt <= g["p_max_mw"]]
-        cons["gt_ramp"] = cp.abs(gt - gt_prev) <= g["ramp_mw_per_h"] * dt
+        if T > 1:  # no ramp limit into period 0: the turbine's prior state is not modelled
+            cons["gt_ramp"] = cp.abs(gt[1:] - gt[:-1]) <= g["ramp_mw_per_h"] * dt
         costs["gas_turbine"] = g["cost_per_mwh"] * cp.sum(gt) * dt
         emissions["gas_turbine"] = g["ci_kg_per_mwh"] * cp.sum(gt) * dt / 1000.0
         supply = supply + gt
@@ -282,7 +286,7 @@ def park_block(data, relax_integers: bool = True) -> Block:
     )
 
 
-def _thermal(park: ParkData, pw, dtemp, dt: float) -> dict:
+def _thermal(park: ParkData, pw, pw_prev, dtemp, dt: float) -> dict:
     """Thermal window (2).
 
     ``paper``: c_e m_e (T_t - T_{t-1}) = (P_t - P_{t-1}) dt, which is exactly what the
@@ -295,12 +299,9 @@ def _thermal(park: ParkData, pw, dtemp, dt: float) -> dict:
     balance of heat generated above rated against the extra heat loss of a hotter cell.
     Powers before the horizon are rated (P_0 = P_N), T_0 = ``temp_init_c``.
     """
-    T = pw.shape[0]
     c = park.heat_capacity_mj_per_k[None, :]
-    d0 = np.full((1, pw.shape[1]), park.temp_init_c - park.temp_rated_c)
     p0 = park.p_rated_mw[None, :]
-    dtemp_prev = cp.vstack([d0, dtemp[:-1, :]]) if T > 1 else d0
-    pw_prev = cp.vstack([p0, pw[:-1, :]]) if T > 1 else p0
+    dtemp_prev = lagged(dtemp, np.full(pw.shape[1], park.temp_init_c - park.temp_rated_c))
     if park.thermal_model == "paper":
         rhs = (pw - pw_prev) * dt * MJ_PER_MWH
     else:
@@ -310,7 +311,9 @@ def _thermal(park: ParkData, pw, dtemp, dt: float) -> dict:
     return {"eaip_thermal": cp.multiply(c, dtemp - dtemp_prev) == rhs}
 
 
-def _operating_states(park: ParkData, pw, T: int, relax_integers: bool) -> tuple[dict, dict]:
+def _operating_states(
+    park: ParkData, pw, pw_prev, T: int, relax_integers: bool
+) -> tuple[dict, dict]:
     """Operating states (A1, our reading): rising / falling / steady.
 
     up_t, down_t in {0, 1} (relaxed to [0, 1] for conic solvers):
@@ -322,8 +325,6 @@ def _operating_states(park: ParkData, pw, T: int, relax_integers: bool) -> tuple
     kw = {"bounds": [0, 1]} if relax_integers else {"boolean": True}
     up = cp.Variable((T, N), name="potline_up", **kw)
     down = cp.Variable((T, N), name="potline_down", **kw)
-    p0 = park.p_rated_mw[None, :]
-    pw_prev = cp.vstack([p0, pw[:-1, :]]) if T > 1 else p0
     ramp = park.ramp_mw[None, :]
     cons = {
         "eaip_ramp_up": pw - pw_prev <= cp.multiply(ramp, up),
@@ -386,10 +387,8 @@ def presolve_park(data) -> np.ndarray:
         for e in blk.emissions_t.values():
             carbon = carbon + e
         cost = cost + g.carbon_price_per_t * carbon
-    cons = [c for v in blk.constraints.values() for c in (v if isinstance(v, list) else [v])]
-    small = Model(
-        data, {"park": blk}, cp.Problem(cp.Minimize(OBJECTIVE_SCALE * cost), cons), {}, {}
-    )
+    problem = cp.Problem(cp.Minimize(OBJECTIVE_SCALE * cost), flat_constraints([blk]))
+    small = Model(data, {"park": blk}, problem, {}, {})
     _iterate_production(small, lambda: solve_model(small, "clarabel"), warn=False)
     expr = blk.expressions
     return (
@@ -411,8 +410,9 @@ def solve_with_production(model, solver: str, start: np.ndarray | None = None):
     model : Model
     solver : str
     start : ndarray (T, N), optional
-        First linearisation point (e.g. from :func:`presolve_park`); rated operation when
-        omitted.
+        First linearisation point (e.g. from :func:`presolve_park`, to reuse one across
+        re-solves). When omitted: the park-only presolve for models of ``PRESOLVE_MIN``
+        bus-periods or more, rated operation below.
 
     Returns
     -------
@@ -421,6 +421,9 @@ def solve_with_production(model, solver: str, start: np.ndarray | None = None):
     """
     from ..solve import solve_model
 
+    data = model.data
+    if start is None and data.net.n_bus * data.periods >= PRESOLVE_MIN:
+        start = presolve_park(data)
     if start is not None:
         model.blocks["park"].parameters["s_bar"].value = start
         model.blocks["park"].parameters["s_bar_sq"].value = start**2
@@ -429,8 +432,6 @@ def solve_with_production(model, solver: str, start: np.ndarray | None = None):
 
 def _iterate_production(model, solve, warn: bool = True):
     """The convex-concave loop of :func:`solve_with_production` around any ``solve()``."""
-    from dataclasses import replace
-
     park = model.data.park
     params = model.blocks["park"].parameters
     expr = model.blocks["park"].expressions

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import cvxpy as cp
 import numpy as np
 
+from . import lagged
+
 
 @dataclass(frozen=True)
 class BatteryData:
@@ -80,11 +82,9 @@ def storage_variables(
     )
     e_max = cp.Parameter(nonneg=True, name=f"{name}_e_max_mwh", value=bat.e_max_mwh)
     p_max = cp.Parameter(nonneg=True, name=f"{name}_p_max_mw", value=bat.p_max_mw)
-    e_prev = (
-        cp.hstack([np.array([bat.e_init_mwh]), e[:-1]]) if T > 1 else np.array([bat.e_init_mwh])
-    )
     cons = {
-        f"{name}_energy": e == e_prev + bat.eta_ch * ch * dt_h - dis * dt_h / bat.eta_dis,
+        f"{name}_energy": e
+        == lagged(e, bat.e_init_mwh) + bat.eta_ch * ch * dt_h - dis * dt_h / bat.eta_dis,
         f"{name}_energy_bounds": [e >= bat.e_min_mwh, e <= e_max],
         f"{name}_charge_max": ch <= p_max * mode,
         f"{name}_discharge_max": dis <= p_max * (1 - mode),
