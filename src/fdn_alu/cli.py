@@ -14,6 +14,29 @@ EXIT_INPUT = 2
 EXIT_FAILURE = 1
 EXIT_INTERNAL = 3
 
+PLUGIN_COMMANDS: list[str] = []
+"""Modules adding a subcommand (absolute, or relative to ``fdn_alu`` with a leading dot). Each
+provides ``add_parser(subparsers) -> None`` (adds its subparser) and ``main(args) -> int`` (runs it,
+returns the exit code; raise :class:`~fdn_alu.errors.InputError` etc. and the CLI maps them)."""
+
+
+def _add_plugins(sub) -> dict:
+    """Let every module in PLUGIN_COMMANDS add its subparser; map command name -> module."""
+    import importlib
+
+    plugins = {}
+    for name in PLUGIN_COMMANDS:
+        try:
+            mod = importlib.import_module(name, package="fdn_alu")
+        except Exception as exc:  # a broken plugin must not break the other commands
+            print(f"warning: command module {name} not loaded: {exc}", file=sys.stderr)
+            continue
+        before = set(sub.choices)
+        mod.add_parser(sub)
+        for cmd in set(sub.choices) - before:
+            plugins[cmd] = mod
+    return plugins
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -67,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="limit to these cases (repeatable)",
     )
+    p.set_defaults(_plugins=_add_plugins(sub))
     return p
 
 
@@ -81,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
 
             print("\n".join(available_solvers()))
             return 0
+        if args.command in args._plugins:
+            return int(args._plugins[args.command].main(args))
         if args.command == "run":
             return _run(args)
         if args.command == "reproduce":
