@@ -14,7 +14,9 @@ EXIT_INPUT = 2
 EXIT_FAILURE = 1
 EXIT_INTERNAL = 3
 
-PLUGIN_COMMANDS: list[str] = []
+PLUGIN_COMMANDS: list[str] = [
+    ".studies.ancillary_cli",
+]
 """Modules adding a subcommand (absolute, or relative to ``fdn_alu`` with a leading dot). Each
 provides ``add_parser(subparsers) -> None`` (adds its subparser) and ``main(args) -> int`` (runs it,
 returns the exit code; raise :class:`~fdn_alu.errors.InputError` etc. and the CLI maps them)."""
