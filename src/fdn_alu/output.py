@@ -177,18 +177,55 @@ def check_out_dir(path: str | os.PathLike) -> Path:
             [Problem(where, f"{anchor} is a file, so no folder can be created under it")],
             "refusing to write the results",
         )
-    if not os.access(anchor, os.W_OK | os.X_OK):
+    if not _writable(anchor):
         raise InputError(
-            [Problem(where, f"no permission to write in {anchor}")],
+            [Problem(where, f"cannot write in {anchor} (no permission or read-only)")],
             "refusing to write the results",
         )
     return given
+
+
+def _writable(folder: Path) -> bool:
+    """Whether a folder can be created in ``folder`` (tried: ``os.access`` is wrong for root)."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return False
+    probe = folder / f".fdn_alu-probe-{uuid.uuid4().hex[:8]}"
+    try:
+        os.mkdir(probe)
+    except OSError:
+        return False
+    with contextlib.suppress(OSError):
+        os.rmdir(probe)
+    return True
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where Linux allows."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _normal_permissions(folder: Path) -> None:
+    """Give every folder under ``folder`` (itself included) mode 0777 minus the umask.
+
+    Writers that use :func:`tempfile.mkdtemp` leave 0700 folders; results are meant to be shared
+    like any folder the user makes.
+    """
+    mode = 0o777 & ~_umask()
+    for root, _, _ in os.walk(folder):
+        os.chmod(root, mode)
 
 
 def write_dir_atomic(
     path: str | os.PathLike,
     write_fn: Callable[[Path], object],
     kind: str = "result",
+    marker: bool = True,
 ) -> Path:
     """Write a folder all or nothing, replacing only an earlier fdn_alu result.
 
@@ -202,6 +239,10 @@ def write_dir_atomic(
     kind : str
         What the folder holds (``"run"``, ``"reproduce"``, ``"season"``, ...); stored in the marker
         file ``.fdn_alu`` together with the list of files written.
+    marker : bool
+        Write the marker (default). Without it the folder is *not* an fdn_alu result a later
+        command may replace (e.g. example configs the user is meant to edit); ``path`` must then
+        not exist.
 
     Returns
     -------
@@ -218,6 +259,15 @@ def write_dir_atomic(
     given = Path(path)
     check_out_dir(given)
     target = _abs(given)
+    if not marker and os.path.lexists(target):
+        raise InputError(
+            [
+                Problem(
+                    f"--out {given}", f"{given} exists; choose a new folder (nothing was written)"
+                )
+            ],
+            "refusing to write",
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     tag = uuid.uuid4().hex[:8]
     tmp = target.with_name(f".{target.name}.partial-{tag}")
@@ -225,12 +275,16 @@ def write_dir_atomic(
     old = None
     try:
         write_fn(tmp)
-        files = sorted(
-            (Path(r) / f).relative_to(tmp).as_posix() for r, _, fs in os.walk(tmp) for f in fs
-        )
-        (tmp / MARKER).write_text(
-            json.dumps({"fdn_alu_result": kind, "files": files}, indent=1) + "\n"
-        )
+        _normal_permissions(tmp)
+        if marker:
+            files = sorted(
+                (Path(r) / f).relative_to(tmp).as_posix() for r, _, fs in os.walk(tmp) for f in fs
+            )
+            (tmp / MARKER).write_text(
+                json.dumps({"fdn_alu_result": kind, "files": files}, indent=1) + "\n"
+            )
+        if not marker and os.path.lexists(target):
+            raise InputError([Problem(f"--out {given}", f"{given} appeared meanwhile")])
         if os.path.lexists(target):
             check_out_dir(given)  # still an earlier result (nothing added meanwhile)?
             old = target.with_name(f".{target.name}.old-{tag}")
