@@ -36,7 +36,7 @@ vectorised over years x tau x lambda x providers:
 
    with the part-load penalty per MW of reserve held for one hour (t CO2 / MWh of reserve)::
 
-       e_res = sum_f s_f * x_r / (1 - x_r) * (1 / eta_rel,f(x_r) - 1 / eta_rel,f(x_0)) * ef_f / eta_f
+       e_res = sum_f s_f * x_r/(1 - x_r) * (1/eta_rel,f(x_r) - 1/eta_rel,f(x_0)) * ef_f/eta_f
 
    Holding R MW of headroom at loading x_r commits ``R / (1 - x_r)`` MW of units, which produce
    ``R x_r / (1 - x_r)`` MW at the part-load efficiency ``eta_f * eta_rel,f(x_r)`` instead of
@@ -266,7 +266,9 @@ def _validate_merged(p: dict, where: str) -> list[Problem]:
     r = p["region"]
     if r["first_year"] > r["last_year"]:
         probs.append(
-            Problem(f"{where}[region]", f"first_year {r['first_year']} > last_year {r['last_year']}")
+            Problem(
+                f"{where}[region]", f"first_year {r['first_year']} > last_year {r['last_year']}"
+            )
         )
     th = p["thermal"]
     xr, x0 = th["reserve_loading_pu"], th["reference_loading_pu"]
@@ -281,8 +283,11 @@ def _validate_merged(p: dict, where: str) -> list[Problem]:
     shares = [f.get("share") for f in th["fuels"].values()]
     if all(_is_number(s) for s in shares) and sum(shares) > 1 + 1e-9:
         probs.append(
-            Problem(f"{where}[thermal.fuels]", f"shares sum to {sum(shares):g} > 1 (the rest is "
-                    "reserve held by non-emitting units)")
+            Problem(
+                f"{where}[thermal.fuels]",
+                f"shares sum to {sum(shares):g} > 1 (the rest is "
+                "reserve held by non-emitting units)",
+            )
         )
     for name, f in th["fuels"].items():
         xs, es = f.get("part_load_pu"), f.get("part_load_rel_efficiency")
@@ -290,8 +295,12 @@ def _validate_merged(p: dict, where: str) -> list[Problem]:
         if not (isinstance(xs, list) and isinstance(es, list)):
             continue
         if len(xs) != len(es) or len(xs) < 2:
-            probs.append(Problem(w, "part_load_pu and part_load_rel_efficiency need the same "
-                                    "length (>= 2 points)"))
+            probs.append(
+                Problem(
+                    w,
+                    "part_load_pu and part_load_rel_efficiency need the same length (>= 2 points)",
+                )
+            )
             continue
         if not all(_is_number(x) for x in xs + es):
             continue
@@ -299,8 +308,11 @@ def _validate_merged(p: dict, where: str) -> list[Problem]:
             probs.append(Problem(w, "part_load_pu must increase strictly"))
         elif _is_number(xr) and _is_number(x0) and (xr < xs[0] or x0 > xs[-1]):
             probs.append(
-                Problem(w, f"the curve covers loadings {xs[0]:g}-{xs[-1]:g} pu; the reserve and "
-                           f"reference loadings {xr:g}, {x0:g} must lie inside (no extrapolation)")
+                Problem(
+                    w,
+                    f"the curve covers loadings {xs[0]:g}-{xs[-1]:g} pu; the reserve and "
+                    f"reference loadings {xr:g}, {x0:g} must lie inside (no extrapolation)",
+                )
             )
     return probs
 
@@ -405,17 +417,19 @@ def reserve_penalty_t_per_mwh(params: AncillaryParams, reserve_loading_pu=None) 
         t CO2 per MWh of reserve held, same shape as ``reserve_loading_pu``.
     """
     th = params.raw["thermal"]
-    xr = np.asarray(th["reserve_loading_pu"] if reserve_loading_pu is None else reserve_loading_pu,
-                    dtype=float)
+    xr = np.asarray(
+        th["reserve_loading_pu"] if reserve_loading_pu is None else reserve_loading_pu, dtype=float
+    )
     x0 = float(th["reference_loading_pu"])
     total = np.zeros_like(xr)
     for f in th["fuels"].values():
         xs = np.asarray(f["part_load_pu"], float)
         es = np.asarray(f["part_load_rel_efficiency"], float)
         fuel_per_mw = 1.0 / np.interp(xr, xs, es) - 1.0 / np.interp(x0, xs, es)
-        total = total + f["share"] * xr / (1.0 - xr) * fuel_per_mw * f["co2_t_per_mwh_th"] / f[
-            "efficiency"
-        ]
+        total = (
+            total
+            + f["share"] * xr / (1.0 - xr) * fuel_per_mw * f["co2_t_per_mwh_th"] / f["efficiency"]
+        )
     return total
 
 
@@ -518,7 +532,7 @@ def compute(
     # (Y, A, B, P) retrofitted capacity still free; products assigned in order
     rem = tau[None, :, None, None] * flex_mw[:, None, None, :]
     rem = np.broadcast_to(rem, (len(years), len(tau), len(lam), len(prov))).copy()
-    carried = np.zeros(rem.shape + (len(PRODUCTS),))
+    carried = np.zeros((*rem.shape, len(PRODUCTS)))
     for k in range(len(PRODUCTS)):
         offer = rem * qual[None, None, None, :, k]
         cap = lam[None, None, :] * r_mw[:, None, None, k]
@@ -539,13 +553,14 @@ def compute(
         out=np.zeros_like(carried_p),
         where=pv["flexible_share"] > 0,
     )
-    co2_pen = (part_mw * pv["energy_penalty_share"]).sum(-1) * H_PER_YR * raw["grid"][
-        "ci_t_per_mwh"
-    ]
+    co2_pen = (
+        (part_mw * pv["energy_penalty_share"]).sum(-1) * H_PER_YR * raw["grid"]["ci_t_per_mwh"]
+    )
     co2_s1 = (r_mw * on_th).sum(-1) * H_PER_YR * e_res  # (Y,)
 
-    Y, A, B = np.meshgrid(np.arange(len(years)), np.arange(len(tau)), np.arange(len(lam)),
-                          indexing="ij")
+    Y, A, B = np.meshgrid(
+        np.arange(len(years)), np.arange(len(tau)), np.arange(len(lam)), indexing="ij"
+    )
     cols = {
         "year": years[Y].ravel(),
         "tau": tau[A].ravel(),
@@ -671,21 +686,28 @@ def plot(result: AncillaryResult, pairs=None):
     cmap = plt.get_cmap("viridis")
     for i, (a, b) in enumerate(pairs):
         s = t[(t["tau"] == a) & (t["lambda"] == b)]
-        ax.plot(s["year"], s["co2_saved_t_per_yr"] / 1e6, marker="o", ms=3,
-                color=cmap(i / max(len(pairs) - 1, 1) * 0.9),
-                label=f"τ = {a:g}, λ = {b:g}")
+        ax.plot(
+            s["year"],
+            s["co2_saved_t_per_yr"] / 1e6,
+            marker="o",
+            ms=3,
+            color=cmap(i / max(len(pairs) - 1, 1) * 0.9),
+            label=f"τ = {a:g}, λ = {b:g}",
+        )
     ax.set_xlabel("year")
     ax.set_ylabel("CO$_2$ saved (Mt/yr)")
     ax.set_title("(a) CO$_2$ saved by industrial AS", fontsize=10)
-    ax.legend(fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
-    ax.set_ylim(bottom=0)
+    top = t["co2_saved_t_per_yr"].max() / 1e6
+    ax.set_ylim(0, 1.45 * top if top > 0 else 1.0)
+    ax.legend(fontsize=7.5, frameon=False, ncol=2, loc="upper left")
     ax.xaxis.get_major_locator().set_params(integer=True)
 
     ax = axes[1]
     y1 = t["year"].max()
-    grid = (t[t["year"] == y1].pivot(index="lambda", columns="tau", values="co2_saved_t_per_yr")
-            / 1e6)
+    grid = (
+        t[t["year"] == y1].pivot(index="lambda", columns="tau", values="co2_saved_t_per_yr") / 1e6
+    )
     im = ax.imshow(grid.values, origin="lower", aspect="auto", cmap="viridis")
     ax.set_xticks(range(len(grid.columns)), [f"{v:g}" for v in grid.columns], fontsize=8)
     ax.set_yticks(range(len(grid.index)), [f"{v:g}" for v in grid.index], fontsize=8)
@@ -694,13 +716,20 @@ def plot(result: AncillaryResult, pairs=None):
     ax.set_title(f"(b) CO$_2$ saved in {y1} (Mt/yr)", fontsize=10)
     vmax = np.nanmax(grid.values)
     for (i, j), v in np.ndenumerate(grid.values):
-        ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=7,
-                color="white" if v < 0.6 * vmax else "black")
+        ax.text(
+            j,
+            i,
+            f"{v:.1f}",
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if v < 0.6 * vmax else "black",
+        )
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
 
     ax = axes[2]
     th = result.params.raw["thermal"]
-    lo = max(min(f["part_load_pu"][0] for f in th["fuels"].values()), 0.3)
+    lo = max(f["part_load_pu"][0] for f in th["fuels"].values())  # no extrapolation
     xs = np.linspace(lo, th["reference_loading_pu"] - 1e-6, 60)
     ax.plot(xs, reserve_penalty_t_per_mwh(result.params, xs) * 1e3, color="0.2")
     xr = th["reserve_loading_pu"]
@@ -709,7 +738,7 @@ def plot(result: AncillaryResult, pairs=None):
     ax.set_xlabel("loading of reserve-holding units x$_r$ (pu)")
     ax.set_ylabel("kg CO$_2$ per MW of reserve per hour")
     ax.set_title(f"(c) part-load penalty (x$_0$ = {th['reference_loading_pu']:g})", fontsize=10)
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(fontsize=8, frameon=False, loc="lower left")
     ax.grid(alpha=0.3)
     ax.set_ylim(bottom=0)
 
@@ -719,13 +748,17 @@ def plot(result: AncillaryResult, pairs=None):
         fontsize=11,
     )
     fig.text(
-        0.5, 0.01,
+        0.5,
+        0.01,
         "Assumptions (sources in assumptions.csv): AS requirement from peak load (regulation "
         f"{result.params.raw['requirement']['regulation_share_of_peak']:.0%}, contingency "
         f"{result.params.raw['requirement']['contingency_share_of_peak']:.0%}); load factor "
         f"{result.params.raw['region']['load_factor']:g}; all AS held on part-loaded thermal "
         "units in S1; ramping and start-up fuel not counted.",
-        ha="center", fontsize=7.5, style="italic", color="0.3",
+        ha="center",
+        fontsize=7.5,
+        style="italic",
+        color="0.3",
     )
     fig.tight_layout(rect=(0, 0.04, 1, 0.95))
     return fig

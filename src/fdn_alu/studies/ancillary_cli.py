@@ -15,7 +15,9 @@ def _floats(text: str) -> list[float]:
     try:
         return [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise InputError([Problem("--tau/--lambda", f"not a comma-separated list: {text!r}")]) from None
+        raise InputError(
+            [Problem("--tau/--lambda", f"not a comma-separated list: {text!r}")]
+        ) from None
 
 
 def add_parser(subparsers) -> None:
