@@ -45,6 +45,7 @@ exit codes:
 
 PLUGIN_COMMANDS: list[str] = [
     ".studies.ancillary_cli",
+    ".studies.sweep_cli",
 ]
 """Modules adding a subcommand (absolute, or relative to ``fdn_alu`` with a leading dot). Each
 provides ``add_parser(subparsers) -> None`` (adds its subparser) and ``main(args) -> int`` (runs it,
