@@ -307,6 +307,42 @@ def _case_ref(text: str) -> str:
     return text
 
 
+def _quick_n_bus(ref: str) -> int | None:
+    """Bus count of a case read from its MATPOWER file's text, without loading the network.
+
+    Lets an absurd ``--periods`` be refused in a fraction of the time loading pandapower takes.
+    None when the count is not cheap (pandapower JSON, unreadable files): the exact check after
+    loading the case still applies.
+    """
+    import re
+    import tomllib
+
+    from .cases import DATA_DIR
+    from .cases.matpower_io import matpower_data_dir
+
+    try:
+        path = DATA_DIR / f"{ref}.toml"
+        if not (path.is_file() and ref != "default"):
+            path = Path(ref)
+        if path.suffix.lower() == ".toml":
+            with path.open("rb") as fh:
+                net_ref = tomllib.load(fh)["case"]["network"]
+            if net_ref.startswith("matpower:"):
+                path = matpower_data_dir() / f"{net_ref.split(':', 1)[1]}.m"
+            else:
+                path = path.parent / net_ref
+        if path.suffix.lower() != ".m":
+            return None
+        text = path.read_text(errors="replace")
+        block = re.search(r"mpc\.bus\s*=\s*\[(.*?)\];", text, re.S)
+        if block is None:
+            return None
+        rows = [ln.split("%", 1)[0].strip() for ln in block.group(1).splitlines()]
+        return sum(1 for ln in rows if ln and ln != ";") or None
+    except Exception:  # anything unusual: leave it to the full check after loading
+        return None
+
+
 def _example(args) -> int:
     import shutil
 
@@ -341,8 +377,10 @@ def _run(args) -> int:
     from .solve import check_solver
 
     say = _Progress(args.quiet)
-    check_solver(args.solver)
     ref = _case_ref(args.case or args.config)
+    if args.periods and (n_quick := _quick_n_bus(ref)):
+        check_memory(n_quick, args.periods, args.max_memory_gb, f"{Path(ref).stem} ")
+    check_solver(args.solver)
     say(f"loading case {ref}")
     case = load_case(ref)
     periods = args.periods or len(case.profiles)
@@ -411,8 +449,11 @@ def _reproduce(args) -> int:
     from .solve import check_solver
 
     say = _Progress(args.quiet)
-    check_solver(args.solver)
     names = tuple(args.cases or ("ieee15", "ieee85"))
+    for name in names:
+        if args.periods and (n_quick := _quick_n_bus(name)):
+            check_memory(n_quick, args.periods, args.max_memory_gb, f"{name} ")
+    check_solver(args.solver)
     problems = []
     cases = {}
     for name in names:
@@ -505,7 +546,8 @@ def format_summary(s: dict) -> str:
 
     lines = [
         f"{s['case']} scenario {s['scenario']} ({s['scenario_name']}): {s['periods']} periods "
-        f"x {s['dt_h']:g} h, solver {s['solver']} ({s['status']})",
+        f"x {s['dt_h']:g} h, solver {s['solver']} ({s['status']}"
+        + (", checks failed)" if failed_checks(s) and s["status"] != "check_failed" else ")"),
         f"  cost {c['total']:,.2f} {cur}: purchase {c['purchase']:,.2f}, loss {c['loss']:,.2f}, "
         f"carbon {c['carbon']:,.2f}, gas turbine {c['gas_turbine']:,.2f}, park {c['eaip']:,.2f}, "
         f"ESOP {c['esop']:,.2f}",
