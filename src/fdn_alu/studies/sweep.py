@@ -594,14 +594,13 @@ def _validate_dispatch(spec: SweepSpec) -> list[Problem]:
         for a in setting_axes:
             if a in vals and vals[a] not in values_by_path.setdefault(a, []):
                 values_by_path[a].append(vals[a])
-    path_problems = []
+    bad_paths = set()
     for p in [*spec.fixed, *setting_axes]:
         _, _, err = _targets(raw, p)
         if err:
+            bad_paths.add(p)
             where = f"[set] {p!r}" if p in spec.fixed else f"axis {p!r}"
-            path_problems.append(Problem(where, err))
-    if path_problems:
-        return problems + path_problems
+            problems.append(Problem(where, err))
 
     def build(settings: dict) -> list[Problem]:
         r = copy.deepcopy(raw)
@@ -612,14 +611,15 @@ def _validate_dispatch(spec: SweepSpec) -> list[Problem]:
             return exc.problems
         return []
 
+    # Each path's values on their own first (problems named by axis), then every distinct
+    # combination (problems only a combination has, e.g. vm_min_pu above vm_max_pu).
+    fixed = {k: v for k, v in spec.fixed.items() if k not in bad_paths}
     with _network_cache():
-        found = [Problem("[set]", str(p)) for p in build(spec.fixed)]
+        found = [Problem("[set]", str(p)) for p in build(fixed)]
         for a in setting_axes:
-            for v in values_by_path.get(a, []):
-                found += [
-                    Problem(f"axis {a!r} = {v!r}", str(p)) for p in build({**spec.fixed, a: v})
-                ]
-        if not found:
+            for v in values_by_path.get(a, []) if a not in bad_paths else []:
+                found += [Problem(f"axis {a!r} = {v!r}", str(p)) for p in build({**fixed, a: v})]
+        if not found and not problems:
             by_text: dict[str, list[str]] = {}
             done: set[str] = set()
             for i, point in enumerate(spec.points):
@@ -845,18 +845,25 @@ class _PoolBackend:
         return fut.result()
 
     def running(self, futures: set) -> int:
-        return sum(1 for f in futures if f.running())
+        # a future counts as running once it is in the pool's call queue (one more than workers)
+        return min(self.slots, sum(1 for f in futures if f.running()))
 
     def close(self, cancel: bool) -> None:
         try:
             if cancel:
-                self.pool.shutdown(wait=False, cancel_futures=True)
-                terminate = getattr(self.pool, "terminate_workers", None)  # Python >= 3.14
+                # stop the points still running now instead of waiting for them (their results
+                # would be dropped anyway): Python >= 3.14 has a method for it; before, the
+                # pool's process table (read before shutdown, which clears it)
+                terminate = getattr(self.pool, "terminate_workers", None)
+                procs = list((getattr(self.pool, "_processes", None) or {}).values())
                 if terminate is not None:
                     terminate()
                 else:
-                    for proc in list((getattr(self.pool, "_processes", None) or {}).values()):
+                    self.pool.shutdown(wait=False, cancel_futures=True)
+                    for proc in procs:
                         proc.terminate()
+                for proc in procs:
+                    proc.join(timeout=10)
             self.pool.shutdown(wait=True, cancel_futures=cancel)
         finally:
             self._env.__exit__(None, None, None)
@@ -1214,6 +1221,7 @@ def run_sweep(
     lost: list[str] = []
     n_ok = n_failed = 0
     backend: Any = None
+    closed = False
     if not todo:
         say(f"sweep: all {len(spec.ids)} points finished earlier; nothing to run")
     try:
@@ -1268,17 +1276,16 @@ def run_sweep(
                         f"{_fmt_s(time.perf_counter() - t_run)}"
                     )
                     last_line = time.perf_counter()
-    except BaseException:
         if backend is not None:
+            backend.close(cancel=False)
+            closed = True
+    except BaseException:  # Ctrl-C included: stop the workers, keep the whole points, re-raise
+        if backend is not None and not closed:
             with contextlib.suppress(Exception):
                 backend.close(cancel=True)
-            backend = None
         with contextlib.suppress(Exception):
             _write_table(out, spec)
         raise
-    finally:
-        if backend is not None:
-            backend.close(cancel=False)
     table = _write_table(out, spec)
     counts = {s: int(n) for s, n in table["status"].value_counts().items()}
     elapsed = time.perf_counter() - t_start
