@@ -190,3 +190,14 @@ def test_spec_expansion_and_stable_ids(tmp_path):
         "grid.loss_price_per_mwh": 400,
         "park.battery.e_max_mwh": 1.6,
     }
+
+
+def test_feeder_axis_validates_each_case():
+    spec = load_spec({"sweep": {"periods": 24}, "axes": {"base": ["ieee15", "ieee85"]}})
+    assert [p["case"] for p in spec.points] == ["ieee15", "ieee85"]
+    with pytest.raises(InputError) as err:
+        load_spec({"axes": {"base": ["ieee15", "ieee85"], "pv.pv5.p_mw": [0.3]}})
+    # ieee15's pv5 exists but its 0.275 MVA inverter is below 0.3 MW; ieee85 has no pv5
+    assert [p.where.split(":")[0] for p in err.value.problems] == ["ieee15", "ieee85"]
+    assert "below p_mw" in err.value.problems[0].what
+    assert "no element named 'pv5'" in err.value.problems[1].what

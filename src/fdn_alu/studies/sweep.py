@@ -340,12 +340,19 @@ def load_spec(
             problems.append(Problem(f"[sweep].{key}", f"unknown option (allowed: {allowed})"))
         else:
             options[key] = value
-    if "base" not in head:
-        problems.append(Problem("[sweep].base", "missing (a built-in case name or a case file)"))
-        base_fields: dict = {}
-    else:
-        base_fields, base_problems = kind.base(head["base"], spec_dir)
-        problems.extend(base_problems)
+    # base -> point fields (e.g. case and its digest), for [sweep].base and any base axis value
+    bases: dict[str, dict] = {}
+
+    def add_base(value: Any, where: str) -> None:
+        key = json.dumps(value, sort_keys=True, default=str)
+        if key not in bases:
+            fields, base_problems = kind.base(value, spec_dir)
+            bases[key] = fields
+            problems.extend(Problem(where, p.what) for p in base_problems)
+
+    if "base" in head:
+        add_base(head["base"], "[sweep].base")
+    base_fields = bases.get(json.dumps(head.get("base"), sort_keys=True, default=str), {})
 
     fixed = raw.get("set", {})
     if not isinstance(fixed, dict):
@@ -360,7 +367,9 @@ def load_spec(
     def check_axis_name(name: str, where: str) -> bool:
         if name in options:
             return True
-        if name in ("kind", "base", "settings") or name in base_fields:
+        if name == "base":
+            return True
+        if name in ("kind", "settings") or name in base_fields:
             problems.append(Problem(where, f"{name!r} cannot vary"))
             return False
         if "." not in name:
@@ -392,7 +401,10 @@ def load_spec(
                     if check_axis_name(name, f"[[points]] #{i + 1} {name!r}"):
                         if not _jsonable(value):
                             problems.append(Problem(f"[[points]] #{i + 1}", f"{value!r}"))
-                        elif name not in axes:
+                            continue
+                        if name == "base":
+                            add_base(value, f"[[points]] #{i + 1} base")
+                        if name not in axes:
                             axes.append(name)
             values = [dict(p) for p in points_raw]
             if not values:
@@ -416,18 +428,27 @@ def load_spec(
             if len(set(seen)) < len(seen):
                 problems.append(Problem(where, "a value is repeated"))
                 continue
+            if name == "base":
+                for v in vals:
+                    add_base(v, f"{where} = {v!r}")
             axes.append(name)
         grid = [axes_raw[a] for a in axes]
         values = [dict(zip(axes, combo, strict=True)) for combo in itertools.product(*grid)]
+    if "base" not in head and any("base" not in v for v in values or [{}]):
+        problems.append(Problem("[sweep].base", "missing (a built-in case name or a case file)"))
     raise_if_problems(problems, "invalid sweep spec")
 
     points = []
     for vals in values:
-        point = {"kind": kind.name, **base_fields, **options, "settings": dict(fixed)}
+        if "base" in vals:
+            fields = bases[json.dumps(vals["base"], sort_keys=True, default=str)]
+        else:
+            fields = base_fields
+        point = {"kind": kind.name, **fields, **options, "settings": dict(fixed)}
         for name, value in vals.items():
             if name in options:
                 point[name] = value
-            else:
+            elif name != "base":
                 point["settings"][name] = value
         points.append(point)
     ids = [point_id(p) for p in points]
@@ -584,16 +605,32 @@ def _check_dispatch_options(spec: SweepSpec) -> list[Problem]:
 
 def _validate_dispatch(spec: SweepSpec) -> list[Problem]:
     """Check run options, resolve every setting path, then build every distinct case."""
+    problems = _check_dispatch_options(spec)
+    by_case: dict[str, list[int]] = {}
+    for i, point in enumerate(spec.points):
+        by_case.setdefault(point["case"], []).append(i)
+    with _network_cache():
+        for case, idx in by_case.items():
+            tag = f"{Path(case).name}: " if len(by_case) > 1 else ""
+            problems += [
+                Problem(f"{tag}{p.where}", p.what) for p in _validate_case_points(spec, idx)
+            ]
+    return problems
+
+
+def _validate_case_points(spec: SweepSpec, idx: list[int]) -> list[Problem]:
+    """Validate the points ``idx`` of one base case (see :func:`_validate_dispatch`)."""
     from ..cases import build_case
 
-    problems = _check_dispatch_options(spec)
-    raw, path, name = _read_case_raw(spec.points[0])
-    setting_axes = [a for a in spec.axes if a not in spec.kind.options]
+    raw, path, name = _read_case_raw(spec.points[idx[0]])
+    setting_axes = [a for a in spec.axes if a not in spec.kind.options and a != "base"]
     values_by_path: dict[str, list] = {}
-    for vals in spec.values:
+    for i in idx:
         for a in setting_axes:
+            vals = spec.values[i]
             if a in vals and vals[a] not in values_by_path.setdefault(a, []):
                 values_by_path[a].append(vals[a])
+    problems = []
     bad_paths = set()
     for p in [*spec.fixed, *setting_axes]:
         _, _, err = _targets(raw, p)
@@ -614,24 +651,23 @@ def _validate_dispatch(spec: SweepSpec) -> list[Problem]:
     # Each path's values on their own first (problems named by axis), then every distinct
     # combination (problems only a combination has, e.g. vm_min_pu above vm_max_pu).
     fixed = {k: v for k, v in spec.fixed.items() if k not in bad_paths}
-    with _network_cache():
-        found = [Problem("[set]", str(p)) for p in build(fixed)]
-        for a in setting_axes:
-            for v in values_by_path.get(a, []) if a not in bad_paths else []:
-                found += [Problem(f"axis {a!r} = {v!r}", str(p)) for p in build({**fixed, a: v})]
-        if not found and not problems:
-            by_text: dict[str, list[str]] = {}
-            done: set[str] = set()
-            for i, point in enumerate(spec.points):
-                key = json.dumps(point["settings"], sort_keys=True)
-                if key in done:
-                    continue
-                done.add(key)
-                for p in build(point["settings"]):
-                    by_text.setdefault(str(p), []).append(spec.label(i))
-            for text, labels in by_text.items():
-                more = f" and {len(labels) - 1} more" if len(labels) > 1 else ""
-                found.append(Problem(f"point {labels[0]}{more}", text))
+    found = [Problem("[set]", str(p)) for p in build(fixed)]
+    for a in setting_axes:
+        for v in values_by_path.get(a, []) if a not in bad_paths else []:
+            found += [Problem(f"axis {a!r} = {v!r}", str(p)) for p in build({**fixed, a: v})]
+    if not found and not problems:
+        by_text: dict[str, list[str]] = {}
+        done: set[str] = set()
+        for i in idx:
+            key = json.dumps(spec.points[i]["settings"], sort_keys=True)
+            if key in done:
+                continue
+            done.add(key)
+            for p in build(spec.points[i]["settings"]):
+                by_text.setdefault(str(p), []).append(spec.label(i))
+        for text, labels in by_text.items():
+            more = f" and {len(labels) - 1} more" if len(labels) > 1 else ""
+            found.append(Problem(f"point {labels[0]}{more}", text))
     return problems + found
 
 
