@@ -553,7 +553,8 @@ def _caching_loader(original: Callable) -> Callable:
 
 
 def _install_worker_network_cache() -> None:
-    """In a worker process: keep the network cache for the process's lifetime."""
+    """In a worker process: keep the network cache for the process's lifetime (in the calling
+    process, ``workers=1``, the serial backend holds :func:`_network_cache` open instead)."""
     from .. import cases as cases_mod
 
     original = getattr(cases_mod, "_load_network", None)
@@ -829,6 +830,9 @@ class _SerialBackend:
     def __init__(self) -> None:
         self.slots = 1
         self.submitted = 0
+        # feeders loaded once for the whole sweep, and this process's loader restored after
+        self._cache = _network_cache()
+        self._cache.__enter__()
 
     def submit(self, point: dict, runner: str) -> _SerialFuture:
         self.submitted += 1
@@ -846,7 +850,7 @@ class _SerialBackend:
         return 0
 
     def close(self, cancel: bool) -> None:
-        pass
+        self._cache.__exit__(None, None, None)
 
 
 POOL_PRELOAD = (
