@@ -1310,7 +1310,7 @@ def run_sweep(
             while pending:
                 done, pending = backend.wait(pending, HEARTBEAT_S)
                 for fut in done:
-                    i = index[fut]
+                    i = index.pop(fut)  # drop the reference: Dask frees the result
                     try:
                         res = backend.result(fut)
                     except Exception as exc:  # the worker died or the cluster failed
