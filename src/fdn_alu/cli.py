@@ -487,9 +487,15 @@ def _reproduce(args) -> int:
             index.write_text(json.dumps(data, indent=2))
 
     write_dir_atomic(out, write, kind="reproduce")
+    failed = 0
+    for path in sorted(Path(out).glob("*/s*/summary.json")):
+        summary = json.loads(path.read_text())
+        if failed_checks(summary):
+            failed += 1
+            print(format_failed_checks(summary), file=sys.stderr)
     if not args.quiet:
         print(f"results written to {out}/")
-    return EXIT_OK
+    return EXIT_CHECK_FAILED if failed else EXIT_OK
 
 
 def _replace_prefix(obj, old: str, new: str):
