@@ -200,11 +200,11 @@ def _common_flags(parser: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``fdn-alu`` console script; returns the exit code."""
     try:
-        try:
-            args = _parser().parse_args(argv)
-        except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
-            return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
         with _readable_warnings():
+            try:
+                args = _parser().parse_args(argv)
+            except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+                return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
             return _dispatch(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr, flush=True)
