@@ -1,0 +1,76 @@
+"""Electrolytic aluminium industrial park (EAIP), eqs. (1)-(5), (14), (17) and A1."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from ..base import Component
+from .data import park_data, park_problems
+from .model import park_block, park_relinearisation
+from .post import (
+    eaip_table,
+    park_carbon,
+    park_checks,
+    park_energy,
+    park_solution,
+    park_source_rows,
+)
+from .settings import PARK, validate_park
+
+
+class Park(Component):
+    name = "park"
+    section = "park"
+    schema = PARK
+    tolerances: ClassVar[dict[str, float]] = {"eaip_cone_gap_max": 1e-6, "production_rel_err": 1e-4}
+    summary_costs = ("gas_turbine", "eaip")
+    summary_energy = ("gas_turbine", "eaip")
+    summary_emissions = ("gas_turbine",)
+    summary_reported = ("park",)
+    summary_checks = ("eaip_cone_gap_max", "production_rel_err")
+    tables = ("eaip",)
+    limits_hint = (
+        "potline current range vs production target, thermal window, park battery "
+        "end-of-horizon rule, PCC limit"
+    )
+
+    def validate(self, raw, where, problems):
+        return validate_park(raw, f"{where} [park]", problems)
+
+    def check_against_case(self, settings, buses, columns, where):
+        out = self.missing_buses(where, [("[park].bus", settings.get("bus"))], buses, "park")
+        if "pv" in settings:
+            ref = [("[park.pv].profile", settings["pv"].get("profile"))]
+            out += self.missing_columns(where, ref, columns, "park.pv")
+        return out
+
+    def data(self, settings, core, profiles):
+        return park_data(settings, core, profiles)
+
+    def data_problems(self, data, core):
+        return park_problems(data, core.periods * core.dt_h)
+
+    def block(self, data, core, relax_integers):
+        return park_block(data, core, relax_integers)
+
+    def relinearisation(self, block, data, core):
+        return park_relinearisation(data, block, core)
+
+    def solution(self, block, data, core):
+        return park_solution(data, block, core)
+
+    def checks(self, data, part, core):
+        return park_checks(data, part)
+
+    def carbon(self, data, part, core, first_node):
+        return park_carbon(data, part, core, first_node)
+
+    def energy_mwh(self, data, part, core):
+        return park_energy(part, core)
+
+    def result_tables(self, data, part, core, carbon, nodes):
+        table, emissions_t = eaip_table(data, part, core, carbon, nodes)
+        return {"eaip": table}, {"park": emissions_t}
+
+    def source_rows(self, data, part, core, carbon, nodes):
+        return park_source_rows(data, part, core, carbon)
