@@ -32,8 +32,8 @@ def park_block(park: ParkData, core, relax_integers: bool = True) -> Block:
     Variables (arrays (T, N) for potlines): ``current_pu`` (I / I_N), ``dtemp`` (T - T_N, K),
     ``power`` (MW), ``up``/``down`` (state indicators, A1), ``pcc``, ``pv``, ``gas_turbine``,
     battery; expressions ``current`` (kA) and ``temperature`` (deg C) built from the scaled
-    variables. Parameters ``s_bar``, ``s_bar_sq`` (T, N) hold the linearisation point of the production
-    constraint (3).
+    variables. Parameters ``s_bar``, ``s_bar_sq`` (T, N) hold the linearisation point of the
+    production constraint (3).
     """
     T, N, dt = core.periods, len(park.names), core.dt_h
     # Scaled variables for conditioning: current per unit of rated, temperature as the
