@@ -14,43 +14,10 @@ import numpy as np
 
 from .cases import Case
 from .cases.profiles import resample
+from .cases.scenarios import SCENARIOS
 from .components.registry import COMPONENTS
 from .errors import Problem, raise_if_problems
 from .network import NetworkData, network_data
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """One of the paper's scenarios (section 8 of the model specification).
-
-    Attributes
-    ----------
-    number : int
-    name, description : str
-    carbon_in_objective : bool
-        Carbon cost (16) in the objective (else reported ex post).
-    flexible : bool
-        The flexible-network devices (the ESOP) are in service.
-    """
-
-    number: int
-    name: str
-    description: str
-    carbon_in_objective: bool
-    flexible: bool
-
-
-SCENARIOS = {
-    1: Scenario(1, "rigid", "rigid network, carbon cost reported but not optimised", False, False),
-    2: Scenario(2, "rigid_low_carbon", "rigid network, carbon cost in the objective", True, False),
-    3: Scenario(
-        3,
-        "flexible",
-        "energy-storage soft open point in service, carbon cost in the objective",
-        True,
-        True,
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -122,24 +89,27 @@ def build_model_data(case: Case, scenario: int = 2, periods: int | None = None) 
     ----------
     case : Case
     scenario : {1, 2, 3}
-        1: no ESOP, carbon cost out of the objective; 2: no ESOP, carbon cost in; 3: ESOP in
-        service, carbon cost in.
+        See :data:`fdn_alu.cases.scenarios.SCENARIOS`.
     periods : int, optional
         Number of equal periods over the horizon; the profile file's row count by default.
 
     Raises
     ------
     InputError
-        Unknown scenario, scenario 3 without an ``[esop]`` section, bad periods, non-finite
+        Unknown scenario, a section the scenario needs missing, bad periods, non-finite
         data, or a component whose numeric data is infeasible on its face.
     """
     problems: list[Problem] = []
     if scenario not in SCENARIOS:
         problems.append(Problem("scenario", f"must be 1, 2 or 3 (got {scenario!r})"))
-    elif SCENARIOS[scenario].flexible and not case.settings.get("esop"):
-        problems.append(
-            Problem("scenario", f"scenario 3 needs an [esop] section in case {case.name!r}")
-        )
+    else:
+        problems += [
+            Problem(
+                "scenario", f"scenario {scenario} needs a [{sec}] section in case {case.name!r}"
+            )
+            for sec in SCENARIOS[scenario].requires
+            if not case.settings.get(sec)
+        ]
     if periods is not None and (
         isinstance(periods, bool) or not isinstance(periods, int) or periods < 1
     ):

@@ -19,9 +19,10 @@ import pandas as pd
 
 from .carbon import carbon_flow, carbon_network
 from .cases import Case, load_case
+from .cases.scenarios import SCENARIOS
 from .checks import all_tolerances, dispatch_checks
 from .components.registry import BY_NAME, COMPONENTS
-from .data import SCENARIOS, ModelData, build_model_data
+from .data import ModelData, build_model_data
 from .errors import InfeasibleError, Problem, raise_if_problems
 from .model.recipe import build_model
 from .results import RunResult

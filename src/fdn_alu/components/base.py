@@ -154,6 +154,11 @@ class Component:
             raw, self.schema, f"{where} [{self.section}]", problems, section=self.section
         )
 
+    def schemas(self) -> dict[str, dict[str, Field]]:
+        """The section's tables for the settings reference (title -> schema)."""
+        title = f"[[{self.section}]]" if self.array else f"[{self.section}]"
+        return {title: self.schema} if self.section else {}
+
     def check_against_case(
         self, settings: Any, buses: set[int], columns: set[str], where: str
     ) -> list[Problem]:

@@ -1,5 +1,6 @@
 """Sequential convex solves: the algorithm behind components whose exact constraint is not
-convex (the park's production target, eq. 3), written once for any component.
+convex (a production target with a bilinear efficiency, eq. 3), written once for any
+component.
 
 A component supplies a :class:`~fdn_alu.components.base.Relinearisation` (its error at the
 current solution and how to move its linearisation point there); this module re-solves the

@@ -9,6 +9,7 @@ from ..base import Component
 from .data import esop_data
 from .model import esop_block
 from .post import esop_carbon, esop_checks, esop_solution, esop_source_rows, esop_table
+from ..battery_settings import SCHEMA as BATTERY
 from .settings import ESOP, validate_esop
 
 
@@ -24,6 +25,9 @@ class Esop(Component):
 
     def validate(self, raw, where, problems):
         return validate_esop(raw, f"{where} [esop]", problems)
+
+    def schemas(self):
+        return {"[esop]": ESOP, "[esop.battery]": BATTERY}
 
     def check_against_case(self, settings, buses, columns, where):
         refs = [("[esop].bus_i", settings.get("bus_i")), ("[esop].bus_j", settings.get("bus_j"))]

@@ -39,7 +39,9 @@ ESOP: dict[str, Field] = {
         "planning studies",
         non_negative,
     ),
-    "days_per_year": Field(NUM, 365.0, "d", "days per year for the O&M rate", "", positive),
+    "days_per_year": Field(
+        NUM, 365.0, "d", "days per year for the O&M rate", "calendar year", positive
+    ),
 }
 
 

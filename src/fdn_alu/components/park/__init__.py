@@ -15,7 +15,7 @@ from .post import (
     park_solution,
     park_source_rows,
 )
-from .settings import PARK, validate_park
+from .settings import PARK, POTLINE, SUBTABLES, validate_park
 
 
 class Park(Component):
@@ -36,6 +36,13 @@ class Park(Component):
 
     def validate(self, raw, where, problems):
         return validate_park(raw, f"{where} [park]", problems)
+
+    def schemas(self):
+        return {
+            "[park]": PARK,
+            "[[park.potline]]": POTLINE,
+            **{f"[park.{k}]": v for k, v in SUBTABLES.items()},
+        }
 
     def check_against_case(self, settings, buses, columns, where):
         out = self.missing_buses(where, [("[park].bus", settings.get("bus"))], buses, "park")
