@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ..base import Component
+from ..battery_settings import SCHEMA as BATTERY
 from .data import esop_data
 from .model import esop_block
 from .post import esop_carbon, esop_checks, esop_solution, esop_source_rows, esop_table
-from ..battery_settings import SCHEMA as BATTERY
 from .settings import ESOP, validate_esop
 
 
