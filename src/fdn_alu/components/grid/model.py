@@ -13,9 +13,11 @@ def grid_block(g: GridData, core) -> Block:
     """Grid import ``P_trans`` (T,) and reactive exchange at the root.
 
     Constraints: ``P_trans >= 0`` unless the case allows export; ``P_trans <= p_max``.
-    Costs: purchase ``sum lambda_t P_trans,t dt`` (13). Emissions:
-    ``sum e_trans,t P_trans,t dt`` (the grid part of (16)); where export is allowed, an export
-    (negative P) enters both sums with its sign.
+    Costs: purchase ``sum lambda_t P_trans,t dt`` (13); where export is allowed, an export
+    (negative P) is paid at the same price. Emissions: ``sum e_trans,t max(P_trans,t, 0) dt``
+    (the grid part of (16)): one rule everywhere (objective, summary, sources.csv and the carbon
+    flow, where an export is consumption at the root) -- exported power earns no carbon credit,
+    because its carbon is the receiving grid's to account for.
     """
     T, n = core.periods, core.net.n_bus
     p = cp.Variable((T, 1), name="p_grid")
@@ -36,6 +38,6 @@ def grid_block(g: GridData, core) -> Block:
         p_bus=to_buses(p, root, n),
         q_bus=to_buses(q, root, n),
         costs={"purchase": price @ e_mwh},
-        emissions_t={"grid": ci @ e_mwh / 1000.0},
+        emissions_t={"grid": ci @ (cp.pos(e_mwh) if g.allow_export else e_mwh) / 1000.0},
         parameters={"price_per_mwh": price, "grid_ci_kg_per_mwh": ci},
     )
