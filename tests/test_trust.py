@@ -40,3 +40,38 @@ def test_park_emissions_eq5_and_the_conserving_figure():
     e = run(case.with_settings(park=park), scenario=2, check_ac=False).summary["emissions_t"]
     # Without a battery both figures are the same carbon.
     assert e["park_consumed"] == pytest.approx(e["park"], rel=1e-9)
+
+
+def test_operating_states_hold_exactly_in_the_default_run():
+    """Issue 10.8: 3 x 1 MW PV at unity power factor and vm_max 1.002 made the relaxed
+    schedule adjust 13 times (limit 10) with 10 reversals; relax-and-fix must return an A1
+    schedule and bound its cost against the relaxed problem."""
+    case = load_case("ieee15")
+    pv = [{**p, "p_mw": 1.0, "s_mva": 1.0, "pf_min": 1.0} for p in case.settings["pv"]]
+    case = case.with_settings(pv=pv, network={**case.settings["network"], "vm_max_pu": 1.002})
+    s = run(case, scenario=2, check_ac=False).summary
+    ch = s["checks"]
+    assert ch["eaip_adjustments_max"] <= ch["eaip_adjustments_allowed"]
+    assert ch["eaip_reversals"] == 0
+    assert "eaip_adjustments_over" not in ch["failed"] and "eaip_reversals" not in ch["failed"]
+    fix = s["integer_fix"]
+    assert fix["fixed"] == ["park operating states (A1)"]
+    assert -1e-6 <= fix["gap_rel"] <= 1e-2
+    assert s["costs"]["total"] >= fix["relaxed_objective"] - 1e-6 * abs(fix["relaxed_objective"])
+
+
+def test_negative_prices_break_no_relaxation_silently():
+    """Issue 10.7: at -150 CNY/MWh in the valley, wasting energy pays. The batteries are made
+    exact by relax-and-fix; the converter-loss cone cannot be, so the run says so."""
+    from dataclasses import replace
+
+    case = load_case("ieee15")
+    prof = case.profiles.copy()
+    prof.loc[prof.price_per_mwh < 300, "price_per_mwh"] = -150.0
+    s = run(replace(case, profiles=prof), scenario=3, check_ac=False).summary
+    ch = s["checks"]
+    assert ch["park_battery_simultaneous_max_mw"] <= 1e-4
+    assert ch["esop_simultaneous_max_mw"] <= 1e-4
+    assert ch["esop_converter_loss_gap_max_mw"] > 0.1
+    assert s["status"] == "check_failed"
+    assert ch["failed"] == ["esop_converter_loss_gap_max_mw"]

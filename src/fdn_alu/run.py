@@ -29,7 +29,7 @@ from .results import RunResult
 from .results.summary import Checks, Costs, Emissions, Summary, Timings
 from .results.tables import branch_table, bus_table
 from .solution import Solution, extract_solution
-from .solve import MIP_SOLVERS, check_solver, diagnose_infeasibility, solve_dispatch
+from .solve import MIP_SOLVERS, check_solver, diagnose_infeasibility, solve_exact
 
 AC_METHODS = ("auto", "pandapower", "sweep")
 
@@ -83,7 +83,7 @@ def run(
     model = build_model(data, relax_integers=not mip)
     t_solve = time.perf_counter()
     try:
-        info, iterations = solve_dispatch(model, solver)
+        info, iterations, fix = solve_exact(model, solver)
     except InfeasibleError as exc:
         found = diagnose_infeasibility(data, solver)
         raise InfeasibleError(_infeasible_message(data, found), found) from exc
@@ -98,6 +98,7 @@ def run(
         solver_status_mapped=info.status,
         solver_status=info.solver_status,
         solve_iterations=iterations,
+        integer_fix=fix.to_dict() if fix else None,
         timings=Timings(
             model.build_s, solve_s, info.solver_s, post_s, time.perf_counter() - t_start
         ),

@@ -84,6 +84,21 @@ class Relinearisation:
     stall_message: str = ""
 
 
+@dataclass(frozen=True)
+class IntegerFix:
+    """A component's relax-and-fix step for binaries a conic solver relaxes.
+
+    After the relaxed solve, the solve layer asks ``violated()`` (does the relaxed solution
+    break a rule the binaries would enforce?); if so it calls ``fix()`` (set the component's
+    Parameters so that the indicators take a 0/1 pattern that satisfies the rule) and
+    re-solves the convex problem, reporting the cost against the relaxed bound.
+    """
+
+    name: str
+    violated: Callable[[], bool]
+    fix: Callable[[], None]
+
+
 class Component:
     """Base class of every device component (see the module docstring).
 
@@ -220,6 +235,10 @@ class Component:
     def relinearisation(self, block: Any, data: Any, core: Any) -> Relinearisation | None:
         """The component's part in a sequential solve, or None when it needs none."""
         return None
+
+    def integer_fixes(self, block: Any, data: Any, core: Any) -> list[IntegerFix]:
+        """The component's relax-and-fix steps (none when it relaxes nothing)."""
+        return []
 
     # -- solution and post-processing ----------------------------------------------------------
     def solution(self, block: Any, data: Any, core: Any) -> dict[str, np.ndarray]:

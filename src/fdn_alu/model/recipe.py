@@ -40,6 +40,8 @@ class Model:
     emissions_t : dict of str -> cp.Expression
     build_s : float
         Wall time spent building the cvxpy expressions.
+    relax_integers : bool
+        Whether the components' binaries are relaxed (conic solvers).
     """
 
     data: Any
@@ -49,6 +51,7 @@ class Model:
     emissions_t: dict[str, cp.Expression]
     build_s: float = 0.0
     notes: list[str] = field(default_factory=list)
+    relax_integers: bool = True
 
     def var(self, block: str, name: str):
         """Solved value of a variable (numpy array)."""
@@ -104,4 +107,12 @@ def build_model(data, soft_limits: bool = False, relax_integers: bool = True) ->
     obj, costs, emissions = objective(data, blocks)
     problem = cp.Problem(obj, flat_constraints(blocks))
     by_name = {b.name: b for b in blocks}
-    return Model(data, by_name, problem, costs, emissions, time.perf_counter() - t0)
+    return Model(
+        data,
+        by_name,
+        problem,
+        costs,
+        emissions,
+        time.perf_counter() - t0,
+        relax_integers=relax_integers,
+    )

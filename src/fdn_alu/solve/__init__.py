@@ -3,7 +3,7 @@ for components with a non-convex exact constraint (:mod:`.sequential`), and the
 infeasibility diagnosis (:mod:`.diagnose`). Model code never imports this package."""
 
 from .diagnose import diagnose_infeasibility
-from .sequential import presolve_start, solve_dispatch, solve_sequential
+from .sequential import FixReport, presolve_start, solve_dispatch, solve_exact, solve_sequential
 from .solver import (
     MIP_SOLVERS,
     SOLVERS,
@@ -16,12 +16,14 @@ from .solver import (
 __all__ = [
     "MIP_SOLVERS",
     "SOLVERS",
+    "FixReport",
     "SolveInfo",
     "available_solvers",
     "check_solver",
     "diagnose_infeasibility",
     "presolve_start",
     "solve_dispatch",
+    "solve_exact",
     "solve_model",
     "solve_sequential",
 ]

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from ..base import Component
 from ..battery_settings import SCHEMA as BATTERY
+from ..storage_fix import battery_fix
 from .data import esop_data
 from .model import esop_block
 from .post import esop_carbon, esop_checks, esop_solution, esop_source_rows, esop_table
@@ -17,7 +18,10 @@ class Esop(Component):
     name = "esop"
     section = "esop"
     schema = ESOP
-    tolerances: ClassVar[dict[str, float]] = {"esop_simultaneous_max_mw": 1e-4}
+    tolerances: ClassVar[dict[str, float]] = {
+        "esop_simultaneous_max_mw": 1e-4,
+        "esop_converter_loss_gap_max_mw": 1e-4,
+    }
     summary_costs = ("esop",)
     summary_checks = ("esop_simultaneous_max_mw",)
     tables = ("esop",)
@@ -41,6 +45,13 @@ class Esop(Component):
 
     def block(self, data, core, relax_integers):
         return esop_block(data, core, relax_integers)
+
+    def integer_fixes(self, block, data, core):
+        battery = {
+            k[len("battery_") :]: v for k, v in block.variables.items() if k.startswith("battery_")
+        }
+        fix = battery_fix("ESOP battery", battery, block.parameters)
+        return [fix] if fix else []
 
     def solution(self, block, data, core):
         return esop_solution(data, block)

@@ -48,5 +48,5 @@ def esop_block(e: EsopData, core, relax_integers: bool = True) -> Block:
         p_bus=to_buses(p / base, bus, n),
         q_bus=to_buses(q / base, bus, n),
         costs={"esop": om},
-        parameters={"e_max_mwh": bp["e_max_mwh"], "p_max_mw": bp["p_max_mw"], "om_cost": om},
+        parameters={**bp, "om_cost": om},
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ..base import Component
+from ..storage_fix import battery_fix
 from .data import park_data, park_problems
-from .model import park_block, park_relinearisation
+from .model import park_block, park_integer_fix, park_relinearisation
 from .post import (
     eaip_table,
     park_carbon,
@@ -22,7 +23,13 @@ class Park(Component):
     name = "park"
     section = "park"
     schema = PARK
-    tolerances: ClassVar[dict[str, float]] = {"eaip_cone_gap_max": 1e-6, "production_rel_err": 1e-4}
+    tolerances: ClassVar[dict[str, float]] = {
+        "eaip_cone_gap_max": 1e-6,
+        "production_rel_err": 1e-4,
+        "eaip_adjustments_over": 0,
+        "eaip_reversals": 0,
+        "park_battery_simultaneous_max_mw": 1e-4,
+    }
     summary_costs = ("gas_turbine", "eaip")
     summary_energy = ("gas_turbine", "eaip")
     summary_emissions = ("gas_turbine",)
@@ -62,6 +69,15 @@ class Park(Component):
 
     def relinearisation(self, block, data, core):
         return park_relinearisation(data, block, core)
+
+    def integer_fixes(self, block, data, core):
+        fixes = [park_integer_fix(data, block, core)]
+
+        def strip(d: dict) -> dict:
+            return {k[len("battery_") :]: v for k, v in d.items() if k.startswith("battery_")}
+
+        fixes.append(battery_fix("park battery", strip(block.variables), strip(block.parameters)))
+        return [f for f in fixes if f is not None]
 
     def solution(self, block, data, core):
         return park_solution(data, block, core)

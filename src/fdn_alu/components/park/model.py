@@ -18,12 +18,16 @@ import numpy as np
 
 from ...model.block import Block, lagged, to_buses
 from ...model.storage import storage_variables
-from ..base import Relinearisation
+from ..base import IntegerFix, Relinearisation
 from .data import MJ_PER_MWH, ParkData
+from .states import state_pattern
 
 # Convex-concave iterations on eta * I: a solution is exact when the true production error is
 # below this (five times below the 1e-4 requirement).
 PRODUCTION_TOL = 2e-5
+# A potline's power change counts as an "adjustment" above this (MW): our choice, far above
+# solver noise (1e-8) and far below any deliberate step.
+ADJUST_TOL_MW = 1e-4
 
 
 def park_block(park: ParkData, core, relax_integers: bool = True) -> Block:
@@ -60,7 +64,7 @@ def park_block(park: ParkData, core, relax_integers: bool = True) -> Block:
     }
     pw_prev = lagged(pw, park.p_rated_mw)  # potline power before each period; rated before 0
     cons.update(_thermal(park, pw, pw_prev, dtemp, dt))
-    states, state_cons = _operating_states(park, pw, pw_prev, T, relax_integers)
+    states, state_cons, state_params = _operating_states(park, pw, pw_prev, T, relax_integers)
     cons.update(state_cons)
     prod_params, prod_con = _production(park, y, dtemp, T, dt)
     cons["production"] = prod_con
@@ -88,7 +92,8 @@ def park_block(park: ParkData, core, relax_integers: bool = True) -> Block:
         supply = supply + gas
         variables["gas_turbine"] = gas
     if park.battery is not None:
-        bv, bc, _ = storage_variables("battery", park.battery, T, dt, relax_integers)
+        bv, bc, bp = storage_variables("battery", park.battery, T, dt, relax_integers)
+        state_params.update({f"battery_{k}": v for k, v in bp.items()})
         cons.update(bc)
         supply = supply + bv["discharge"] - bv["charge"]
         variables.update({f"battery_{k}": v for k, v in bv.items()})
@@ -107,7 +112,7 @@ def park_block(park: ParkData, core, relax_integers: bool = True) -> Block:
         q_bus=q_bus,
         costs=costs,
         emissions_t=emissions,
-        parameters=prod_params,
+        parameters={**prod_params, **state_params},
         expressions=expressions,
     )
 
@@ -139,28 +144,45 @@ def _thermal(park: ParkData, pw, pw_prev, dtemp, dt: float) -> dict:
 
 def _operating_states(
     park: ParkData, pw, pw_prev, T: int, relax_integers: bool
-) -> tuple[dict, dict]:
+) -> tuple[dict, dict, dict]:
     """Operating states (A1, our reading): rising / falling / steady.
 
-    up_t, down_t in {0, 1} (relaxed to [0, 1] for conic solvers):
-    P_t - P_{t-1} <= ramp up_t, P_{t-1} - P_t <= ramp down_t, up_t + down_t <= 1,
-    sum_t (up_t + down_t) <= K, and no immediate reversal: up_t + down_{t+1} <= 1,
-    down_t + up_{t+1} <= 1. Relaxed, only the ramp limit binds exactly.
+    up_t, down_t in {0, 1}: P_t - P_{t-1} <= ramp up_t, P_{t-1} - P_t <= ramp down_t,
+    up_t + down_t <= 1, sum_t (up_t + down_t) <= K, and no immediate reversal:
+    up_t + down_{t+1} <= 1, down_t + up_{t+1} <= 1. For conic solvers the indicators are
+    continuous between the Parameters ``up_lo <= up <= up_hi`` (likewise ``down``): [0, 1]
+    relaxes them (only the ramp limit then binds exactly), and equal bounds fix a 0/1 pattern
+    (see :func:`park_integer_fix`), which makes A1 exact.
     """
     N = pw.shape[1]
-    kw = {"bounds": [0, 1]} if relax_integers else {"boolean": True}
-    up = cp.Variable((T, N), name="potline_up", **kw)
-    down = cp.Variable((T, N), name="potline_down", **kw)
     ramp = park.ramp_mw[None, :]
+    params = {}
+    if relax_integers:
+        up = cp.Variable((T, N), name="potline_up")
+        down = cp.Variable((T, N), name="potline_down")
+        for key in ("up_lo", "down_lo"):
+            params[key] = cp.Parameter((T, N), name=f"potline_{key}", value=np.zeros((T, N)))
+        for key in ("up_hi", "down_hi"):
+            params[key] = cp.Parameter((T, N), name=f"potline_{key}", value=np.ones((T, N)))
+    else:
+        up = cp.Variable((T, N), name="potline_up", boolean=True)
+        down = cp.Variable((T, N), name="potline_down", boolean=True)
     cons = {
         "ramp_up": pw - pw_prev <= cp.multiply(ramp, up),
         "ramp_down": pw_prev - pw <= cp.multiply(ramp, down),
         "one_state": up + down <= 1,
         "adjustment_count": cp.sum(up + down, axis=0) <= park.max_adjustments,
     }
+    if relax_integers:
+        cons["state_bounds"] = [
+            up >= params["up_lo"],
+            up <= params["up_hi"],
+            down >= params["down_lo"],
+            down <= params["down_hi"],
+        ]
     if T > 1:
         cons["no_reversal"] = [up[:-1] + down[1:] <= 1, down[:-1] + up[1:] <= 1]
-    return {"up": up, "down": down}, cons
+    return {"up": up, "down": down}, cons, params
 
 
 def _production(park: ParkData, y, dtemp, T: int, dt: float) -> tuple[dict, list]:
@@ -221,3 +243,38 @@ def park_relinearisation(park: ParkData, block: Block, core) -> Relinearisation:
         "the target is not binding: the thermal window keeps power (and so production) "
         "above what the target needs",
     )
+
+
+def park_integer_fix(park: ParkData, block: Block, core) -> IntegerFix | None:
+    """Relax-and-fix of the operating states (A1) for conic solvers.
+
+    ``violated`` tells whether the relaxed schedule breaks A1 (more than K adjustments or an
+    immediate reversal); ``fix`` sets the state bounds to the pattern of
+    :func:`~fdn_alu.components.park.states.state_pattern` chosen from the relaxed schedule.
+    """
+    params = block.parameters
+    if "up_lo" not in params:
+        return None
+    pw = block.variables["power"]
+
+    def moves() -> np.ndarray:
+        p = np.asarray(pw.value)
+        return np.diff(np.vstack([park.p_rated_mw[None, :], p]), axis=0)
+
+    def violated() -> bool:
+        adjustments, reversals = count_moves(moves())
+        return bool(adjustments.max(initial=0) > park.max_adjustments or reversals > 0)
+
+    def fix() -> None:
+        up, down = state_pattern(moves(), park.max_adjustments, ADJUST_TOL_MW)
+        params["up_lo"].value = params["up_hi"].value = up
+        params["down_lo"].value = params["down_hi"].value = down
+
+    return IntegerFix("park operating states (A1)", violated, fix)
+
+
+def count_moves(dp_mw: np.ndarray) -> tuple[np.ndarray, int]:
+    """Adjustments per potline and immediate reversals of a schedule's power changes (T, N)."""
+    moves = np.sign(np.where(np.abs(dp_mw) > ADJUST_TOL_MW, dp_mw, 0.0))
+    reversals = int(np.sum((moves[:-1] * moves[1:]) < 0)) if len(moves) > 1 else 0
+    return np.sum(moves != 0, axis=0), reversals

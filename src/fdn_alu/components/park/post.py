@@ -11,10 +11,7 @@ from ...model.storage import energy_trajectory, simultaneous_mw
 from ...results.tables import long_index, source_rows
 from ..base import CarbonPart
 from .data import ParkData
-
-# A potline's power change counts as an "adjustment" above this (MW): our choice, far above
-# solver noise (1e-8) and far below any deliberate step.
-ADJUST_TOL_MW = 1e-4
+from .model import count_moves
 
 
 def park_solution(park: ParkData, block: Block, core) -> dict[str, np.ndarray]:
@@ -48,15 +45,14 @@ def park_solution(park: ParkData, block: Block, core) -> dict[str, np.ndarray]:
 
 
 def park_checks(park: ParkData, pk: dict) -> dict:
-    """Production error, cone residual, temperature window, operating-state counts."""
+    """Production error, cone residual, temperature window, operating-state counts (A1) and
+    simultaneous charge and discharge of the park battery: every relaxation the park uses."""
     cur, pw = pk["current_ka"], pk["potline_p_mw"]
     need = park.a_mw_per_ka2[None, :] * cur**2 + park.b_mw_per_ka[None, :] * cur
     # Residual of (1) relative to the potline's rated power (its natural scale).
     cone = float(np.max(np.abs(pw - need) / park.p_rated_mw[None, :]))
     temp = pk["temperature_c"]
-    dp = np.diff(np.vstack([park.p_rated_mw[None, :], pw]), axis=0)
-    moves = np.sign(np.where(np.abs(dp) > ADJUST_TOL_MW, dp, 0.0))
-    reversals = int(np.sum((moves[:-1] * moves[1:]) < 0)) if len(moves) > 1 else 0
+    adjustments, reversals = count_moves(np.diff(np.vstack([park.p_rated_mw[None, :], pw]), axis=0))
     made = float(pk["production_t"].sum())
     return {
         "production_rel_err": abs(made - park.production_target_t) / park.production_target_t,
@@ -68,8 +64,9 @@ def park_checks(park: ParkData, pk: dict) -> dict:
         "eaip_temperature_violation_c": float(
             max(park.temp_min_c - temp.min(), temp.max() - park.temp_max_c, 0.0)
         ),
-        "eaip_adjustments_max": int(np.max(np.sum(moves != 0, axis=0))),
+        "eaip_adjustments_max": int(adjustments.max(initial=0)),
         "eaip_adjustments_allowed": park.max_adjustments,
+        "eaip_adjustments_over": int(max(adjustments.max(initial=0) - park.max_adjustments, 0)),
         "eaip_reversals": reversals,
         "park_battery_simultaneous_max_mw": simultaneous_mw(
             pk["battery_charge_mw"], pk["battery_discharge_mw"]
