@@ -143,3 +143,46 @@ def test_write_is_all_or_nothing(tmp_path, monkeypatch):
     names = sorted(p.name for p in out.iterdir())
     assert names == ["branches.csv", "buses.csv", "eaip.csv", "sources.csv", "summary.json"]
     shutil.rmtree(out)
+
+
+def test_matpower_bad_values_listed_all_at_once(tmp_path):
+    """NaN, inf and meaningless negative values in a .m file are input errors, each located by
+    file, table, column and row (before: a NaN Pd silently dropped the bus's load)."""
+    lines = (matpower_data_dir() / "case33bw.m").read_text().splitlines()
+    edits = {
+        # bus rows: BUS_I TYPE PD QD GS BS AREA VM VA BASE_KV ZONE VMAX VMIN
+        ("5", "1", "60", "30"): (2, "NaN"),  # bus 5 Pd
+        ("7", "1", "200", "100"): (3, "Inf"),  # bus 7 Qd
+        ("9", "1", "60", "20"): (9, "-12.66"),  # bus 9 base kV
+    }
+    in_branch = False
+    n_branch = 0
+    for k, line in enumerate(lines):
+        parts = line.split()
+        in_branch = in_branch or line.startswith("mpc.branch")
+        if tuple(parts[:4]) in edits and not in_branch:
+            col, value = edits[tuple(parts[:4])]
+            parts[col] = value
+            lines[k] = "\t" + "\t".join(parts)
+        elif in_branch and len(parts) >= 13 and parts[0][0].isdigit():
+            n_branch += 1
+            if n_branch == 3:  # branch 3-4: negative resistance and rating
+                parts[2], parts[5] = "-0.3660", "-1"
+                lines[k] = "\t" + "\t".join(parts)
+    path = tmp_path / "bad33.m"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError) as info:
+        read_matpower(path)
+    msg = str(info.value)
+    assert "bad33.m mpc.bus column PD: NaN in row(s) 5 (bus 5) = nan" in msg
+    assert "bad33.m mpc.bus column QD: infinite value in row(s) 7 (bus 7) = inf" in msg
+    assert "bad33.m mpc.bus column BASE_KV: negative value (no physical meaning) in row(s) 9" in msg
+    assert (
+        "bad33.m mpc.branch column BR_R: negative value (no physical meaning) in row(s) 3 " in msg
+    )
+    assert "(branch 3-4) = -0.366" in msg
+    assert "bad33.m mpc.branch column RATE_A: negative value" in msg
+    assert len(info.value.problems) == 5
+    # the untouched file still loads, its 33 loads summing to the published 3.715 MW
+    net = read_matpower(matpower_data_dir() / "case33bw.m")
+    assert net.load.p_mw.sum() == pytest.approx(3.715, abs=1e-9)

@@ -81,6 +81,84 @@ def _conversions(path: Path, text: str) -> tuple[dict, list[Problem]]:
     return conv, problems
 
 
+# Columns that must not be negative (MATPOWER's idx_bus / idx_brch names): a negative base
+# voltage, resistance, reactance or rating has no physical meaning on a distribution feeder.
+_NON_NEGATIVE = {
+    "bus": ("BASE_KV", "VM", "VMAX", "VMIN"),
+    "branch": ("BR_R", "BR_X", "RATE_A", "RATE_B", "RATE_C"),
+    "gen": ("MBASE",),
+}
+# Generator limits may be infinite (no limit) in the direction of the limit.
+_INF_ALLOWED = {"gen": {"QMAX": 1.0, "PMAX": 1.0, "QMIN": -1.0, "PMIN": -1.0}}
+
+
+def _column_names(frame) -> list[str]:
+    return [str(c) for c in getattr(frame, "columns", [])]
+
+
+def check_matpower_values(
+    path: Path, base_mva: float, tables: dict[str, tuple[np.ndarray, list[str]]]
+) -> list[Problem]:
+    """Every NaN, infinite or meaningless negative entry of a MATPOWER case.
+
+    Parameters
+    ----------
+    path : Path
+        The file (named in each problem).
+    base_mva : float
+        ``mpc.baseMVA``; must be finite and positive.
+    tables : dict
+        ``{"bus": (array, column names), "branch": ..., "gen": ...}`` as read, before any unit
+        conversion.
+
+    Returns
+    -------
+    list of Problem
+        One per table, column and kind of defect, located as ``FILE mpc.TABLE column NAME`` and
+        listing the rows (from 1, in file order, with the bus number or ``from-to`` buses) and
+        values (up to 10 each, then the count).
+    """
+    problems = []
+    if not (np.isfinite(base_mva) and base_mva > 0):
+        problems.append(
+            Problem(f"{path.name} mpc.baseMVA", f"must be a positive number, got {base_mva}")
+        )
+    for table, (arr, cols) in tables.items():
+        if arr.ndim != 2 or arr.size == 0:
+            continue
+        names = cols if len(cols) == arr.shape[1] else [f"{j + 1}" for j in range(arr.shape[1])]
+        allowed_inf = _INF_ALLOWED.get(table, {})
+        for j, name in enumerate(names):
+            col = arr[:, j]
+            sign = allowed_inf.get(name)
+            bad_inf = np.isinf(col) if sign is None else np.isinf(col) & (np.sign(col) != sign)
+            defects = [(np.isnan(col), "NaN"), (bad_inf, "infinite value")]
+            if name in _NON_NEGATIVE.get(table, ()):
+                defects.append((col < 0, "negative value (no physical meaning)"))
+            for mask, what in defects:
+                rows = np.flatnonzero(mask)
+                if len(rows):
+                    problems.append(
+                        Problem(
+                            f"{path.name} mpc.{table} column {name}",
+                            f"{what} in row(s) {_rows(table, arr, rows, j)}",
+                        )
+                    )
+    return problems
+
+
+def _rows(table: str, arr: np.ndarray, rows: np.ndarray, j: int) -> str:
+    """``row 3 (bus 3) = nan, ...``: rows from 1, the element's bus(es), the value."""
+
+    def label(i: int) -> str:
+        if table == "branch" and arr.shape[1] >= 2:
+            return f"{i + 1} (branch {arr[i, 0]:g}-{arr[i, 1]:g}) = {arr[i, j]:g}"
+        return f"{i + 1} (bus {arr[i, 0]:g}) = {arr[i, j]:g}"
+
+    text = ", ".join(label(int(i)) for i in rows[:10])
+    return text + (f", ... ({len(rows)} rows)" if len(rows) > 10 else "")
+
+
 def read_matpower_ppc(path: str | os.PathLike) -> dict:
     """Read a MATPOWER ``.m`` case into a PYPOWER-style dict in MW/Mvar and per unit.
 
@@ -99,7 +177,8 @@ def read_matpower_ppc(path: str | os.PathLike) -> dict:
     Raises
     ------
     InputError
-        Unreadable file, missing tables, or trailing code that is not a known conversion.
+        Unreadable file, missing tables, trailing code that is not a known conversion, or any
+        NaN / infinite / meaningless negative value (all listed, by table, row and column).
     """
     from matpowercaseframes import CaseFrames
 
@@ -117,8 +196,19 @@ def read_matpower_ppc(path: str | os.PathLike) -> dict:
         bus = np.array(cf.bus.values, dtype=float)
         branch = np.array(cf.branch.values, dtype=float)
         gen = np.array(cf.gen.values, dtype=float)
+        names = {t: _column_names(getattr(cf, t)) for t in ("bus", "branch", "gen")}
     except Exception as exc:  # the parser raises many types on malformed files
         raise_if_problems([Problem(str(path), f"malformed MATPOWER file: {exc}")])
+    problems = check_matpower_values(
+        path,
+        base_mva,
+        {
+            "bus": (bus, names["bus"]),
+            "branch": (branch, names["branch"]),
+            "gen": (gen, names["gen"]),
+        },
+    )
+    raise_if_problems(problems, f"invalid values in MATPOWER case {path}")
     if conv["ohms"]:
         z_base = (bus[0, _BASE_KV] * 1e3) ** 2 / (base_mva * 1e6)
         branch[:, [_BR_R, _BR_X]] /= z_base

@@ -1,0 +1,203 @@
+"""Sweeps: the same grid on a process pool and a Dask LocalCluster, resume, failures, bad axes.
+
+Real solves on ieee15 with 24 periods. The grid crosses two carbon prices with two lower voltage
+limits; 0.99 pu is infeasible on this feeder (its last bus sits at 0.935 pu with the root at
+1.0 pu, README), so half of the points must fail while the others finish.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tomllib
+
+import pandas as pd
+import pytest
+
+from fdn_alu.cases import DATA_DIR
+from fdn_alu.cli import main as cli_main
+from fdn_alu.errors import InputError
+from fdn_alu.studies.sweep import apply_settings, load_spec, point_id, read_point, run_sweep
+
+SPEC = {
+    "sweep": {
+        "base": "ieee15",
+        "scenario": 3,
+        "periods": 24,
+        "check_ac": False,  # the AC check is the run's business, not the engine's; saves ~1 s/point
+        "tables": ["buses", "sources"],
+    },
+    "axes": {"grid.carbon_price_per_t": [0, 200], "network.vm_min_pu": [0.9, 0.99]},
+}
+
+VOLATILE = {"time_point_s", "worker"}  # columns that differ from run to run by nature
+
+
+@pytest.fixture(scope="module")
+def pool_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweep") / "pool"
+    result = run_sweep(SPEC, out, workers=2)
+    assert result.backend == "process pool"
+    assert result.ran == 4 and result.skipped == 0
+    return out
+
+
+def _numeric(table: pd.DataFrame) -> pd.DataFrame:
+    cols = [c for c in table.columns if c not in VOLATILE and not c.startswith("time_")]
+    return table[cols].set_index("point_id").sort_index()
+
+
+def _assert_same(dir_a, dir_b) -> None:
+    a = _numeric(pd.read_csv(dir_a / "sweep.csv"))
+    b = _numeric(pd.read_csv(dir_b / "sweep.csv"))
+    assert list(a.columns) == list(b.columns)
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=0, atol=1e-9)
+    for pid in a.index[a["status"] == "ok"]:
+        pa, pb = read_point(dir_a, pid), read_point(dir_b, pid)
+        assert sorted(pa["tables"]) == ["buses", "sources"]
+        for name in pa["tables"]:
+            pd.testing.assert_frame_equal(
+                pa["tables"][name], pb["tables"][name], check_exact=False, rtol=0, atol=1e-9
+            )
+
+
+@pytest.mark.slow
+def test_pool_sweep_records_failures_and_finishes_the_rest(pool_dir):
+    table = pd.read_csv(pool_dir / "sweep.csv")
+    assert len(table) == 4
+    feasible = table["network.vm_min_pu"] == 0.9
+    assert (table.loc[feasible, "status"] == "ok").all()
+    assert (table.loc[~feasible, "status"] == "failed").all()
+    assert table.loc[~feasible, "message"].str.startswith("InfeasibleError").all()
+    ok = table[feasible].set_index("grid.carbon_price_per_t")
+    # the axis reached the model: carbon cost = price x emissions (0 and 200 CNY/t, not 80)
+    assert ok.loc[0, "cost_carbon"] == pytest.approx(0.0, abs=1e-9)
+    assert ok.loc[200, "cost_carbon"] == pytest.approx(200 * ok.loc[200, "emissions_total_t"])
+    # pricing carbon cannot raise emissions; with no price the ESOP arbitrage is unchanged
+    assert ok.loc[200, "emissions_total_t"] <= ok.loc[0, "emissions_total_t"] + 1e-6
+    assert (ok["checks_failed"].isna()).all()
+    # the folders: one per point, marker naming the sweep, sources table of the feasible points
+    marker = json.loads((pool_dir / ".fdn_alu").read_text())
+    assert marker["fdn_alu_result"] == "sweep"
+    assert len(list((pool_dir / "points").iterdir())) == 4
+    pid = table.loc[feasible, "point_id"].iloc[0]
+    src = read_point(pool_dir, pid)["tables"]["sources"]
+    grid = src[src["kind"] == "grid"]
+    assert grid["p_mw"].sum() == pytest.approx(ok.iloc[0]["energy_grid_import_mwh"], rel=1e-6)
+
+
+@pytest.mark.slow
+def test_local_cluster_gives_the_pool_tables(pool_dir, tmp_path):
+    pytest.importorskip("dask.distributed")
+    out = tmp_path / "dask"
+    result = run_sweep(SPEC, out, workers=2, scheduler="local")
+    assert result.backend == "Dask LocalCluster" and result.ran == 4
+    _assert_same(pool_dir, out)
+
+
+@pytest.mark.slow
+def test_resume_skips_finished_points(pool_dir, tmp_path):
+    out = tmp_path / "resumed"
+    shutil.copytree(pool_dir, out)
+    before = {p.name: (p / "point.json").stat().st_mtime_ns for p in (out / "points").iterdir()}
+    again = run_sweep(SPEC, out, workers=1)
+    assert (again.ran, again.skipped) == (0, 4)
+    # one more carbon price: exactly its two points are solved, the earlier four untouched
+    wider = {**SPEC, "axes": {**SPEC["axes"], "grid.carbon_price_per_t": [0, 200, 80]}}
+    more = run_sweep(wider, out, workers=1)
+    assert (more.ran, more.skipped) == (2, 4)
+    after = {p.name: (p / "point.json").stat().st_mtime_ns for p in (out / "points").iterdir()}
+    assert {k: after[k] for k in before} == before
+    assert len(after) == 6
+    assert more.counts == {"ok": 3, "failed": 3}
+    # the finished folder runs nothing; failed points give exit code 1
+    (tmp_path / "spec.toml").write_text(
+        '[sweep]\nbase = "ieee15"\nscenario = 3\nperiods = 24\ncheck_ac = false\n'
+        'tables = ["buses", "sources"]\n'
+        '[axes]\n"grid.carbon_price_per_t" = [0, 200]\n"network.vm_min_pu" = [0.9, 0.99]\n'
+    )
+    assert (
+        cli_main(["sweep", str(tmp_path / "spec.toml"), "--out", str(out), "--workers", "1"]) == 1
+    )
+
+
+def test_bad_axes_are_refused_before_anything_runs(tmp_path):
+    spec = {
+        "sweep": {"base": "ieee15", "periods": 24},
+        "axes": {
+            "grid.carbon_pric": [0, 80],  # misspelt key
+            "pv.nosuch.p_mw": [0.3],  # no PV of that name
+            "nosection.x": [1],
+            "network.vm_min_pu": [-0.5, 0.9],  # the schema refuses -0.5
+            "scenario": [3, 4],
+        },
+    }
+    out = tmp_path / "never"
+    with pytest.raises(InputError) as err:
+        run_sweep(spec, out, workers=1)
+    text = str(err.value)
+    for part in ("carbon_pric", "nosuch", "nosection", "vm_min_pu", "scenario: 4"):
+        assert part in text
+    assert len(err.value.problems) == 6  # carbon_pric once per value
+    assert not out.exists()
+    # a folder that is not a sweep is refused too, and left as it was
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep")
+    with pytest.raises(InputError, match="not an fdn_alu result"):
+        run_sweep(SPEC, foreign, workers=1)
+    assert os.listdir(foreign) == ["notes.txt"]
+    # the CLI maps it to exit code 2
+    (tmp_path / "bad.toml").write_text('[sweep]\nbase = "ieee15"\n[axes]\n"grid.x" = [1]\n')
+    assert cli_main(["sweep", str(tmp_path / "bad.toml"), "--out", str(out)]) == 2
+
+
+def test_setting_paths_on_the_raw_case():
+    raw = tomllib.loads((DATA_DIR / "ieee15.toml").read_text())
+    assert not apply_settings(
+        raw, {"pv.*.p_mw": 0.5, "pv.pv11.s_mva": 0.6, "park.potline.1.cells": 3}
+    )
+    assert [p["p_mw"] for p in raw["pv"]] == [0.5, 0.5, 0.5]
+    assert [p["s_mva"] for p in raw["pv"]] == [0.275, 0.6, 0.275]
+    assert [p["cells"] for p in raw["park"]["potline"]] == [2, 3]
+    problems = apply_settings({"pv": []}, {"pv.*.p_mw": 1.0, "pv.0.p_mw": 1.0, "pv": 2})
+    assert [p.what for p in problems] == [
+        "wildcard '*' at pv matches nothing (the list is empty)",
+        "index 0 at pv is out of range (0 elements)",
+        "a setting path is section.key (e.g. grid.carbon_price_per_t)",
+    ]
+
+
+def test_spec_expansion_and_stable_ids(tmp_path):
+    spec = load_spec(SPEC)
+    assert spec.axes == ["grid.carbon_price_per_t", "network.vm_min_pu"]
+    assert [v["grid.carbon_price_per_t"] for v in spec.values] == [0, 0, 200, 200]
+    p = spec.points[1]
+    assert p["kind"] == "dispatch" and p["case"] == "ieee15" and p["scenario"] == 3
+    assert p["settings"] == {"grid.carbon_price_per_t": 0, "network.vm_min_pu": 0.99}
+    assert spec.ids == [point_id(q) for q in spec.points] == load_spec(SPEC).ids
+    assert len(set(spec.ids)) == 4
+    # an explicit list of points, fixed settings in [set], from a TOML file
+    (tmp_path / "s.toml").write_text(
+        '[sweep]\nbase = "ieee15"\n[set]\n"grid.loss_price_per_mwh" = 400\n'
+        '[[points]]\nscenario = 1\n[[points]]\nscenario = 3\n"park.battery.e_max_mwh" = 1.6\n'
+    )
+    listed = load_spec(tmp_path / "s.toml")
+    assert listed.axes == ["scenario", "park.battery.e_max_mwh"]
+    assert [q["scenario"] for q in listed.points] == [1, 3]
+    assert listed.points[1]["settings"] == {
+        "grid.loss_price_per_mwh": 400,
+        "park.battery.e_max_mwh": 1.6,
+    }
+
+
+def test_feeder_axis_validates_each_case():
+    spec = load_spec({"sweep": {"periods": 24}, "axes": {"base": ["ieee15", "ieee85"]}})
+    assert [p["case"] for p in spec.points] == ["ieee15", "ieee85"]
+    with pytest.raises(InputError) as err:
+        load_spec({"axes": {"base": ["ieee15", "ieee85"], "pv.pv5.p_mw": [0.3]}})
+    # ieee15's pv5 exists but its 0.275 MVA inverter is below 0.3 MW; ieee85 has no pv5
+    assert [p.where.split(":")[0] for p in err.value.problems] == ["ieee15", "ieee85"]
+    assert "below p_mw" in err.value.problems[0].what
+    assert "no element named 'pv5'" in err.value.problems[1].what
