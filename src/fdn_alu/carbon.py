@@ -1,8 +1,8 @@
 """Carbon emission flow (post-processing), eqs. (5), (6), (8)-(11), (22) of the paper.
 
 Proportional sharing (Kang/Zhou matrix method) on the solved flows, one sparse linear solve
-per period. Nodes are the AC buses plus virtual nodes: the ESOP's DC link ``k`` and the park's
-internal bus behind the PCC. For node j
+per period. Nodes are the AC buses plus the virtual nodes components add (a DC link, an internal bus
+behind a point of common coupling). For node j
 
     e_j (sum of inflows received at j + sources at j) = sum inflows * e_sender + sum sources * e_s
 
@@ -20,13 +20,15 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from .components.registry import BY_NAME
+
 # Nodes with total throughput below this (MW) have no defined intensity; reported as 0.
 IDLE_MW = 1e-12
 
 
 @dataclass(frozen=True)
 class Storage:
-    """A storage attached to a node (the ESOP's node k or the park's node).
+    """A storage attached to a node (typically a component's virtual node).
 
     Attributes
     ----------
@@ -221,86 +223,42 @@ def carbon_flow(cn: CarbonNetwork) -> CarbonResult:
     return CarbonResult(node_ci, branch_ci, loss_c, cons_c, carbon, e_dis, direct, rel)
 
 
-@dataclass(frozen=True)
-class CarbonNodes:
-    """Positions of the virtual nodes in a run's carbon network (None when absent)."""
+def carbon_network(data, sol) -> tuple[CarbonNetwork, dict[str, dict[str, int]]]:
+    """Assemble the carbon network of a run from the components' carbon parts.
 
-    esop_k: int | None
-    park: int | None
+    AC buses come first; each component adds its virtual nodes (numbered in model order), its
+    links, sources and storages (see :meth:`fdn_alu.components.base.Component.carbon`).
 
-
-def carbon_network(data, sol) -> tuple[CarbonNetwork, CarbonNodes]:
-    """Assemble the carbon network of a run from its model data and solution.
-
-    Sources: the grid at the root (import only; an export is consumption at the root), feeder
-    PV (0 kg/MWh), the park's gas turbine (its intensity) and PV (0). Links: PCC bus -> park
-    node (the PCC draw), ESOP node k -> each terminal bus (the terminal's injection into the
-    AC network, negative when it draws). Storages: the ESOP battery at k, the park battery at
-    the park node. Converter losses are consumption at k.
+    Returns
+    -------
+    CarbonNetwork
+    dict of str -> dict of str -> int
+        Each component's named nodes (component name -> node name -> node number).
     """
     net = data.net
-    T, n = data.periods, net.n_bus
-    nodes = n
-    link_from, link_to, link_mw = [], [], []
-    src_node = [np.array([net.root]), data.pv.bus]
-    src_mw = [np.maximum(sol.p_grid_mw, 0.0)[:, None], sol.p_pv_mw]
-    src_ci = [data.grid.ci_kg_per_mwh[:, None], np.zeros_like(sol.p_pv_mw)]
-    storages = []
-    esop_k = park_node = None
-    if data.esop is not None and sol.esop:
-        esop_k = nodes
-        nodes += 1
-        e, d = sol.esop, data.esop
-        for bus, key in ((d.bus_i, "p_i_mw"), (d.bus_j, "p_j_mw")):
-            link_from.append(esop_k)
-            link_to.append(bus)
-            link_mw.append(e[key])
-        storages.append(
-            Storage(
-                "esop",
-                esop_k,
-                e["charge_mw"],
-                e["discharge_mw"],
-                e["energy_mwh"],
-                d.carbon0_t,
-                d.eta_dis,
-            )
-        )
-    if data.park is not None and sol.park:
-        park_node = nodes
-        nodes += 1
-        pk, d = sol.park, data.park
-        link_from.append(d.bus)
-        link_to.append(park_node)
-        link_mw.append(pk["pcc_mw"])
-        src_node.append(np.array([park_node, park_node]))
-        src_mw.append(np.column_stack([pk["pv_mw"], pk["gas_turbine_mw"]]))
-        src_ci.append(np.column_stack([np.zeros(T), np.full(T, d.gt_ci_kg_per_mwh)]))
-        if d.battery is not None:
-            storages.append(
-                Storage(
-                    "park_battery",
-                    park_node,
-                    pk["battery_charge_mw"],
-                    pk["battery_discharge_mw"],
-                    pk["battery_energy_mwh"],
-                    d.battery.carbon0_t,
-                    d.battery.eta_dis,
-                )
-            )
+    T = data.periods
+    nodes = net.n_bus
+    links, sources, storages, named = [], [], [], {}
+    for name, cdata in data.components.items():
+        part = BY_NAME[name].carbon(cdata, sol.parts[name], data, nodes)
+        nodes += part.n_virtual
+        named[name] = dict(part.nodes)
+        links += part.links
+        sources += part.sources
+        storages += [Storage(**st) for st in part.storages]
     cn = CarbonNetwork(
         n_nodes=nodes,
         br_from=net.from_bus,
         br_to=net.to_bus,
         p_send_mw=sol.p_branch_mw,
         loss_mw=sol.loss_mw,
-        link_from=np.array(link_from, dtype=int),
-        link_to=np.array(link_to, dtype=int),
-        link_mw=(np.column_stack(link_mw) if link_mw else np.zeros((T, 0))),
-        src_node=np.concatenate(src_node).astype(int),
-        src_mw=np.column_stack(src_mw),
-        src_ci=np.column_stack(src_ci),
+        link_from=np.array([a for a, _, _ in links], dtype=int),
+        link_to=np.array([b for _, b, _ in links], dtype=int),
+        link_mw=(np.column_stack([f for _, _, f in links]) if links else np.zeros((T, 0))),
+        src_node=np.array([node for node, _, _ in sources], dtype=int),
+        src_mw=(np.column_stack([p for _, p, _ in sources]) if sources else np.zeros((T, 0))),
+        src_ci=(np.column_stack([c for _, _, c in sources]) if sources else np.zeros((T, 0))),
         storages=storages,
         dt_h=data.dt_h,
     )
-    return cn, CarbonNodes(esop_k, park_node)
+    return cn, named

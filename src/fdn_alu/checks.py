@@ -12,7 +12,9 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
+from .components.registry import BY_NAME
 from .data import ModelData
 from .solution import Solution
 
@@ -57,7 +59,10 @@ def soc_gap(data: ModelData, sol: Solution) -> GapReport:
     u_from = sol.u_pu[:, data.net.from_bus]
     lu = sol.l_pu * u_from
     excess = lu - p**2 - q**2
-    s_root = np.hypot(sol.p_grid_mw, sol.q_grid_mvar).max() / base if sol.p_grid_mw.size else 0
+    head = data.net.from_bus == data.net.root  # branches leaving the root: the feeder head
+    p_head = sol.p_branch_mw[:, head].sum(axis=1)
+    q_head = sol.q_branch_mvar[:, head].sum(axis=1)
+    s_root = np.hypot(p_head, q_head).max() / base if p_head.size else 0
     floor = max((GAP_FLOOR_SHARE * s_root) ** 2, 1e-12)
     gap = excess / np.maximum(lu, floor)
     raw = excess / np.maximum(lu, 1e-12)
@@ -179,8 +184,6 @@ def path_matrix(data: ModelData):
 
     Built level by level from parent pointers (a loop over tree depth, not over branches).
     """
-    import scipy.sparse as sp
-
     net = data.net
     n, m = net.n_bus, net.n_branch
     branch_of = np.full(n, -1)  # the branch feeding each bus
@@ -237,3 +240,89 @@ def ac_check_sweep(
     total_opt = float(sol.loss_mw.sum())
     rel = abs(loss.sum() - total_opt) / max(abs(loss.sum()), 1e-12) if converged else float("inf")
     return AcReport(err, rel, vm, loss, converged)
+
+
+# Tolerances of the network-wide checks; every component states its own
+# (``Component.tolerances``). A check outside its tolerance fails the run.
+TOLERANCES = {
+    "soc_gap_max": 1e-6,
+    "ac_vm_err_max_pu": 1e-5,
+    "ac_loss_rel_err": 1e-3,
+    "carbon_balance_rel_err": 1e-9,
+}
+# Above this many bus-periods the AC check uses the vectorised sweep instead of per-period
+# pandapower runs (our choice: pandapower costs ~10 ms per period on an 85-bus feeder).
+AC_PANDAPOWER_MAX = 500
+
+
+def all_tolerances() -> dict[str, float]:
+    """The network's and every registered component's check tolerances."""
+    out = dict(TOLERANCES)
+    for comp in BY_NAME.values():
+        out.update(comp.tolerances)
+    return out
+
+
+def contract_checks() -> dict[str, None]:
+    """Check keys of the results contract owned by components (None when absent)."""
+    return {k: None for comp in BY_NAME.values() for k in comp.summary_checks}
+
+
+def dispatch_checks(
+    net,
+    data: ModelData,
+    sol: Solution,
+    carbon_balance_rel_err: float,
+    check_ac: bool,
+    ac_method: str,
+) -> tuple[dict, GapReport, AcReport | None]:
+    """Every check of a solved dispatch: the network's and each component's.
+
+    Parameters
+    ----------
+    net : pandapowerNet
+        The case network (only read, on a copy, by the pandapower AC check).
+    data : ModelData
+    sol : Solution
+    carbon_balance_rel_err : float
+        From the carbon emission flow.
+    check_ac : bool
+    ac_method : {"auto", "pandapower", "sweep"}
+
+    Returns
+    -------
+    (dict, GapReport, AcReport or None)
+        Check values by name (None where a check did not run or its component is absent),
+        and the reports behind them.
+    """
+    gap = soc_gap(data, sol)
+    if ac_method == "auto":
+        small = data.net.n_bus * data.periods <= AC_PANDAPOWER_MAX
+        ac_method = "pandapower" if small else "sweep"
+    ac = None
+    if check_ac:
+        ac = ac_check(net, data, sol) if ac_method == "pandapower" else ac_check_sweep(data, sol)
+    values = {
+        "soc_gap_max": gap.max_rel,
+        "soc_gap_where": {"branch": gap.branch, "period": gap.period},
+        "soc_gap_zero_r_branches": gap.zero_r_max_rel,
+        "soc_gap_unfloored": gap.max_rel_unfloored,
+        "soc_gap_loss_overstated_mw": gap.loss_overstated_mw,
+        "ac_vm_err_max_pu": ac.vm_err_max_pu if ac else None,
+        "ac_loss_rel_err": ac.loss_rel_err if ac else None,
+        "ac_converged": ac.converged if ac else None,
+        "ac_method": ac_method if ac else None,
+        "carbon_balance_rel_err": carbon_balance_rel_err,
+        "power_balance_residual_mw": power_balance_residual_mw(data, sol),
+        **contract_checks(),
+    }
+    for name, cdata in data.components.items():
+        values.update(BY_NAME[name].checks(cdata, sol.parts[name], data))
+    return values, gap, ac
+
+
+def failed_checks(values: dict, tolerances: dict[str, float]) -> list[str]:
+    """Names of the checks whose value is outside its tolerance (non-finite values fail)."""
+    return [
+        k for k, tol in tolerances.items() if values.get(k) is not None and not values[k] <= tol
+    ]

@@ -16,13 +16,26 @@ class Problem:
     Parameters
     ----------
     where : str
-        Location of the problem: a file and key, a table and column, a bus or branch.
+        Location of the problem as a user reads it: a file and key, a table and column.
     what : str
         What is wrong, in words a user understands.
+    section : str
+        The settings section (``"park"``, ``"network"``, ``"pv"``...), empty when none applies.
+    key : str
+        The field inside the section, empty when the problem is about the whole section.
+    element : str or int or None
+        The element the problem is about (a PV name, a potline number, a bus), if any.
     """
 
     where: str
     what: str
+    section: str = ""
+    key: str = ""
+    element: str | int | None = None
+
+    @property
+    def message(self) -> str:
+        return self.what
 
     def __str__(self) -> str:
         return f"{self.where}: {self.what}"

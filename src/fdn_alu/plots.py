@@ -5,6 +5,7 @@ Nothing here solves anything. Scenario colours are fixed so that every figure re
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -221,8 +222,6 @@ def _tree_layout(result: RunResult) -> np.ndarray:
             y = float(np.mean([place(k, depth + 1) for k in kids]))
         pos[node] = (depth, y)
         return y
-
-    import sys
 
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * net.n_bus + 100))
     place(net.root, 0)

@@ -5,40 +5,33 @@ This is the Python API behind ``fdn-alu run``::
     from fdn_alu import run
     result = run("ieee15", scenario=2)
     result.buses.head()
+
+The pipeline loops over the components present in the case and never names one.
 """
 
 from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import replace
 
-import numpy as np
 import pandas as pd
 
 from .carbon import carbon_flow, carbon_network
 from .cases import Case, load_case
-from .checks import ac_check, ac_check_sweep, power_balance_residual_mw, soc_gap
-from .data import SCENARIOS, ModelData, build_model_data
+from .cases.scenarios import SCENARIOS
+from .checks import all_tolerances, dispatch_checks
+from .components.registry import BY_NAME, COMPONENTS
+from .data import ModelData, build_model_data
 from .errors import InfeasibleError, Problem, raise_if_problems
 from .model.recipe import build_model
-from .results import RunResult, branch_table, bus_table, source_rows
+from .results import RunResult
+from .results.summary import Checks, Costs, Emissions, Summary, Timings
+from .results.tables import branch_table, bus_table
 from .solution import Solution, extract_solution
-from .solve import MIP_SOLVERS, diagnose_infeasibility, solve_model
+from .solve import MIP_SOLVERS, check_solver, diagnose_infeasibility, solve_exact
 
-# Above this many bus-periods the AC check uses the vectorised sweep instead of per-period
-# pandapower runs (our choice: pandapower costs ~10 ms per period on an 85-bus feeder).
-AC_PANDAPOWER_MAX = 500
-
-# Tolerances the checks are judged against (stated in every summary).
-TOLERANCES = {
-    "soc_gap_max": 1e-6,
-    "eaip_cone_gap_max": 1e-6,
-    "ac_vm_err_max_pu": 1e-5,
-    "ac_loss_rel_err": 1e-3,
-    "carbon_balance_rel_err": 1e-9,
-    "production_rel_err": 1e-4,
-    "esop_simultaneous_max_mw": 1e-4,
-}
+AC_METHODS = ("auto", "pandapower", "sweep")
 
 
 def run(
@@ -67,222 +60,162 @@ def run(
         ``pandapower``: Newton-Raphson per period on a copy of the net; ``sweep``: our
         backward/forward sweep over all periods at once (same equations, agrees with
         pandapower to ~1e-11 pu, ~200x faster); ``auto``: pandapower up to
-        ``AC_PANDAPOWER_MAX`` bus-periods, the sweep above.
+        ``checks.AC_PANDAPOWER_MAX`` bus-periods, the sweep above.
 
     Returns
     -------
     RunResult
+        ``summary["status"]`` is ``check_failed`` when any check is outside its tolerance.
 
     Raises
     ------
     InputError, SolverUnavailableError, InfeasibleError, SolveError
     """
     t_start = time.perf_counter()
+    if ac_method not in AC_METHODS:
+        raise_if_problems(
+            [Problem("ac_method", f"must be auto, pandapower or sweep (got {ac_method!r})")]
+        )
+    check_solver(solver)
     case = case if isinstance(case, Case) else load_case(case)
     data = build_model_data(case, scenario, periods)
     mip = solver.lower() in MIP_SOLVERS
     model = build_model(data, relax_integers=not mip)
     t_solve = time.perf_counter()
     try:
-        if data.park is not None:
-            from .model.eaip import solve_with_production
-
-            info, iterations = solve_with_production(model, solver)
-        else:
-            info, iterations = solve_model(model, solver), 1
+        info, iterations, fix = solve_exact(model, solver)
     except InfeasibleError as exc:
         found = diagnose_infeasibility(data, solver)
-        if found:
-            msg = (
-                "the dispatch problem is infeasible; with penalised slack on the network "
-                "limits it solves, needing:\n  - " + "\n  - ".join(found)
-            )
-        else:
-            msg = (
-                "the dispatch problem is infeasible even with the voltage and current limits "
-                "relaxed: check device limits (potline current range vs production target, "
-                "storage end-of-day rule, grid export)"
-            )
-        raise InfeasibleError(msg, found) from exc
+        raise InfeasibleError(_infeasible_message(data, found), found) from exc
     solve_s = time.perf_counter() - t_solve
     t_post = time.perf_counter()
     sol = extract_solution(model)
     result = postprocess(case, data, sol, check_ac=check_ac, ac_method=ac_method)
     post_s = time.perf_counter() - t_post
-    s = result.summary
-    s["solver"] = info.solver
-    s["status"] = info.status
-    s["solver_status"] = info.solver_status
-    s["solve_iterations"] = iterations
-    s["timings_s"] = {
-        "build": model.build_s,
-        "solve": solve_s,
-        "solver": info.solver_s,
-        "postprocess": post_s,
-        "total": time.perf_counter() - t_start,
-    }
+    result.report = replace(
+        result.report,
+        solver=info.solver,
+        solver_status_mapped=info.status,
+        solver_status=info.solver_status,
+        solve_iterations=iterations,
+        integer_fix=fix.to_dict() if fix else None,
+        timings=Timings(
+            model.build_s, solve_s, info.solver_s, post_s, time.perf_counter() - t_start
+        ),
+    )
     return result
+
+
+def _infeasible_message(data: ModelData, found: list[str]) -> str:
+    """The infeasibility error text: the limits a penalised re-solve needed, or what to check."""
+    if found:
+        return (
+            "the dispatch problem is infeasible; with penalised slack on the network "
+            "limits it solves, needing:\n  - " + "\n  - ".join(found)
+        )
+    hints = [
+        f"{name}: {BY_NAME[name].limits_hint}"
+        for name in data.components
+        if BY_NAME[name].limits_hint
+    ]
+    where = (
+        "check the limits of the devices present (" + "; ".join(hints) + ")"
+        if hints
+        else "the loads cannot be served from the root within the limits of the network"
+    )
+    return (
+        "the dispatch problem is infeasible even with the voltage and current limits "
+        f"relaxed: {where}"
+    )
 
 
 def postprocess(
     case: Case, data: ModelData, sol: Solution, check_ac: bool = True, ac_method: str = "auto"
 ) -> RunResult:
-    """Carbon flow, checks and tables of a solved run."""
+    """Carbon flow, checks and tables of a solved run (solver fields filled in by :func:`run`)."""
     cn, nodes = carbon_network(data, sol)
     cr = carbon_flow(cn)
-    gap = soc_gap(data, sol)
-    if ac_method == "auto":
-        small = data.net.n_bus * data.periods <= AC_PANDAPOWER_MAX
-        ac_method = "pandapower" if small else "sweep"
-    if ac_method not in ("pandapower", "sweep"):
-        raise_if_problems(
-            [Problem("ac_method", f"must be auto, pandapower or sweep (got {ac_method!r})")]
-        )
-    ac = None
-    if check_ac:
-        ac = (
-            ac_check(case.net, data, sol)
-            if ac_method == "pandapower"
-            else ac_check_sweep(data, sol)
-        )
-    buses = bus_table(data, sol, cr)
-    branches = branch_table(data, sol, cr)
-    sources = _sources(data, sol, cr, nodes)
-    eaip_df = esop_df = None
-    checks = {
-        "soc_gap_max": gap.max_rel,
-        "soc_gap_where": {"branch": gap.branch, "period": gap.period},
-        "soc_gap_zero_r_branches": gap.zero_r_max_rel,
-        "soc_gap_unfloored": gap.max_rel_unfloored,
-        "soc_gap_loss_overstated_mw": gap.loss_overstated_mw,
-        "ac_vm_err_max_pu": ac.vm_err_max_pu if ac else None,
-        "ac_loss_rel_err": ac.loss_rel_err if ac else None,
-        "ac_converged": ac.converged if ac else None,
-        "ac_method": ac_method if ac else None,
-        "carbon_balance_rel_err": cr.balance_rel_err,
-        "power_balance_residual_mw": power_balance_residual_mw(data, sol),
-        "eaip_cone_gap_max": None,
-        "production_rel_err": None,
-        "esop_simultaneous_max_mw": None,
-    }
-    park_emis = 0.0
-    if data.park is not None:
-        from .model.eaip import eaip_checks
-        from .results import eaip_table
-
-        eaip_df, park_emis = eaip_table(data, sol, cr, nodes)
-        checks.update(eaip_checks(data, sol))
-    if data.esop is not None:
-        from .model.esop import esop_checks
-        from .results import esop_table
-
-        esop_df = esop_table(data, sol, cr, nodes)
-        checks.update(esop_checks(data, sol))
-    checks["tolerances"] = TOLERANCES
-    checks["failed"] = [
-        k for k, tol in TOLERANCES.items() if checks.get(k) is not None and not checks[k] <= tol
-    ]
-    if checks["failed"]:
+    values, gap, ac = dispatch_checks(case.net, data, sol, cr.balance_rel_err, check_ac, ac_method)
+    checks = Checks(values, all_tolerances())
+    if checks.failed:
         warnings.warn(
             f"{data.case_name} scenario {data.scenario}: checks outside tolerance: "
-            f"{', '.join(checks['failed'])}",
+            + ", ".join(
+                f"{k} = {values[k]:.3g} (tolerance {checks.tolerances[k]:g})" for k in checks.failed
+            ),
             stacklevel=2,
         )
-    summary = _summary(data, sol, cr, checks, park_emis)
+    tables: dict[str, pd.DataFrame] = {}
+    reported: dict[str, float] = {}
+    source_parts = []
+    energy = {k: 0.0 for c in COMPONENTS for k in c.summary_energy}
+    for name, cdata in data.components.items():
+        comp, part = BY_NAME[name], sol.parts[name]
+        t, e = comp.result_tables(cdata, part, data, cr, nodes[name])
+        tables.update(t)
+        reported.update(e)
+        source_parts += comp.source_rows(cdata, part, data, cr, nodes[name])
+        energy.update(comp.energy_mwh(cdata, part, data))
+    energy["losses"] = float(sol.loss_mw.sum() * data.dt_h)
+    energy["load"] = float(data.p_load_pu.sum() * data.base_mva * data.dt_h)
+    report = Summary(
+        case=data.case_name,
+        scenario=data.scenario,
+        scenario_name=SCENARIOS[data.scenario].name,
+        scenario_description=SCENARIOS[data.scenario].description,
+        periods=data.periods,
+        dt_h=data.dt_h,
+        currency=data.currency,
+        carbon_in_objective=data.carbon_in_objective,
+        objective=sol.objective,
+        costs=Costs(_contract_terms(sol.costs, "summary_costs", extra=("loss", "carbon"))),
+        energy_mwh=energy,
+        emissions=Emissions(
+            _contract_terms(sol.emissions_t, "summary_emissions"),
+            _contract_terms(reported, "summary_reported"),
+        ),
+        vm_min_pu=float(sol.vm_pu.min()),
+        vm_max_pu=float(sol.vm_pu.max()),
+        checks=checks,
+        notes=list(data.notes),
+        solver="",
+        solver_status_mapped="ok",
+        solver_status="",
+        solve_iterations=0,
+        timings=Timings(0.0, 0.0, 0.0, 0.0, 0.0),
+    )
     return RunResult(
-        summary,
-        buses,
-        branches,
-        sources,
+        report,
+        bus_table(data, sol, cr),
+        branch_table(data, sol, cr),
+        _sources(data, source_parts),
         data,
         sol,
         cr,
-        eaip_df,
-        esop_df,
-        extra={"gap": gap, "ac": ac, "carbon_nodes": nodes},
+        tables,
+        details={
+            "gap": gap,
+            "ac": ac,
+            "carbon_nodes": nodes,
+            "table_names": tuple(t for c in COMPONENTS for t in c.tables),
+        },
     )
 
 
-def _sources(data: ModelData, sol: Solution, cr, nodes) -> pd.DataFrame:
-    net = data.net
-    T = data.periods
-    root_id = int(net.bus_ids[net.root])
-    parts = [
-        source_rows(
-            data,
-            "grid",
-            ["grid"],
-            [root_id],
-            sol.p_grid_mw[:, None],
-            sol.q_grid_mvar[:, None],
-            data.grid.ci_kg_per_mwh[:, None],
-            direct=True,
-        ),
-        source_rows(
-            data,
-            "pv",
-            data.pv.names,
-            [int(net.bus_ids[b]) for b in data.pv.bus],
-            sol.p_pv_mw,
-            sol.q_pv_mvar,
-            np.zeros_like(sol.p_pv_mw),
-            direct=False,
-        ),
-    ]
-    if data.esop is not None:
-        from .results import esop_source_rows
+def _contract_terms(values: dict[str, float], attr: str, extra: tuple = ()) -> dict[str, float]:
+    """Terms of the results contract in a stable order: every registered component's keys
+    (0 when absent) and the network's ``extra`` keys, then any further term of the model."""
+    keys = dict.fromkeys([k for c in COMPONENTS for k in getattr(c, attr)] + list(extra))
+    out = {k: float(values.get(k, 0.0)) for k in keys}
+    out.update({k: float(v) for k, v in values.items() if k not in out})
+    return out
 
-        parts.append(esop_source_rows(data, sol, cr, nodes))
-    if data.park is not None:
-        from .results import park_source_rows
 
-        parts.append(park_source_rows(data, sol, cr, nodes))
+def _sources(data: ModelData, parts: list[pd.DataFrame]) -> pd.DataFrame:
     df = pd.concat([p for p in parts if len(p)], ignore_index=True)
-    return (
-        df.sort_values(["period", "kind", "source"], kind="stable").reset_index(drop=True)
-        if T
-        else df
-    )
+    if not data.periods:
+        return df
+    return df.sort_values(["period", "kind", "source"], kind="stable").reset_index(drop=True)
 
 
-def _summary(data: ModelData, sol: Solution, cr, checks: dict, park_emis: float) -> dict:
-    c = sol.costs
-    costs = {
-        k: float(c.get(k, 0.0))
-        for k in ("purchase", "gas_turbine", "loss", "carbon", "eaip", "esop")
-    }
-    costs["total"] = float(sum(costs.values()))
-    e = sol.emissions_t
-    emis = {"grid": float(e.get("grid", 0.0)), "gas_turbine": float(e.get("gas_turbine", 0.0))}
-    emis["total"] = emis["grid"] + emis["gas_turbine"]
-    emis["park"] = float(park_emis)
-    dt = data.dt_h
-    energy = {
-        "grid_import": float(np.maximum(sol.p_grid_mw, 0).sum() * dt),
-        "grid_export": float(np.maximum(-sol.p_grid_mw, 0).sum() * dt),
-        "pv": float(sol.p_pv_mw.sum() * dt),
-        "pv_available": float(data.pv.p_avail_pu.sum() * data.base_mva * dt),
-        "gas_turbine": float(sol.park.get("gas_turbine_mw", np.zeros(1)).sum() * dt),
-        "losses": float(sol.loss_mw.sum() * dt),
-        "load": float(data.p_load_pu.sum() * data.base_mva * dt),
-        "eaip": float(sol.park.get("potline_p_mw", np.zeros((1, 1))).sum() * dt),
-    }
-    name, desc = SCENARIOS[data.scenario]
-    return {
-        "case": data.case_name,
-        "scenario": data.scenario,
-        "scenario_name": name,
-        "scenario_description": desc,
-        "periods": data.periods,
-        "dt_h": data.dt_h,
-        "currency": data.currency,
-        "carbon_in_objective": data.carbon_in_objective,
-        "objective": sol.objective,
-        "costs": costs,
-        "energy_mwh": energy,
-        "emissions_t": emis,
-        "vm_min_pu": float(sol.vm_pu.min()),
-        "vm_max_pu": float(sol.vm_pu.max()),
-        "checks": checks,
-        "notes": list(data.notes),
-    }
+__all__ = ["postprocess", "run"]

@@ -10,9 +10,13 @@ import numpy as np
 import pandas as pd
 
 from .cases import Case, load_case
+from .components.esop.data import esop_data
 from .data import build_model_data
+from .model.recipe import build_model
 from .results import RunResult
 from .run import run
+from .solve import presolve_start, solve_dispatch
+from .solve.sequential import relinearisations
 
 COST_ROWS = [
     ("purchase", "Grid purchase cost"),
@@ -171,19 +175,13 @@ def capacity_sweep(
     With ``compare_rebuild`` the same number of solves is also timed building the problem
     afresh each time (at the case's own capacities), for the speed comparison.
     """
-    from .model.eaip import presolve_park, solve_with_production
-    from .model.esop import esop_data
-    from .model.recipe import build_model
-    from .solve import solve_model
-
     case = case if isinstance(case, Case) else load_case(case)
     data = build_model_data(case, 3, periods)
     t0 = time.perf_counter()
     model = build_model(data)
     pv_params = model.blocks["pv"].parameters
     esop_params = model.blocks["esop"].parameters
-    park_params = model.blocks["park"].parameters if "park" in model.blocks else {}
-    start = presolve_park(data) if park_params else None
+    starts = {name: presolve_start(model, name) for name in relinearisations(model)}
     base_avail = pv_params["pv_avail_pu"].value.copy()
     base_s = pv_params["pv_s_max_pu"].value.copy()
     rows = []
@@ -195,14 +193,11 @@ def capacity_sweep(
             ratio = e_max / case.settings["esop"]["battery"]["e_max_mwh"]
             p_max = case.settings["esop"]["battery"]["p_max_mw"] * ratio
             settings["battery"] = {**settings["battery"], "e_max_mwh": e_max, "p_max_mw": p_max}
-            om = esop_data(case.with_settings(esop=settings), data).om_cost_per_day
+            om = esop_data(settings, data).om_cost_per_day
             esop_params["e_max_mwh"].value = np.array(e_max)
             esop_params["p_max_mw"].value = np.array(p_max)
             esop_params["om_cost"].value = np.array(om)
-            if park_params:
-                info, _ = solve_with_production(model, solver, start=start)
-            else:
-                info = solve_model(model, solver)
+            info, _ = solve_dispatch(model, solver, starts=starts)
             costs = {k: float(v.value) for k, v in model.costs.items()}
             emis = float(sum(v.value for v in model.emissions_t.values()))
             rows.append(
@@ -223,9 +218,8 @@ def capacity_sweep(
         t1 = time.perf_counter()
         for _ in range(len(rows)):
             fresh = build_model(replace(data))
-            if "park" in fresh.blocks:
-                solve_with_production(fresh, solver, start=presolve_park(data))
-            else:
-                solve_model(fresh, solver)
+            solve_dispatch(
+                fresh, solver, starts={n: presolve_start(fresh, n) for n in relinearisations(fresh)}
+            )
         rebuild_s = time.perf_counter() - t1
     return SweepResult(pd.DataFrame(rows), compiled_s, rebuild_s)

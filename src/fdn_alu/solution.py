@@ -7,10 +7,12 @@ the cvxpy objects, so those modules can be tested on hand-made solutions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from .model.recipe import Model
+from .components.registry import BY_NAME
+from .model.recipe import OBJECTIVE_SCALE, Model
 
 
 @dataclass(frozen=True)
@@ -19,8 +21,6 @@ class Solution:
 
     Attributes
     ----------
-    p_grid_mw, q_grid_mvar : ndarray (T,)
-    p_pv_mw, q_pv_mvar : ndarray (T, k)
     p_branch_mw, q_branch_mvar : ndarray (T, m)
         Sending-end flows, parent -> child.
     l_pu : ndarray (T, m)
@@ -31,17 +31,14 @@ class Solution:
         Squared voltage magnitude.
     p_net_mw, q_net_mvar : ndarray (T, n)
         Net injection into the AC network per bus (generation minus consumption).
-    park, esop : dict of str -> ndarray
-        Component arrays (empty when absent).
     costs : dict of str -> float
     emissions_t : dict of str -> float
     objective : float
+    parts : dict of str -> dict of str -> ndarray
+        Each component's solved arrays; ``sol.<name>`` reads one (empty when absent), and the
+        keys of every part are attributes too (``sol.p_grid_mw``).
     """
 
-    p_grid_mw: np.ndarray
-    q_grid_mvar: np.ndarray
-    p_pv_mw: np.ndarray
-    q_pv_mvar: np.ndarray
     p_branch_mw: np.ndarray
     q_branch_mvar: np.ndarray
     l_pu: np.ndarray
@@ -52,12 +49,24 @@ class Solution:
     costs: dict[str, float]
     emissions_t: dict[str, float]
     objective: float
-    park: dict[str, np.ndarray] = field(default_factory=dict)
-    esop: dict[str, np.ndarray] = field(default_factory=dict)
+    parts: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     @property
     def vm_pu(self) -> np.ndarray:
         return np.sqrt(np.clip(self.u_pu, 0.0, None))
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name == "parts":
+            raise AttributeError(name)
+        parts = self.__dict__.get("parts", {})
+        if name in parts:
+            return parts[name]
+        for part in parts.values():
+            if name in part:
+                return part[name]
+        if name in BY_NAME:
+            return {}
+        raise AttributeError(f"Solution has no attribute or component {name!r}")
 
 
 def extract_solution(model: Model) -> Solution:
@@ -74,24 +83,12 @@ def extract_solution(model: Model) -> Solution:
             p_net = p_net + np.asarray(blk.p_bus.value).reshape(T, n)
         if blk.q_bus is not None:
             q_net = q_net + np.asarray(blk.q_bus.value).reshape(T, n)
-    k = len(data.pv.names)
-    pv = b["pv"].variables
     l = np.asarray(dist["l"].value)
-    park = {}
-    if "park" in b:
-        from .model.eaip import park_solution
-
-        park = park_solution(model)
-    esop = {}
-    if "esop" in b:
-        from .model.esop import esop_solution
-
-        esop = esop_solution(model)
+    parts = {
+        name: BY_NAME[name].solution(b[name], cdata, data)
+        for name, cdata in data.components.items()
+    }
     return Solution(
-        p_grid_mw=np.asarray(b["grid"].variables["p"].value)[:, 0] * base,
-        q_grid_mvar=np.asarray(b["grid"].variables["q"].value)[:, 0] * base,
-        p_pv_mw=(np.asarray(pv["p"].value) * base if k else np.zeros((T, 0))),
-        q_pv_mvar=(np.asarray(pv["q"].value) * base if k else np.zeros((T, 0))),
         p_branch_mw=np.asarray(dist["p"].value) * base,
         q_branch_mvar=np.asarray(dist["q"].value) * base,
         l_pu=l,
@@ -101,13 +98,6 @@ def extract_solution(model: Model) -> Solution:
         q_net_mvar=q_net * base,
         costs={key: float(v.value) for key, v in model.costs.items()},
         emissions_t={key: float(v.value) for key, v in model.emissions_t.items()},
-        objective=float(model.problem.value) / _scale(),
-        park=park,
-        esop=esop,
+        objective=float(model.problem.value) / OBJECTIVE_SCALE,
+        parts=parts,
     )
-
-
-def _scale() -> float:
-    from .model.recipe import OBJECTIVE_SCALE
-
-    return OBJECTIVE_SCALE

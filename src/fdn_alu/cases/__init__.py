@@ -17,17 +17,11 @@ from typing import Any
 import pandas as pd
 
 from ..errors import Problem, raise_if_problems
-from . import schema
 from .matpower_io import matpower_data_dir, read_matpower
-from .profiles import read_profiles
+from .profiles import read_profiles, validate_profiles
+from .validate import check_against_data, validate_settings
 
 DATA_DIR = Path(__file__).parent / "data"
-
-SECTIONS = {
-    "case": schema.CASE,
-    "network": schema.NETWORK,
-    "grid": schema.GRID,
-}
 
 
 @dataclass(frozen=True)
@@ -57,9 +51,15 @@ class Case:
     notes: list[str] = field(default_factory=list)
 
     def with_settings(self, **sections: Any) -> Case:
-        """Return a new Case with some settings sections replaced (this one is unchanged)."""
-        settings = copy.deepcopy(self.settings)
-        settings.update(sections)
+        """Return a new Case with some settings sections replaced (this one is unchanged).
+
+        The result is validated exactly like a case file: a misspelt section or key, a wrong
+        type or an out-of-range value raises :class:`~fdn_alu.errors.InputError` listing every
+        problem.
+        """
+        raw = copy.deepcopy(self.settings)
+        raw.update(copy.deepcopy(sections))
+        settings = _validated(raw, f"case {self.name!r}", self.net, self.profiles)
         return Case(self.name, self.net, settings, self.profiles, self.source, list(self.notes))
 
 
@@ -137,9 +137,6 @@ def case_from_net(
     Case
         Validated exactly like a case file.
     """
-    from .devices import check_against_data, validate_devices
-    from .profiles import validate_profiles
-
     raw = _read_toml(DATA_DIR / "default.toml")
     raw["case"]["name"] = name
     for key, value in sections.items():
@@ -149,18 +146,14 @@ def case_from_net(
             raw[key] = value
     where = f"case {name!r}"
     problems: list[Problem] = []
-    settings = {
-        sec: schema.validate_section(raw.get(sec, {}), sch, f"{where} [{sec}]", problems)
-        for sec, sch in SECTIONS.items()
-    }
-    settings.update(validate_devices(raw, where, problems))
-    raise_if_problems(problems, f"invalid case {name!r}")
+    settings = validate_settings(raw, where, problems)
+    raise_if_problems(problems, f"invalid {where}")
+    horizon_h = settings["case"]["horizon_h"]
     if profiles is None:
-        profiles = read_profiles(DATA_DIR / "day_profiles.csv", settings["case"]["horizon_h"])
+        profiles = read_profiles(DATA_DIR / "day_profiles.csv", horizon_h)
     else:
-        profiles = validate_profiles(profiles, settings["case"]["horizon_h"], f"{name} profiles")
-    problems.extend(check_against_data(settings, net, profiles, where))
-    raise_if_problems(problems, f"invalid case {name!r}")
+        profiles = validate_profiles(profiles, horizon_h, f"{name} profiles")
+    raise_if_problems(check_against_data(settings, net, profiles, where), f"invalid {where}")
     return Case(name, net, settings, profiles, source="memory")
 
 
@@ -183,28 +176,13 @@ def load_settings_file(path: str | os.PathLike, name: str | None = None) -> Case
 
 def build_case(raw: dict, path: Path, name: str | None = None) -> Case:
     """Validate raw settings, load the network and profiles, check devices against the network."""
-    from .devices import validate_devices
-
-    where = path.name
+    where = Path(path).name
     problems: list[Problem] = []
-    settings: dict[str, Any] = {}
-    for section, sch in SECTIONS.items():
-        settings[section] = schema.validate_section(
-            raw.get(section, {}), sch, f"{where} [{section}]", problems
-        )
-    known = set(SECTIONS) | {"pv", "park", "esop"}
-    for key in raw:
-        if key not in known:
-            problems.append(
-                Problem(
-                    f"{where} [{key}]", f"unknown section (allowed: {', '.join(sorted(known))})"
-                )
-            )
-    settings.update(validate_devices(raw, where, problems))
+    settings = validate_settings(raw, where, problems)
     net = profiles = None
     if "network" in settings["case"]:
         try:
-            net = _load_network(settings["case"]["network"], path.parent)
+            net = _load_network(settings["case"]["network"], Path(path).parent)
         except Exception as exc:
             problems.extend(
                 getattr(exc, "problems", [Problem(f"{where} [case].network", str(exc))])
@@ -212,18 +190,25 @@ def build_case(raw: dict, path: Path, name: str | None = None) -> Case:
     if "profiles" in settings["case"]:
         try:
             profiles = read_profiles(
-                path.parent / settings["case"]["profiles"], settings["case"]["horizon_h"]
+                Path(path).parent / settings["case"]["profiles"], settings["case"]["horizon_h"]
             )
         except Exception as exc:
             problems.extend(
                 getattr(exc, "problems", [Problem(f"{where} [case].profiles", str(exc))])
             )
     if net is not None and profiles is not None:
-        from .devices import check_against_data
-
         problems.extend(check_against_data(settings, net, profiles, where))
     raise_if_problems(problems, f"invalid case {path}")
     return Case(name or settings["case"]["name"], net, settings, profiles, str(path))
+
+
+def _validated(raw: dict, where: str, net: Any, profiles: pd.DataFrame) -> dict:
+    """Settings validated and checked against ``net`` and ``profiles`` (every problem raised)."""
+    problems: list[Problem] = []
+    settings = validate_settings(raw, where, problems)
+    problems.extend(check_against_data(settings, net, profiles, where))
+    raise_if_problems(problems, f"invalid {where}")
+    return settings
 
 
 def _load_network(ref: str, base: Path):

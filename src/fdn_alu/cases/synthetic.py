@@ -12,6 +12,7 @@ import copy
 
 import numpy as np
 import pandapower as pp
+import pandas as pd
 
 from . import Case
 
@@ -68,6 +69,4 @@ def replicate_case(case: Case, copies: int) -> Case:
 
 
 def _concat(a, b):
-    import pandas as pd
-
     return pd.concat([a, b.astype(a.dtypes.to_dict(), errors="ignore")])

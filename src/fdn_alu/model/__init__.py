@@ -1,78 +1,9 @@
-"""Optimisation model: one module per component, each returning a :class:`Block`.
+"""Optimisation model core: the :class:`Block` every component returns, the DistFlow network
+model, the shared battery equations and the recipe that ties the blocks together.
 
-A block holds the component's variables, its constraint families (one vectorised cvxpy
-constraint per family, over all periods and elements), its injections into the AC network's
-buses, its cost terms and its direct emissions. ``recipe.build_model`` picks the blocks a
-scenario needs and ties them together through the DistFlow node balance.
+Model code never reads files or the pandapower net and never calls a solver.
 """
 
-from __future__ import annotations
+from .block import Block, flat_constraints, lagged, to_buses
 
-from dataclasses import dataclass, field
-
-import cvxpy as cp
-import numpy as np
-import scipy.sparse as sp
-
-
-@dataclass
-class Block:
-    """What one component contributes to the model.
-
-    Attributes
-    ----------
-    name : str
-    variables : dict of str -> cp.Variable
-    constraints : dict of str -> cp.Constraint
-        One entry per constraint family (e.g. ``"voltage_drop"``), vectorised.
-    p_bus, q_bus : cp.Expression or None
-        Active / reactive injection into the AC network, (T, n_bus) in pu.
-    costs : dict of str -> cp.Expression
-        Scalar costs in the case currency, keyed by the RESULTS.md cost names.
-    emissions_t : dict of str -> cp.Expression
-        Scalar direct emissions in t CO2.
-    parameters : dict of str -> cp.Parameter
-        Data that can change between re-solves without rebuilding.
-    expressions : dict of str -> cp.Expression
-        Physical quantities defined from scaled variables (e.g. current in kA).
-    """
-
-    name: str
-    variables: dict[str, cp.Variable] = field(default_factory=dict)
-    constraints: dict[str, cp.Constraint] = field(default_factory=dict)
-    p_bus: cp.Expression | None = None
-    q_bus: cp.Expression | None = None
-    costs: dict[str, cp.Expression] = field(default_factory=dict)
-    emissions_t: dict[str, cp.Expression] = field(default_factory=dict)
-    parameters: dict[str, cp.Parameter] = field(default_factory=dict)
-    expressions: dict[str, cp.Expression] = field(default_factory=dict)
-
-
-def to_buses(values: cp.Expression, bus: np.ndarray, n_bus: int) -> cp.Expression:
-    """Place a (T, k) device quantity onto (T, n_bus) buses: ``values @ M``, M sparse (k, n)."""
-    k = len(bus)
-    m = sp.csr_matrix((np.ones(k), (np.arange(k), np.asarray(bus, dtype=int))), shape=(k, n_bus))
-    return values @ m
-
-
-def lagged(x: cp.Expression, first: np.ndarray) -> cp.Expression:
-    """``x`` shifted one period later along axis 0, with ``first`` as the value before period 0.
-
-    For (T,) or (T, k) expressions; ``first`` is a scalar-like array of shape () / (1,) or
-    (1, k). Time coupling as one slice, e.g. ``E == lagged(E, E0) + ...``.
-    """
-    first = np.asarray(first, dtype=float)
-    if x.shape[0] == 1:
-        return first.reshape(x.shape) if first.size == x.size else first
-    if x.ndim == 1:
-        return cp.hstack([first.reshape(1), x[:-1]])
-    return cp.vstack([first.reshape(1, -1), x[:-1, :]])
-
-
-def flat_constraints(blocks) -> list[cp.Constraint]:
-    """All constraints of some blocks as one list (a family may hold a list of constraints)."""
-    out: list[cp.Constraint] = []
-    for b in blocks:
-        for c in b.constraints.values():
-            out.extend(c if isinstance(c, list) else [c])
-    return out
+__all__ = ["Block", "flat_constraints", "lagged", "to_buses"]

@@ -9,8 +9,7 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from ..data import ModelData
-from . import Block
+from .block import Block
 
 # Weight (pu resistance) that stands in for r on zero-resistance branches so that the
 # relaxation has a (negligible) reason to be tight there: our choice, 1e-6 pu.
@@ -20,13 +19,14 @@ SLACK_PENALTY = 1e4
 
 
 def distflow_block(
-    data: ModelData, p_inj: cp.Expression, q_inj: cp.Expression, soft_limits: bool = False
+    data, p_inj: cp.Expression, q_inj: cp.Expression, soft_limits: bool = False
 ) -> Block:
     """Node balance (19), voltage drop (20), the relaxed current cone and the limits.
 
     Parameters
     ----------
     data : ModelData
+        The core arrays (network, time axis, loss price).
     p_inj, q_inj : cp.Expression, (T, n)
         Net injection into each bus from every device and load (pu).
     soft_limits : bool
@@ -37,8 +37,8 @@ def distflow_block(
     -------
     Block
         Variables ``p``, ``q``, ``l`` (T, m) and ``u`` (T, n); constraint families
-        ``p_balance``, ``q_balance``, ``voltage_drop``, ``current_cone``, ``root_voltage``,
-        ``voltage_min``, ``voltage_max``, ``current_max``; cost ``loss``.
+        ``distflow-p_balance``, ``-q_balance``, ``-voltage_drop``, ``-current_cone``,
+        ``-root_voltage``, ``-voltage_min``, ``-voltage_max``, ``-current_max``; cost ``loss``.
     """
     net = data.net
     T, n, m = data.periods, net.n_bus, net.n_branch
@@ -94,5 +94,5 @@ def distflow_block(
     # C_l: loss cost lambda_loss * sum r l dt (eq. 15), with r floored on r = 0 branches.
     r_eff = np.maximum(r, R_FLOOR_PU)
     loss_mwh = cp.sum(l @ r_eff) * data.base_mva * data.dt_h
-    costs["loss"] = data.grid.loss_price_per_mwh * loss_mwh
+    costs["loss"] = data.loss_price_per_mwh * loss_mwh
     return Block("distflow", variables, cons, costs=costs)

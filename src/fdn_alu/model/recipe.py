@@ -1,4 +1,5 @@
-"""Problem recipes: which blocks a scenario uses and how they are tied together.
+"""Problem recipe: the blocks of the components present, tied together by the DistFlow node
+balance, under the objective (12).
 
 min F = C_tr + C_MT + C_l + C_C + C_Al + C_ESOP  (eq. 12), with the carbon cost C_C (16) left
 out of the objective in scenario 1 and reported ex post.
@@ -8,20 +9,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import cvxpy as cp
 
-from ..data import ModelData
-from . import Block, flat_constraints
+from ..components.registry import BY_NAME
+from .block import Block, flat_constraints
 from .distflow import distflow_block
-from .grid import grid_block
-from .pv import pv_block
 
 # Objective scaling (objective units per unit of money). Our choice, tuned with the Clarabel
-# tolerances in solve.py: on ieee15/ieee85 at 24 and 96 periods (scenario 3) it keeps the SOC
-# gap of lightly loaded branches (whose loss cost is tiny) at <= 2e-7 (benchmarks/results.md)
-# at unchanged solve time, where a scale of 1e-3 left gaps of ~1e-5 on them. Results are
-# reported unscaled.
+# tolerances in solve/solver.py: on ieee15/ieee85 at 24 and 96 periods (scenario 3) it keeps
+# the SOC gap of lightly loaded branches (whose loss cost is tiny) at <= 2e-7
+# (benchmarks/results.md) at unchanged solve time, where a scale of 1e-3 left gaps of ~1e-5 on
+# them. Results are reported unscaled.
 OBJECTIVE_SCALE = 10.0
 
 
@@ -33,28 +33,56 @@ class Model:
     ----------
     data : ModelData
     blocks : dict of str -> Block
+        One per component present, then ``distflow``.
     problem : cp.Problem
     costs : dict of str -> cp.Expression
         Every cost term (money), carbon included, whether or not it is in the objective.
     emissions_t : dict of str -> cp.Expression
     build_s : float
         Wall time spent building the cvxpy expressions.
+    relax_integers : bool
+        Whether the components' binaries are relaxed (conic solvers).
     """
 
-    data: ModelData
+    data: Any
     blocks: dict[str, Block]
     problem: cp.Problem
     costs: dict[str, cp.Expression]
     emissions_t: dict[str, cp.Expression]
     build_s: float = 0.0
     notes: list[str] = field(default_factory=list)
+    relax_integers: bool = True
 
     def var(self, block: str, name: str):
         """Solved value of a variable (numpy array)."""
         return self.blocks[block].variables[name].value
 
 
-def build_model(data: ModelData, soft_limits: bool = False, relax_integers: bool = True) -> Model:
+def component_blocks(data, relax_integers: bool = True) -> list[Block]:
+    """The model block of every component present in ``data`` (model order)."""
+    return [
+        BY_NAME[name].block(cdata, data, relax_integers) for name, cdata in data.components.items()
+    ]
+
+
+def objective(data, blocks: list[Block]) -> tuple[cp.Minimize, dict, dict]:
+    """The objective (12) over some blocks, and every cost and emission term.
+
+    The carbon cost (16) prices the blocks' direct emissions; it is left out of the objective
+    when the scenario reports it ex post.
+    """
+    costs: dict[str, cp.Expression] = {}
+    emissions: dict[str, cp.Expression] = {}
+    for b in blocks:
+        costs.update(b.costs)
+        emissions.update(b.emissions_t)
+    if emissions:
+        costs["carbon"] = data.carbon_price_per_t * cp.sum(cp.hstack(list(emissions.values())))
+    in_objective = [v for k, v in costs.items() if k != "carbon" or data.carbon_in_objective]
+    return cp.Minimize(OBJECTIVE_SCALE * cp.sum(cp.hstack(in_objective))), costs, emissions
+
+
+def build_model(data, soft_limits: bool = False, relax_integers: bool = True) -> Model:
     """Build the multi-period dispatch problem for ``data.scenario``.
 
     Parameters
@@ -67,15 +95,7 @@ def build_model(data: ModelData, soft_limits: bool = False, relax_integers: bool
         False keeps them boolean for MIP-capable solvers.
     """
     t0 = time.perf_counter()
-    blocks: list[Block] = [grid_block(data), pv_block(data)]
-    if data.park is not None:
-        from .eaip import park_block
-
-        blocks.append(park_block(data, relax_integers=relax_integers))
-    if data.esop is not None:
-        from .esop import esop_block
-
-        blocks.append(esop_block(data, relax_integers=relax_integers))
+    blocks = component_blocks(data, relax_integers)
     p_inj = -data.p_load_pu
     q_inj = -data.q_load_pu
     for b in blocks:
@@ -84,14 +104,15 @@ def build_model(data: ModelData, soft_limits: bool = False, relax_integers: bool
         if b.q_bus is not None:
             q_inj = q_inj + b.q_bus
     blocks.append(distflow_block(data, p_inj, q_inj, soft_limits=soft_limits))
+    obj, costs, emissions = objective(data, blocks)
+    problem = cp.Problem(obj, flat_constraints(blocks))
     by_name = {b.name: b for b in blocks}
-    costs: dict[str, cp.Expression] = {}
-    emissions: dict[str, cp.Expression] = {}
-    for b in blocks:
-        costs.update(b.costs)
-        emissions.update(b.emissions_t)
-    costs["carbon"] = data.grid.carbon_price_per_t * cp.sum(cp.hstack(list(emissions.values())))
-    in_objective = [v for k, v in costs.items() if k != "carbon" or data.carbon_in_objective]
-    objective = cp.Minimize(OBJECTIVE_SCALE * cp.sum(cp.hstack(in_objective)))
-    problem = cp.Problem(objective, flat_constraints(blocks))
-    return Model(data, by_name, problem, costs, emissions, time.perf_counter() - t0)
+    return Model(
+        data,
+        by_name,
+        problem,
+        costs,
+        emissions,
+        time.perf_counter() - t0,
+        relax_integers=relax_integers,
+    )

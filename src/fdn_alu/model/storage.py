@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cvxpy as cp
 import numpy as np
 
-from . import lagged
+from .block import lagged
 
 
 @dataclass(frozen=True)
@@ -69,17 +69,21 @@ def storage_variables(
         ``{name}_energy`` (9), ``{name}_energy_bounds``, ``{name}_end``, ``{name}_charge_max``,
         ``{name}_discharge_max`` (the exclusive-mode pair).
     parameters : dict
-        ``e_max_mwh``, ``p_max_mw``: capacities, changeable between re-solves.
+        ``e_max_mwh``, ``p_max_mw``: capacities, changeable between re-solves; with relaxed
+        integers also ``mode_lo``, ``mode_hi`` (T,): the mode's bounds, [0, 1] to relax it,
+        equal to fix a 0/1 pattern (relax-and-fix, see :func:`mode_pattern`).
     """
     T = periods
     ch = cp.Variable(T, nonneg=True, name=f"{name}_charge")
     dis = cp.Variable(T, nonneg=True, name=f"{name}_discharge")
     e = cp.Variable(T, name=f"{name}_energy")
-    mode = (
-        cp.Variable(T, name=f"{name}_mode", bounds=[0, 1])
-        if relax_integers
-        else cp.Variable(T, boolean=True, name=f"{name}_mode")
-    )
+    params = {}
+    if relax_integers:
+        mode = cp.Variable(T, name=f"{name}_mode")
+        params["mode_lo"] = cp.Parameter(T, name=f"{name}_mode_lo", value=np.zeros(T))
+        params["mode_hi"] = cp.Parameter(T, name=f"{name}_mode_hi", value=np.ones(T))
+    else:
+        mode = cp.Variable(T, boolean=True, name=f"{name}_mode")
     e_max = cp.Parameter(nonneg=True, name=f"{name}_e_max_mwh", value=bat.e_max_mwh)
     p_max = cp.Parameter(nonneg=True, name=f"{name}_p_max_mw", value=bat.p_max_mw)
     cons = {
@@ -89,12 +93,19 @@ def storage_variables(
         f"{name}_charge_max": ch <= p_max * mode,
         f"{name}_discharge_max": dis <= p_max * (1 - mode),
     }
+    if relax_integers:
+        cons[f"{name}_mode_bounds"] = [mode >= params["mode_lo"], mode <= params["mode_hi"]]
     if bat.end_rule == "ge_initial":
         cons[f"{name}_end"] = e[T - 1] >= bat.e_init_mwh
     elif bat.end_rule == "equal":
         cons[f"{name}_end"] = e[T - 1] == bat.e_init_mwh
     variables = {"charge": ch, "discharge": dis, "energy": e, "mode": mode}
-    return variables, cons, {"e_max_mwh": e_max, "p_max_mw": p_max}
+    return variables, cons, {"e_max_mwh": e_max, "p_max_mw": p_max, **params}
+
+
+def mode_pattern(charge: np.ndarray, discharge: np.ndarray) -> np.ndarray:
+    """Charging mode per period from a relaxed schedule: 1 where it charges on balance."""
+    return (np.asarray(charge) >= np.asarray(discharge)).astype(float)
 
 
 def energy_trajectory(bat: BatteryData, energy_end: np.ndarray) -> np.ndarray:

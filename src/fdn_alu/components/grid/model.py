@@ -5,30 +5,32 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from ..data import ModelData
-from . import Block, to_buses
+from ...model.block import Block, to_buses
+from .data import GridData
 
 
-def grid_block(data: ModelData) -> Block:
+def grid_block(g: GridData, core) -> Block:
     """Grid import ``P_trans`` (T,) and reactive exchange at the root.
 
     Constraints: ``P_trans >= 0`` unless the case allows export; ``P_trans <= p_max``.
-    Costs: purchase ``sum lambda_t P_trans,t dt`` (13). Emissions:
-    ``sum e_trans,t P_trans,t dt`` (the grid part of (16)); exported energy is not credited.
+    Costs: purchase ``sum lambda_t P_trans,t dt`` (13); where export is allowed, an export
+    (negative P) is paid at the same price. Emissions: ``sum e_trans,t max(P_trans,t, 0) dt``
+    (the grid part of (16)): one rule everywhere (objective, summary, sources.csv and the carbon
+    flow, where an export is consumption at the root) -- exported power earns no carbon credit,
+    because its carbon is the receiving grid's to account for.
     """
-    T, n = data.periods, data.net.n_bus
-    g = data.grid
+    T, n = core.periods, core.net.n_bus
     p = cp.Variable((T, 1), name="p_grid")
     q = cp.Variable((T, 1), name="q_grid")
     price = cp.Parameter(T, name="price_per_mwh", value=g.price_per_mwh)
     ci = cp.Parameter(T, name="grid_ci_kg_per_mwh", value=g.ci_kg_per_mwh, nonneg=True)
     cons = {}
     if not g.allow_export:
-        cons["grid_no_export"] = p >= 0
+        cons["no_export"] = p >= 0
     if np.isfinite(g.p_max_pu):
-        cons["grid_p_max"] = p <= g.p_max_pu
-    e_mwh = p[:, 0] * data.base_mva * data.dt_h
-    root = np.array([data.net.root])
+        cons["p_max"] = p <= g.p_max_pu
+    e_mwh = p[:, 0] * core.base_mva * core.dt_h
+    root = np.array([core.net.root])
     return Block(
         "grid",
         {"p": p, "q": q},
@@ -36,6 +38,6 @@ def grid_block(data: ModelData) -> Block:
         p_bus=to_buses(p, root, n),
         q_bus=to_buses(q, root, n),
         costs={"purchase": price @ e_mwh},
-        emissions_t={"grid": ci @ e_mwh / 1000.0},
+        emissions_t={"grid": ci @ (cp.pos(e_mwh) if g.allow_export else e_mwh) / 1000.0},
         parameters={"price_per_mwh": price, "grid_ci_kg_per_mwh": ci},
     )

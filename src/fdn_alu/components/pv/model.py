@@ -5,14 +5,13 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from ..data import ModelData
-from . import Block, to_buses
+from ...model.block import Block, to_buses
+from .data import PvData
 
 
-def pv_block(data: ModelData) -> Block:
+def pv_block(pv: PvData, core) -> Block:
     """Active and reactive output of every PV inverter, (T, k) each, curtailable at no cost."""
-    T, n = data.periods, data.net.n_bus
-    pv = data.pv
+    T, n = core.periods, core.net.n_bus
     k = len(pv.names)
     if k == 0:
         return Block("pv")
@@ -21,13 +20,13 @@ def pv_block(data: ModelData) -> Block:
     avail = cp.Parameter((T, k), nonneg=True, name="pv_avail_pu", value=pv.p_avail_pu)
     s_max = cp.Parameter(k, nonneg=True, name="pv_s_max_pu", value=pv.s_max_pu)
     cons = {
-        "pv_available": p <= avail,
-        "pv_capacity": cp.SOC(
+        "available": p <= avail,
+        "capacity": cp.SOC(
             cp.vec(np.ones((T, 1)) @ cp.reshape(s_max, (1, k), order="F"), order="F"),
             cp.vstack([cp.vec(p, order="F"), cp.vec(q, order="F")]),
             axis=0,
         ),
-        "pv_power_factor": cp.abs(q) <= cp.multiply(p, pv.tan_phi[None, :]),
+        "power_factor": cp.abs(q) <= cp.multiply(p, pv.tan_phi[None, :]),
     }
     return Block(
         "pv",

@@ -1,0 +1,270 @@
+"""The component protocol: what every device provides, one method per pipeline stage.
+
+A component is one device type (the main grid, PV inverters, the aluminium park, the ESOP, a
+controllable load...). The pipeline (``data``, ``model.recipe``, ``solve``, ``solution``,
+``carbon``, ``checks``, ``results``, ``run``) loops over the components present in a case and
+calls these methods; it never names a device. Each stage method lives in the component's own
+module for that stage (``settings``, ``data``, ``model``, ``post``), so the one-way flow holds
+inside a component too: settings -> numeric data -> model block -> solution -> checks, carbon
+and tables.
+
+Every method has a neutral default, so a component overrides only the stages it takes part
+in. Methods are pure: they return new objects and never modify their arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from ..errors import Problem
+from ..schema import Field, validate_section
+
+
+@dataclass(frozen=True)
+class CarbonPart:
+    """A component's contribution to the carbon-flow network (absolute node numbers).
+
+    Attributes
+    ----------
+    n_virtual : int
+        Virtual nodes this component adds (numbered from the ``first_node`` it was given).
+    nodes : dict of str -> int
+        Named nodes for the component's own tables (e.g. ``{"k": 17}`` for a DC link).
+    links : list of (from_node, to_node, flow_mw (T,))
+        Lossless links (converter terminals, a point of common coupling).
+    sources : list of (node, p_mw (T,), ci_kg_per_mwh (T,))
+        Sources of known intensity.
+    storages : list of dict
+        Keyword arguments of :class:`fdn_alu.carbon.Storage`.
+    """
+
+    n_virtual: int = 0
+    nodes: dict[str, int] = field(default_factory=dict)
+    links: list[tuple[int, int, np.ndarray]] = field(default_factory=list)
+    sources: list[tuple[int, np.ndarray, np.ndarray]] = field(default_factory=list)
+    storages: list[dict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Relinearisation:
+    """A component's part in a sequential (convex-concave) solve.
+
+    The solve layer (:func:`fdn_alu.solve.sequential.solve_sequential`) re-solves the model until
+    every component's ``error()`` is within ``tol`` (or stops changing); between solves it calls
+    ``update()``, which moves the component's cvxpy Parameters to the last solution.
+
+    Attributes
+    ----------
+    name : str
+    tol : float
+        Relative error below which the component is exact.
+    error : callable () -> float
+        Error of the current solution (e.g. production vs target, relative).
+    update : callable () -> None
+        Re-linearise at the current solution (parameters only, no rebuild).
+    point : callable () -> ndarray
+        The linearisation point the current solution gives (to start another model there).
+    start : callable (ndarray) -> None
+        Set the linearisation point.
+    stall_message : str
+        Why the error can stop changing above ``tol`` (shown in the warning).
+    """
+
+    name: str
+    tol: float
+    error: Callable[[], float]
+    update: Callable[[], None]
+    point: Callable[[], np.ndarray]
+    start: Callable[[np.ndarray], None]
+    stall_message: str = ""
+
+
+@dataclass(frozen=True)
+class IntegerFix:
+    """A component's relax-and-fix step for binaries a conic solver relaxes.
+
+    After the relaxed solve, the solve layer asks ``violated()`` (does the relaxed solution
+    break a rule the binaries would enforce?); if so it calls ``fix()`` (set the component's
+    Parameters so that the indicators take a 0/1 pattern that satisfies the rule) and
+    re-solves the convex problem, reporting the cost against the relaxed bound.
+    """
+
+    name: str
+    violated: Callable[[], bool]
+    fix: Callable[[], None]
+
+
+class Component:
+    """Base class of every device component (see the module docstring).
+
+    Class attributes
+    ----------------
+    name : str
+        Registry key, block name, solution part and the prefix of its constraint families.
+    section : str or None
+        Settings section in a case file (``[park]``); None for components without settings.
+    array : bool
+        True when the section is an array of tables (``[[pv]]``).
+    required : bool
+        True when every case has this component (it then needs no section).
+    schema : dict of str -> Field
+        The section's fields: type, default, unit, description, source.
+    tolerances : dict of str -> float
+        Tolerances of the component's exactness checks (a check outside it fails the run).
+    summary_costs, summary_energy, summary_emissions : tuple of str
+        Keys of summary.json this component owns (``summary_emissions``: its direct
+        emissions); reported as 0 when it is absent, so the results contract keeps its shape.
+    summary_reported : tuple of str
+        Emission figures its tables define that are not direct emissions (0 when absent).
+    limits_hint : str
+        What to check when a problem with this component is infeasible.
+    summary_checks : tuple of str
+        Check keys of the results contract this component owns (None when absent).
+    tables : tuple of str
+        Names of the result tables it writes (``eaip`` -> eaip.csv).
+    """
+
+    name: str = ""
+    section: str | None = None
+    array: bool = False
+    required: bool = False
+    schema: ClassVar[dict[str, Field]] = {}
+    tolerances: ClassVar[dict[str, float]] = {}
+    summary_costs: tuple[str, ...] = ()
+    summary_energy: tuple[str, ...] = ()
+    summary_emissions: tuple[str, ...] = ()
+    summary_reported: tuple[str, ...] = ()
+    summary_checks: tuple[str, ...] = ()
+    tables: tuple[str, ...] = ()
+    limits_hint: str = ""
+
+    # -- settings (input layer) -------------------------------------------------------------
+    def validate(self, raw: Any, where: str, problems: list[Problem]) -> Any:
+        """Validated settings of the section (defaults filled); problems appended in place."""
+        if self.array:
+            if not isinstance(raw, list):
+                problems.append(
+                    Problem(
+                        f"{where} [[{self.section}]]", "must be an array of tables", self.section
+                    )
+                )
+                return []
+            return [
+                validate_section(
+                    item,
+                    self.schema,
+                    f"{where} [[{self.section}]] #{k + 1}",
+                    problems,
+                    section=self.section,
+                    element=k + 1,
+                )
+                for k, item in enumerate(raw)
+            ]
+        return validate_section(
+            raw, self.schema, f"{where} [{self.section}]", problems, section=self.section
+        )
+
+    def schemas(self) -> dict[str, dict[str, Field]]:
+        """The section's tables for the settings reference (title -> schema)."""
+        title = f"[[{self.section}]]" if self.array else f"[{self.section}]"
+        return {title: self.schema} if self.section else {}
+
+    def check_against_case(
+        self, settings: Any, buses: set[int], columns: set[str], where: str
+    ) -> list[Problem]:
+        """Problems of valid settings against the network's buses and the profile columns."""
+        return []
+
+    @staticmethod
+    def missing_columns(
+        where: str, refs: list[tuple[str, Any]], columns: set[str], section: str = ""
+    ) -> list[Problem]:
+        """Problems for ``(key, column)`` references to profile columns that do not exist."""
+        return [
+            Problem(
+                f"{where} {key}",
+                f"profile column {col!r} not in the profile file "
+                f"(has: {', '.join(sorted(columns))})",
+                section,
+                key,
+            )
+            for key, col in refs
+            if col is not None and col not in columns
+        ]
+
+    @staticmethod
+    def missing_buses(
+        where: str, refs: list[tuple[str, Any]], buses: set[int], section: str = ""
+    ) -> list[Problem]:
+        """Problems for ``(key, bus)`` references to buses the network does not have."""
+        return [
+            Problem(
+                f"{where} {key}",
+                f"bus {bus} is not an in-service bus of the network",
+                section,
+                key,
+                bus,
+            )
+            for key, bus in refs
+            if bus is not None and int(bus) not in buses
+        ]
+
+    def active(self, settings: dict, scenario: Any) -> bool:
+        """Whether the component takes part in a run of ``scenario`` (default: configured)."""
+        return self.required or bool(settings.get(self.section))
+
+    # -- numeric data -------------------------------------------------------------------------
+    def data(self, settings: Any, core: Any, profiles: dict[str, np.ndarray]) -> Any:
+        """Numeric data (a frozen dataclass) from validated settings and resampled profiles."""
+        raise NotImplementedError
+
+    def data_problems(self, data: Any, core: Any) -> list[Problem]:
+        """Problems only visible in numeric data (e.g. an unreachable production target)."""
+        return []
+
+    # -- model ---------------------------------------------------------------------------------
+    def block(self, data: Any, core: Any, relax_integers: bool) -> Any:
+        """The component's model :class:`~fdn_alu.model.Block` (equations only)."""
+        raise NotImplementedError
+
+    def relinearisation(self, block: Any, data: Any, core: Any) -> Relinearisation | None:
+        """The component's part in a sequential solve, or None when it needs none."""
+        return None
+
+    def integer_fixes(self, block: Any, data: Any, core: Any) -> list[IntegerFix]:
+        """The component's relax-and-fix steps (none when it relaxes nothing)."""
+        return []
+
+    # -- solution and post-processing ----------------------------------------------------------
+    def solution(self, block: Any, data: Any, core: Any) -> dict[str, np.ndarray]:
+        """Solved arrays in engineering units (MW, kA, deg C, MWh)."""
+        return {}
+
+    def checks(self, data: Any, part: dict, core: Any) -> dict[str, Any]:
+        """Exactness checks (values; those in ``tolerances`` are judged)."""
+        return {}
+
+    def carbon(self, data: Any, part: dict, core: Any, first_node: int) -> CarbonPart:
+        """Sources, links, virtual nodes and storages for the carbon emission flow."""
+        return CarbonPart()
+
+    def energy_mwh(self, data: Any, part: dict, core: Any) -> dict[str, float]:
+        """Energy figures of summary.json."""
+        return {}
+
+    def result_tables(
+        self, data: Any, part: dict, core: Any, carbon: Any, nodes: dict[str, int]
+    ) -> tuple[dict[str, pd.DataFrame], dict[str, float]]:
+        """The component's own result tables and any emissions they define (t CO2)."""
+        return {}, {}
+
+    def source_rows(
+        self, data: Any, part: dict, core: Any, carbon: Any, nodes: dict[str, int]
+    ) -> list[pd.DataFrame]:
+        """Rows of sources.csv for this component's sources."""
+        return []

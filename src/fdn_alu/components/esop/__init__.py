@@ -1,0 +1,69 @@
+"""Energy-storage soft open point (ESOP), eqs. (6)-(11), (18), A2-A3: in service in the
+scenarios that use the flexible network."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from ..base import Component
+from ..battery_settings import SCHEMA as BATTERY
+from ..storage_fix import battery_fix
+from .data import esop_data
+from .model import esop_block
+from .post import esop_carbon, esop_checks, esop_solution, esop_source_rows, esop_table
+from .settings import ESOP, validate_esop
+
+
+class Esop(Component):
+    name = "esop"
+    section = "esop"
+    schema = ESOP
+    tolerances: ClassVar[dict[str, float]] = {
+        "esop_simultaneous_max_mw": 1e-4,
+        "esop_converter_loss_gap_max_mw": 1e-4,
+    }
+    summary_costs = ("esop",)
+    summary_checks = ("esop_simultaneous_max_mw",)
+    tables = ("esop",)
+    limits_hint = "battery energy bounds and end-of-horizon rule, converter ratings"
+
+    def validate(self, raw, where, problems):
+        return validate_esop(raw, f"{where} [esop]", problems)
+
+    def schemas(self):
+        return {"[esop]": ESOP, "[esop.battery]": BATTERY}
+
+    def check_against_case(self, settings, buses, columns, where):
+        refs = [("[esop].bus_i", settings.get("bus_i")), ("[esop].bus_j", settings.get("bus_j"))]
+        return self.missing_buses(where, refs, buses, "esop")
+
+    def active(self, settings, scenario):
+        return bool(settings.get("esop")) and scenario.flexible
+
+    def data(self, settings, core, profiles):
+        return esop_data(settings, core)
+
+    def block(self, data, core, relax_integers):
+        return esop_block(data, core, relax_integers)
+
+    def integer_fixes(self, block, data, core):
+        battery = {
+            k[len("battery_") :]: v for k, v in block.variables.items() if k.startswith("battery_")
+        }
+        fix = battery_fix("ESOP battery", battery, block.parameters)
+        return [fix] if fix else []
+
+    def solution(self, block, data, core):
+        return esop_solution(data, block)
+
+    def checks(self, data, part, core):
+        return esop_checks(data, part)
+
+    def carbon(self, data, part, core, first_node):
+        return esop_carbon(data, part, first_node)
+
+    def result_tables(self, data, part, core, carbon, nodes):
+        return {"esop": esop_table(part, core, carbon, nodes)}, {}
+
+    def source_rows(self, data, part, core, carbon, nodes):
+        return esop_source_rows(data, part, core, carbon, nodes)

@@ -1,0 +1,53 @@
+"""Main grid supply at the root bus (always present)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import Problem
+from ..base import Component
+from .data import grid_data
+from .model import grid_block
+from .post import grid_carbon, grid_energy, grid_solution, grid_source_rows
+from .settings import SCHEMA
+
+
+class Grid(Component):
+    name = "grid"
+    section = "grid"
+    required = True
+    schema = SCHEMA
+    summary_costs = ("purchase",)
+    summary_energy = ("grid_import", "grid_export")
+    summary_emissions = ("grid",)
+    limits_hint = "import limit p_max_mw, export not allowed"
+
+    def check_against_case(self, settings, buses, columns, where):
+        refs = [
+            ("[grid].price_profile", settings.get("price_profile")),
+            ("[grid].ci_profile", settings.get("ci_profile")),
+        ]
+        return self.missing_columns(where, refs, columns, "grid")
+
+    def data(self, settings, core, profiles):
+        return grid_data(settings, core, profiles)
+
+    def data_problems(self, data, core):
+        if np.any(data.ci_kg_per_mwh < 0):
+            return [Problem("grid carbon intensity", "negative values", "grid", "ci_profile")]
+        return []
+
+    def block(self, data, core, relax_integers):
+        return grid_block(data, core)
+
+    def solution(self, block, data, core):
+        return grid_solution(block, core)
+
+    def carbon(self, data, part, core, first_node):
+        return grid_carbon(data, part, core)
+
+    def energy_mwh(self, data, part, core):
+        return grid_energy(part, core)
+
+    def source_rows(self, data, part, core, carbon, nodes):
+        return grid_source_rows(data, part, core)

@@ -1,0 +1,193 @@
+"""Settings of the aluminium park (``[park]`` with ``[[park.potline]]``, ``[park.pv]``,
+``[park.gas_turbine]``, ``[park.battery]``) and their cross-field rules.
+
+Sources of the defaults: bath window 950-970 deg C (seed 001), rated/initial 960 (our choice:
+mid-window); eta_N 0.94, ramp 20 %/h, 10 adjustments/day, current range 0.9-1.1 x rated
+(shen-y21 EAL model; the built-in cases use its 0.7-1.1); a = 0.0015 /K (the paper's 1.5 % read
+per 10 K, MODEL.md section 5); K_Al 0.3356 kg/(kA h) (Faraday).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...errors import Problem
+from ...schema import (
+    NUM,
+    REQUIRED,
+    Field,
+    fraction,
+    non_negative,
+    one_of,
+    positive,
+    validate_section,
+)
+from .. import battery_settings
+
+POTLINE: dict[str, Field] = {
+    "name": Field(str, REQUIRED, "", "potline name"),
+    "cells": Field(int, REQUIRED, "", "cells in series, N_n of eq. (1)", "", positive),
+    "i_rated_ka": Field(NUM, REQUIRED, "kA", "rated line current I_N", "", positive),
+    "r_cell_uohm": Field(
+        NUM, REQUIRED, "uOhm", "equivalent resistance per cell, R of eq. (1)", "", positive
+    ),
+    "e_cell_v": Field(NUM, REQUIRED, "V", "back-EMF per cell, E of eq. (1)", "", non_negative),
+    "i_min_frac": Field(NUM, 0.9, "", "lowest current, per unit of rated", "shen-y21", positive),
+    "i_max_frac": Field(NUM, 1.1, "", "highest current, per unit of rated", "shen-y21", positive),
+}
+
+PARK: dict[str, Field] = {
+    "bus": Field(int, REQUIRED, "", "point of common coupling (bus number)"),
+    "thermal_model": Field(
+        str,
+        "paper",
+        "",
+        "thermal window (2): paper (as printed) or heat_balance (lumped)",
+        "seed 001; heat balance: our documented alternative",
+        one_of("paper", "heat_balance"),
+    ),
+    "temp_min_c": Field(NUM, 950.0, "degC", "lowest bath temperature", "seed 001"),
+    "temp_max_c": Field(NUM, 970.0, "degC", "highest bath temperature", "seed 001"),
+    "temp_rated_c": Field(NUM, 960.0, "degC", "rated bath temperature T_N", "our choice: mid"),
+    "temp_init_c": Field(NUM, 960.0, "degC", "bath temperature before period 0", "our choice"),
+    "heat_capacity_mj_per_k_per_cell": Field(
+        NUM, REQUIRED, "MJ/K", "heat capacity c_e m_e per cell", "shen-y21 (scaled)", positive
+    ),
+    "heat_loss_kw_per_k_per_cell": Field(
+        NUM,
+        REQUIRED,
+        "kW/K",
+        "extra heat loss per kelvin above rated, per cell",
+        "shen-y21 thermal resistances (scaled)",
+        non_negative,
+    ),
+    "eta_rated": Field(
+        NUM, 0.94, "", "current efficiency at rated temperature, eta_N of (3)", "shen-y21", fraction
+    ),
+    "eta_temp_coeff_per_k": Field(
+        NUM,
+        0.0015,
+        "1/K",
+        "efficiency gain per kelvin colder, a of (3)",
+        "seed 001's 1.5 % read per 10 K",
+        non_negative,
+    ),
+    "k_al_kg_per_ka_h": Field(
+        NUM, 0.3356, "kg/(kA h)", "electrochemical equivalent, K_Al of (3)", "Faraday", positive
+    ),
+    "ramp_frac_per_h": Field(
+        NUM, 0.2, "1/h", "ramp limit per hour, per unit of rated power (A1)", "shen-y21", positive
+    ),
+    "max_adjustments": Field(
+        int, 10, "1/day", "power adjustments per potline and day (A1)", "shen-y21", non_negative
+    ),
+    "production_target_t": Field(
+        NUM,
+        0.0,
+        "t",
+        "aluminium over the horizon, M_N of (3) (0: rated production)",
+        "our choice: the rated day",
+        non_negative,
+    ),
+    "running_cost_per_mwh": Field(
+        NUM,
+        0.0,
+        "currency/MWh",
+        "running cost c_Al of (17)",
+        "our choice (the paper's is missing)",
+        non_negative,
+    ),
+    "pcc_max_mw": Field(NUM, 0.0, "MW", "PCC draw limit (0: none)", "our choice", non_negative),
+    "pcc_pf": Field(NUM, 1.0, "", "power factor of the PCC draw (lagging)", "our choice", fraction),
+}
+
+PARK_PV: dict[str, Field] = {
+    "p_mw": Field(NUM, REQUIRED, "MW", "installed park PV", "", non_negative),
+    "profile": Field(str, "pv_pu", "", "profile column of availability per unit of p_mw"),
+}
+
+GAS_TURBINE: dict[str, Field] = {
+    "p_min_mw": Field(NUM, 0.0, "MW", "lowest output", "our choice", non_negative),
+    "p_max_mw": Field(NUM, REQUIRED, "MW", "highest output", "", non_negative),
+    "ramp_mw_per_h": Field(NUM, REQUIRED, "MW/h", "ramp limit", "", positive),
+    "cost_per_mwh": Field(NUM, REQUIRED, "currency/MWh", "fuel cost, eq. (14)", "", non_negative),
+    "ci_kg_per_mwh": Field(NUM, REQUIRED, "kg/MWh", "emission intensity e_MT", "", non_negative),
+}
+
+SUBTABLES = {"pv": PARK_PV, "gas_turbine": GAS_TURBINE, "battery": battery_settings.SCHEMA}
+
+
+def validate_park(raw: Any, where: str, problems: list[Problem]) -> dict[str, Any]:
+    """Validated ``[park]`` settings (potlines under ``potlines``), every problem appended."""
+    if not isinstance(raw, dict):
+        problems.append(Problem(where, "must be a table", "park"))
+        return {}
+    raw = {("potline" if k == "potlines" else k): v for k, v in raw.items()}
+    park = validate_section(
+        {k: v for k, v in raw.items() if k not in SUBTABLES and k != "potline"},
+        PARK,
+        where,
+        problems,
+        section="park",
+    )
+    lines = raw.get("potline", [])
+    if not isinstance(lines, list) or not lines:
+        problems.append(
+            Problem(
+                f"{where}.potline", "at least one [[park.potline]] is required", "park", "potline"
+            )
+        )
+        lines = []
+    park["potlines"] = [
+        validate_section(
+            item,
+            POTLINE,
+            f"{where} [[park.potline]] #{k + 1}",
+            problems,
+            section="park.potline",
+            element=k + 1,
+        )
+        for k, item in enumerate(lines)
+    ]
+    for k, line in enumerate(park["potlines"]):
+        lo, hi = line.get("i_min_frac"), line.get("i_max_frac")
+        if lo is not None and hi is not None and not lo <= 1.0 <= hi:
+            problems.append(
+                Problem(
+                    f"{where} [[park.potline]] #{k + 1}",
+                    f"need i_min_frac <= 1 <= i_max_frac (got {lo}, {hi})",
+                    "park.potline",
+                    "i_min_frac",
+                    k + 1,
+                )
+            )
+    for sub, schema in SUBTABLES.items():
+        if sub in raw:
+            park[sub] = validate_section(
+                raw[sub], schema, f"{where}.{sub}", problems, section=f"park.{sub}"
+            )
+    if "battery" in park:
+        battery_settings.check_battery(
+            park["battery"], f"{where}.battery", "park.battery", problems
+        )
+    gt = park.get("gas_turbine", {})
+    if gt.get("p_min_mw") is not None and gt.get("p_max_mw") is not None:
+        if gt["p_min_mw"] > gt["p_max_mw"]:
+            problems.append(
+                Problem(
+                    f"{where}.gas_turbine.p_min_mw",
+                    f"{gt['p_min_mw']} above p_max_mw {gt['p_max_mw']}",
+                    "park.gas_turbine",
+                    "p_min_mw",
+                )
+            )
+    tmin, tmax = park.get("temp_min_c"), park.get("temp_max_c")
+    for key in ("temp_rated_c", "temp_init_c"):
+        v = park.get(key)
+        if None not in (tmin, tmax, v) and not tmin <= v <= tmax:
+            problems.append(Problem(f"{where}.{key}", f"{v} outside [{tmin}, {tmax}]", "park", key))
+    if None not in (tmin, tmax) and tmin >= tmax:
+        problems.append(
+            Problem(f"{where}.temp_min_c", "must be below temp_max_c", "park", "temp_min_c")
+        )
+    return park

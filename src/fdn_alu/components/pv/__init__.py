@@ -1,0 +1,71 @@
+"""Feeder PV inverters, eq. (21)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import Problem
+from ..base import Component
+from .data import pv_data
+from .model import pv_block
+from .post import pv_carbon, pv_energy, pv_solution, pv_source_rows
+from .settings import SCHEMA
+
+
+class Pv(Component):
+    name = "pv"
+    section = "pv"
+    array = True
+    required = True
+    schema = SCHEMA
+    summary_energy = ("pv", "pv_available")
+
+    def validate(self, raw, where, problems):
+        out = super().validate(raw, where, problems)
+        names = [p.get("name") for p in out]
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            problems.append(Problem(f"{where} [[pv]]", f"duplicate name {name!r}", "pv", "name"))
+        for k, p in enumerate(out):
+            if "p_mw" in p and "s_mva" in p and p["s_mva"] < p["p_mw"]:
+                problems.append(
+                    Problem(
+                        f"{where} [[pv]] #{k + 1}.s_mva",
+                        f"inverter rating {p['s_mva']} MVA below p_mw {p['p_mw']} MW",
+                        "pv",
+                        "s_mva",
+                        k + 1,
+                    )
+                )
+        return out
+
+    def check_against_case(self, settings, buses, columns, where):
+        out = []
+        for k, pv in enumerate(settings):
+            out += self.missing_buses(where, [(f"[[pv]] #{k + 1}.bus", pv.get("bus"))], buses, "pv")
+            out += self.missing_columns(
+                where, [(f"[[pv]] #{k + 1}.profile", pv.get("profile"))], columns, "pv"
+            )
+        return out
+
+    def data(self, settings, core, profiles):
+        return pv_data(settings, core, profiles)
+
+    def data_problems(self, data, core):
+        if np.any(data.p_avail_pu < 0):
+            return [Problem("pv profile", "negative availability", "pv", "profile")]
+        return []
+
+    def block(self, data, core, relax_integers):
+        return pv_block(data, core)
+
+    def solution(self, block, data, core):
+        return pv_solution(data, block, core)
+
+    def carbon(self, data, part, core, first_node):
+        return pv_carbon(data, part)
+
+    def energy_mwh(self, data, part, core):
+        return pv_energy(data, part, core)
+
+    def source_rows(self, data, part, core, carbon, nodes):
+        return pv_source_rows(data, part, core)

@@ -1,0 +1,29 @@
+"""Solve layer: solver choice and status mapping (:mod:`.solver`), sequential convex solves
+for components with a non-convex exact constraint (:mod:`.sequential`), and the
+infeasibility diagnosis (:mod:`.diagnose`). Model code never imports this package."""
+
+from .diagnose import diagnose_infeasibility
+from .sequential import FixReport, presolve_start, solve_dispatch, solve_exact, solve_sequential
+from .solver import (
+    MIP_SOLVERS,
+    SOLVERS,
+    SolveInfo,
+    available_solvers,
+    check_solver,
+    solve_model,
+)
+
+__all__ = [
+    "MIP_SOLVERS",
+    "SOLVERS",
+    "FixReport",
+    "SolveInfo",
+    "available_solvers",
+    "check_solver",
+    "diagnose_infeasibility",
+    "presolve_start",
+    "solve_dispatch",
+    "solve_exact",
+    "solve_model",
+    "solve_sequential",
+]

@@ -1,0 +1,63 @@
+"""Infeasibility diagnosis: re-solve with penalised slacks on the network limits and name the
+buses, branches and periods that needed them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InfeasibleError
+from ..model.recipe import build_model
+from .solver import solve_model
+
+# A threshold on limit slack (pu) under which a diagnostic slack counts as zero.
+SLACK_TOL = 1e-6
+
+
+def diagnose_infeasibility(data, solver: str = "clarabel") -> list[str]:
+    """Re-solve with penalised slacks on voltage and current limits; list what needed them.
+
+    Returns
+    -------
+    list of str
+        One line per limit family and element: which buses / branches, in which periods, by
+        how much. Empty when the soft problem is also infeasible (the cause is elsewhere).
+    """
+    model = build_model(data, soft_limits=True)
+    try:
+        solve_model(model, solver)
+    except InfeasibleError:
+        return []
+    net = data.net
+    others = np.setdiff1d(np.arange(net.n_bus), [net.root])
+    limited = np.flatnonzero(np.isfinite(net.i_max_pu))
+    v = model.blocks["distflow"].variables
+    found = []
+    for key, label, ids, what in (
+        ("slack_vmin", "minimum voltage", net.bus_ids[others], "bus"),
+        ("slack_vmax", "maximum voltage", net.bus_ids[others], "bus"),
+        ("slack_imax", "branch current limit", net.branch_ids[limited], "branch"),
+    ):
+        s = v[key].value
+        if s is None or s.size == 0:
+            continue
+        for col in np.flatnonzero((s > SLACK_TOL).any(axis=0)):
+            periods = np.flatnonzero(s[:, col] > SLACK_TOL)
+            found.append(
+                f"{label} at {what} {ids[col]}: needs relaxing by up to "
+                f"{s[:, col].max():.4g} pu² in period(s) {_ranges(periods)}"
+            )
+    return found
+
+
+def _ranges(idx: np.ndarray) -> str:
+    """Compress [0,1,2,5] into '0-2, 5'."""
+    if len(idx) == 0:
+        return ""
+    parts, start, prev = [], idx[0], idx[0]
+    for i in idx[1:]:
+        if i != prev + 1:
+            parts.append(f"{start}-{prev}" if prev > start else f"{start}")
+            start = i
+        prev = i
+    parts.append(f"{start}-{prev}" if prev > start else f"{start}")
+    return ", ".join(parts)
