@@ -93,11 +93,17 @@ def _unexpected_entries(folder: Path) -> list[str] | None:
     Returns an empty list for a replaceable folder (an earlier result, or an empty folder).
     """
     try:
+        top = os.listdir(folder)
+    except OSError:
+        return None
+    if not top:
+        return []
+    if MARKER not in top and "summary.json" not in top:
+        return None  # decided without walking the tree (think of --out ~)
+    try:
         entries = _listing(folder)
     except OSError:
         return None
-    if not entries:
-        return []
     marker = _read_json_object(folder / MARKER)
     if marker is not None and "fdn_alu_result" in marker:
         written = {str(f) for f in marker.get("files", [])} | {MARKER}
