@@ -353,7 +353,10 @@ def load_fleet(
             )
 
     rules_path = s["prices"]["synthetic_rules"]
-    rules = load_rules(rules_path if Path(rules_path).is_absolute() else base / rules_path)
+    rp = Path(rules_path) if Path(rules_path).is_absolute() else base / rules_path
+    if not rp.is_file() and (_DATA / rules_path).is_file():
+        rp = Path(str(_DATA / rules_path))  # the shipped rules, by name
+    rules = load_rules(rp)
     csv = prices if prices is not None else (s["prices"]["csv"] or None)
     if csv is None:
         price, ci = synthetic_prices(rules, days, len(names))

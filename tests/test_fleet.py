@@ -1,0 +1,203 @@
+"""Potline fleet over a year (issue 12): real HiGHS solves with hand-derived answers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fdn_alu.errors import InputError
+from fdn_alu.fleet import day_plan, example_toml, load_fleet, run_season, write_season
+from fdn_alu.fleet.model import STRATEGIES
+
+# One line of 100 MW, 10 MWh/t, 30 days; prices 100 CNY/MWh except days 10-19 at 300.
+L_MW, E, DAYS, C0, C1 = 100.0, 10.0, 30, 100.0, 300.0
+WIN = np.arange(10, 20)
+SB = 1.0  # stand-by, CNY/(MW h)
+
+
+def _one_line(tmp_path, restart_cny_per_mw, min_down=5, utilisation=0.8):
+    price = np.full(DAYS * 24, C0)
+    price[WIN[0] * 24 : (WIN[-1] + 1) * 24] = C1
+    pd.DataFrame({"hour": np.arange(DAYS * 24), "plant": price}).to_csv(
+        tmp_path / "p.csv", index=False
+    )
+    (tmp_path / "f.toml").write_text(
+        f"""
+name = "one-line"
+[horizon]
+days = {DAYS}
+[operation]
+min_down_days = {min_down}
+min_up_days = 1
+modulation_penalty_frac = 0.0
+[costs]
+restart_cny_per_mw = {restart_cny_per_mw}
+standby_cny_per_mw_h = {SB}
+carbon_price_cny_per_t = 0.0
+[prices]
+csv = "p.csv"
+[solver]
+mip_rel_gap = 1e-9
+[[region]]
+name = "plant"
+lines = 1
+line_mw = {L_MW}
+energy_mwh_per_t = {E}
+utilisation = {utilisation}
+"""
+    )
+    return load_fleet(tmp_path / "f.toml")
+
+
+# Hand computation (penalty 0, band 0.7-1.3): energy needed 0.8*720*100 = 57,600 MWh.
+# Modulation only runs the window at 0.7: 16,800 MWh at C1, 40,800 MWh at C0.
+# Stopping over the window saves 16,800*(C1 - C0) and pays the restart and 240 h of stand-by.
+COST_MOD = 16_800 * C1 + 40_800 * C0
+THRESHOLD_CNY = 16_800 * (C1 - C0) - 240 * SB * L_MW  # restart cost per start at break-even
+
+
+def test_one_stop_covers_the_expensive_window(tmp_path):
+    fd = _one_line(tmp_path, 0.9 * THRESHOLD_CNY / L_MW)
+    res = run_season(fd, ("modulation", "full"))
+    write_season(res, tmp_path / "out", figures=False)
+    com = pd.read_csv(tmp_path / "out" / "commitment.csv")
+    full = com[com["strategy"] == "full"].sort_values("day")
+    off = full.loc[full["lines_online"] == 0, "day"].to_numpy()
+    np.testing.assert_array_equal(off, WIN)
+    assert full["stops"].sum() == 1 and full.loc[full["day"] == 10, "stops"].item() == 1
+    assert full.loc[full["day"] == 20, "starts"].item() == 1
+    s = json.loads((tmp_path / "out" / "summary.json").read_text())["strategies"]
+    assert s["modulation"]["costs_cny"]["total"] == pytest.approx(COST_MOD, rel=1e-9)
+    expected = 57_600 * C0 + 0.9 * THRESHOLD_CNY + 240 * SB * L_MW
+    assert s["full"]["costs_cny"]["total"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_no_stop_when_restart_exceeds_the_saving(tmp_path):
+    fd = _one_line(tmp_path, 1.05 * THRESHOLD_CNY / L_MW)
+    res = run_season(fd, ("modulation", "full"))
+    full = res.strategies["full"]
+    assert full.nu.min() == 1 and full.chi.sum() == 0
+    assert full.costs_cny["total"] == pytest.approx(COST_MOD, rel=1e-9)
+
+
+def _off_runs(lines_online: np.ndarray) -> list[int]:
+    """Lengths of cyclic runs of days with the (single) line off."""
+    on = lines_online > 0
+    if on.all() or not on.any():
+        return []
+    k = int(np.argmax(on))  # rotate so that the series starts online
+    x = np.roll(~on, -k).astype(int)
+    edges = np.diff(np.concatenate([[0], x, [0]]))
+    return (np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).tolist()
+
+
+def test_min_downtime_longer_than_window_is_respected(tmp_path):
+    # 15-day minimum downtime, 10-day window: a stop must last >= 15 days (utilisation 0.6
+    # leaves room: 15 days on at 1.3 make 19.5 line-days >= 18).
+    fd = _one_line(tmp_path, 0.0, min_down=15, utilisation=0.6)
+    res = run_season(fd, ("full",))
+    write_season(res, tmp_path / "out", figures=False)
+    com = pd.read_csv(tmp_path / "out" / "commitment.csv").sort_values("day")
+    runs = _off_runs(com["lines_online"].to_numpy())
+    assert runs, "the expensive window should still be avoided"
+    assert min(runs) >= 15
+    off = set(com.loc[com["lines_online"] == 0, "day"])
+    assert set(WIN) <= off
+
+
+@pytest.fixture(scope="module")
+def ieee15_year():
+    fd = load_fleet("ieee15-park")
+    return run_season(fd)
+
+
+def _check_ordering_and_production(res):
+    tot = {n: sr.costs_cny["total"] for n, sr in res.strategies.items()}
+    for n in STRATEGIES:
+        assert tot["full"] <= tot[n] * (1 + 1e-9), (n, tot)
+    assert tot["modulation"] <= tot["rigid"] * (1 + 1e-9)
+    fd = res.data
+    for sr in res.strategies.values():
+        made = sr.production_t_day.sum()
+        assert made >= fd.target_t.sum() * (1 - 1e-6)
+    assert res.summary()["checks_failed"] == []
+
+
+def test_strategy_ordering_ieee15_year(ieee15_year, tmp_path):
+    _check_ordering_and_production(ieee15_year)
+    # the winter premium makes stopping one of the two lines pay on the synthetic year
+    full = ieee15_year.strategies["full"]
+    assert full.chi.sum() >= 1
+    assert full.nu[ieee15_year.data.winter].mean() < full.nu[~ieee15_year.data.winter].mean()
+    # the minimum downtime, read back from commitment.csv
+    write_season(ieee15_year, tmp_path / "o", figures=False)
+    com = pd.read_csv(tmp_path / "o" / "commitment.csv")
+    for name, g in com.groupby("strategy"):
+        nu = g.sort_values("day")["lines_online"].to_numpy()
+        stops = g.sort_values("day")["stops"].to_numpy()
+        D = len(nu)
+        win = np.array([stops[(d - np.arange(90)) % D].sum() for d in range(D)])
+        assert np.all(2 - nu >= win), name
+
+
+def test_day_plan_matches_commitment(ieee15_year):
+    plan = day_plan(ieee15_year, 20)
+    sr = ieee15_year.strategies["full"]
+    assert plan["lines_online"] == {"park": int(sr.nu[20, 0])}
+    assert plan["production_t"]["park"] == pytest.approx(sr.production_t_day[20, 0])
+    # the plan's production over the year adds up to the target
+    total = sum(day_plan(ieee15_year, d)["production_t"]["park"] for d in range(365))
+    assert total == pytest.approx(ieee15_year.data.target_t[0], rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "fleet",
+    ["ieee85-park", pytest.param("china", marks=pytest.mark.slow)],
+)
+def test_strategy_ordering_short_horizon(fleet):
+    fd = load_fleet(fleet, horizon={"days": 56}, operation={"min_down_days": 14, "min_up_days": 7})
+    _check_ordering_and_production(run_season(fd))
+
+
+def test_example_toml_loads(tmp_path):
+    p = tmp_path / "ex.toml"
+    p.write_text(example_toml())
+    fd = load_fleet(p)
+    assert len(fd.regions) == 2
+
+
+def test_bad_inputs_listed_at_once(tmp_path):
+    (tmp_path / "bad.toml").write_text(
+        """
+[operation]
+p_min_frac = 1.2
+min_down_days = "long"
+[costs]
+restrt_cny_per_mw = 1
+[[region]]
+name = "a"
+lines = 1
+line_mw = 10
+utilisation = 0.5
+"""
+    )
+    with pytest.raises(InputError) as e:
+        load_fleet(tmp_path / "bad.toml")
+    msg = str(e.value)
+    assert "p_min_frac" in msg and "min_down_days" in msg and "restrt_cny_per_mw" in msg
+
+
+def test_price_csv_problems(tmp_path):
+    fd_toml = tmp_path / "f.toml"
+    fd_toml.write_text(
+        "[horizon]\ndays = 2\n[operation]\nmin_down_days = 1\nmin_up_days = 1\n"
+        '[[region]]\nname = "a"\nlines = 1\nline_mw = 10\nutilisation = 0.5\n'
+    )
+    pd.DataFrame({"hour": np.arange(47), "b": 1.0}).to_csv(tmp_path / "p.csv", index=False)
+    with pytest.raises(InputError) as e:
+        load_fleet(fd_toml, prices=tmp_path / "p.csv")
+    msg = str(e.value)
+    assert "48" in msg and "'a'" in msg and "unknown column" in msg
