@@ -46,6 +46,7 @@ exit codes:
 PLUGIN_COMMANDS: list[str] = [
     ".studies.ancillary_cli",
     ".studies.sweep_cli",
+    ".fleet.cli",
 ]
 """Modules adding a subcommand (absolute, or relative to ``fdn_alu`` with a leading dot). Each
 provides ``add_parser(subparsers) -> None`` (adds its subparser) and ``main(args) -> int`` (runs it,
@@ -392,14 +393,17 @@ def _run(args) -> int:
         f"building and solving {case.name} scenario {args.scenario}: {n_bus} buses x {periods} "
         f"periods, solver {args.solver} (about {est_gb:.1f} GB)"
     )
-    result = run(
-        case,
-        scenario=args.scenario,
-        periods=args.periods,
-        solver=args.solver,
-        check_ac=not args.no_ac_check,
-        ac_method=args.ac_method,
-    )
+    with warnings.catch_warnings():
+        # the failed checks are reported below, with value and tolerance: not twice
+        warnings.filterwarnings("ignore", message=r".*checks outside tolerance")
+        result = run(
+            case,
+            scenario=args.scenario,
+            periods=args.periods,
+            solver=args.solver,
+            check_ac=not args.no_ac_check,
+            ac_method=args.ac_method,
+        )
     say(f"writing {out}/")
     write_dir_atomic(out, lambda tmp: write_run_folder(result, tmp), kind="run")
     s = result.summary
