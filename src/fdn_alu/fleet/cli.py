@@ -72,7 +72,7 @@ def _strategies(text: str) -> tuple[str, ...]:
             Problem("--strategy", f"unknown {n!r}; known: all, {', '.join(STRATEGIES)}")
             for n in names
             if n not in STRATEGIES
-        ],  # fmt: skip
+        ],
         "invalid arguments",
     )
     return names

@@ -315,7 +315,9 @@ def write_season(result: SeasonResult, out: str | Path, figures: bool = True, br
         check_out_dir = write_dir_atomic = None
     if write_dir_atomic is not None:
         check_out_dir(out)
-        write_dir_atomic(out, lambda tmp: _write_all(result, Path(tmp), figures, breakeven))
+        write_dir_atomic(
+            out, lambda tmp: _write_all(result, Path(tmp), figures, breakeven), kind="season"
+        )
     else:
         import shutil
         import tempfile

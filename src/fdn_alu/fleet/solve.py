@@ -14,7 +14,6 @@ import numpy as np
 from ..errors import InfeasibleError, SolveError, SolverUnavailableError
 from .model import FleetModel
 
-
 HIGHS_HEURISTICS_OFF = (
     "mip_heuristic_run_rins",
     "mip_heuristic_run_rens",
