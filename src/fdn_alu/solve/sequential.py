@@ -28,9 +28,10 @@ from .solver import SolveInfo, solve_model
 # Iteration limit of the sequence (our choice: the IEEE cases converge in 1-2).
 MAX_ITERATIONS = 30
 # From this many bus-periods on, the sequence starts from a presolve of each component alone
-# (our choice, measured: it saves one full solve on 3361 buses x 24 periods, 15 s instead of
-# 28 s, while on 85 buses x 24 periods its ~0.13 s of compilation costs what it saves).
-PRESOLVE_MIN = 5000
+# (our choice, measured with relax-and-fix: the presolve start saves one full solve at every
+# size, ieee15 x 24 1.0 s instead of 2.3 s, ieee85 x 96 13.9 s instead of 19.0 s on a loaded
+# machine; without relax-and-fix it saved one solve from ~5000 bus-periods on).
+PRESOLVE_MIN = 0
 # Relax-and-fix rounds: a fix can expose another relaxed rule (our choice; 1-2 suffice).
 FIX_ROUNDS = 4
 
@@ -122,7 +123,7 @@ def presolve_start(model: Model, name: str) -> np.ndarray:
     problem = cp.Problem(cp.Minimize(OBJECTIVE_SCALE * cost), flat_constraints([blk]))
     small = Model(data, {name: blk}, problem, {}, {})
     rel = comp.relinearisation(blk, data.components[name], data)
-    solve_sequential(small, lambda: solve_model(small, "clarabel", reuse=True), [rel], warn=False)
+    solve_sequential(small, lambda: solve_model(small, "clarabel"), [rel], warn=False)
     return rel.point()
 
 
@@ -248,5 +249,5 @@ def solve_dispatch(
         if name in starts:
             part.start(starts[name])
     return solve_sequential(
-        model, lambda: solve_model(model, solver, reuse=True), list(parts.values())
+        model, lambda: solve_model(model, solver), list(parts.values())
     )

@@ -108,10 +108,12 @@ def solve_model(
     options : dict, optional
         Solver options over the defaults of this module.
     reuse : bool
-        The model will be re-solved with new parameter values: compile through cvxpy's
-        parametrised (DPP) path so that re-solves skip canonicalisation. A once-only solve
-        skips it (``ignore_dpp``): for a one-shot solve the DPP path costs time and memory
-        (ieee85 x 96: 1.15 s and 800 MB against 0.25 s and 350 MB, issue 11).
+        Compile through cvxpy's parametrised (DPP) path, so that later re-solves with new
+        Parameter values skip canonicalisation. Off by default, and nowhere on in the package:
+        measured on ieee85 x 96 (scenario 3, three solves) the DPP path took 47-53 s against
+        17-18 s without it, and on case85 x 96 without a park its one-shot compilation costs
+        1.15 s and 800 MB against 0.25 s and 350 MB (issue 11); a re-solve saves ~1 s of
+        canonicalisation, so DPP pays only after dozens of re-solves of one model.
 
     Raises
     ------

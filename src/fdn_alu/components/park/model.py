@@ -205,7 +205,9 @@ def _production(park: ParkData, y, dtemp, T: int, dt: float) -> tuple[dict, list
     eta = park.eta_rated - park.eta_temp_coeff_per_k * dtemp
     w = park.cells[None, :] * park.k_al_kg_per_ka_h * dt * park.i_rated_ka[None, :] / 1000.0
     w = np.broadcast_to(w, (T, N))
-    tangent = s_bar_sq + cp.multiply(2 * s_bar, eta + y - s_bar)
+    # s_bar^2 + 2 s_bar (s - s_bar) written as 2 s_bar s - s_bar^2: parameter times an affine
+    # expression minus a parameter, so the problem stays DPP and re-solves skip compilation.
+    tangent = cp.multiply(2 * s_bar, eta + y) - s_bar_sq
     made = (cp.sum(cp.multiply(w, tangent)) - cp.sum(cp.multiply(w, cp.square(eta - y)))) / 4
     return {"s_bar": s_bar, "s_bar_sq": s_bar_sq}, [made >= park.production_target_t]
 
