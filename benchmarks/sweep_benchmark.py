@@ -44,7 +44,7 @@ marks["counts"] = res.counts
 print(json.dumps(marks))
 """
 
-VOLATILE = ("time_", "worker")
+VOLATILE = ("time_", "cpu_", "worker")
 
 
 def run_backend(spec: dict, out: Path, workers: int, scheduler: str | None) -> dict:
@@ -62,6 +62,7 @@ def run_backend(spec: dict, out: Path, workers: int, scheduler: str | None) -> d
     table = pd.read_csv(out / "sweep.csv")
     marks["sum_point_s"] = float(table["time_point_s"].sum())
     marks["median_point_s"] = float(table["time_point_s"].median())
+    marks["sum_cpu_s"] = float(table["cpu_point_s"].sum())
     return marks
 
 
@@ -129,6 +130,9 @@ def main() -> None:
                 "first_result_s": m.get("first_s"),
                 "median_point_s": m["median_point_s"],
                 "sum_point_s": m["sum_point_s"],
+                "sum_cpu_s": m["sum_cpu_s"],
+                # CPUs the points actually got (sum of worker CPU time over the wall time)
+                "cpus_used": m["sum_cpu_s"] / m["wall_s"],
                 "overhead_per_point_s": overhead,
                 "max_abs_diff_vs_serial": diffs.get(name, 0.0),
             }

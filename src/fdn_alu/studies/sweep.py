@@ -751,11 +751,12 @@ def execute_point(point: dict, runner: str) -> dict:
     dict
         ``id``, ``status`` (``ok``, ``checks_failed`` or ``failed``), ``message``,
         ``error_type``, ``summary`` (None when failed), ``tables`` (name -> records),
-        ``warnings``, ``worker`` (host and pid), ``started_at`` (Unix time) and ``time_point_s``
-        (wall time in the worker, case building included).
+        ``warnings``, ``worker`` (host and pid), ``started_at`` (Unix time), ``time_point_s``
+        (wall time in the worker, case building included) and ``cpu_point_s`` (the worker's
+        CPU time for it: on a busy machine, wall time over CPU time shows the wait for a core).
     """
     _install_worker_network_cache()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     out: dict[str, Any] = {
         "id": point_id(point),
         "status": "failed",
@@ -783,6 +784,7 @@ def execute_point(point: dict, runner: str) -> dict:
         out["error_type"] = type(exc).__name__
         out["message"] = f"{type(exc).__name__}: {exc}"
     out["time_point_s"] = time.perf_counter() - t0
+    out["cpu_point_s"] = time.process_time() - c0
     return out
 
 
@@ -1113,6 +1115,7 @@ def _table(out: Path, spec: SweepSpec) -> pd.DataFrame:
         if summary is not None:
             row.update(spec.kind.row(summary))
         row["time_point_s"] = info.get("time_point_s")
+        row["cpu_point_s"] = info.get("cpu_point_s")
         worker = info.get("worker") or {}
         row["worker"] = f"{worker.get('host')}:{worker.get('pid')}"
         rows.append(row)
