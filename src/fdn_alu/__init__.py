@@ -1,11 +1,41 @@
-"""fdn_alu: low-carbon dispatch of flexible distribution networks with aluminium smelter parks."""
+"""fdn_alu: low-carbon dispatch of flexible distribution networks with aluminium smelter parks.
 
-from .cases import Case, case_from_net, list_cases, load_case
+The public names below are loaded on first use (PEP 562), so that ``import fdn_alu`` and the
+command line start in a fraction of a second and load cvxpy, pandas and pandapower only when a
+command needs them.
+"""
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from .errors import FdnAluError, InfeasibleError, InputError, SolveError, SolverUnavailableError
-from .results import RunResult, write_results
-from .run import run
 
 __version__ = "0.1.0"
+
+# Public name -> the module that defines it.
+_LAZY = {
+    "Case": ".cases",
+    "case_from_net": ".cases",
+    "list_cases": ".cases",
+    "load_case": ".cases",
+    "RunResult": ".results",
+    "write_results": ".results",
+    "run": ".run",
+}
+
+if TYPE_CHECKING:
+    from .cases import Case, case_from_net, list_cases, load_case
+    from .results import RunResult, write_results
+    from .run import run
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'fdn_alu' has no attribute {name!r}")
+
 
 __all__ = [
     "Case",
