@@ -75,3 +75,21 @@ def test_negative_prices_break_no_relaxation_silently():
     assert ch["esop_converter_loss_gap_max_mw"] > 0.1
     assert s["status"] == "check_failed"
     assert ch["failed"] == ["esop_converter_loss_gap_max_mw"]
+
+
+def test_heat_balance_with_shell_heat_exchangers_passes_its_checks():
+    """Issue 10.9: without a way to shed heat the lumped balance pins the day's energy and the
+    target stops binding (cone and production checks fail); with EnPot-style exchangers
+    (+/-30 % of rated, seed 000) the target binds and every check holds."""
+    case = load_case("ieee15")
+    plain = {**case.settings["park"], "thermal_model": "heat_balance"}
+    s = run(case.with_settings(park=plain), scenario=2, check_ac=False).summary
+    assert s["status"] == "check_failed"
+    with_hx = {**plain, "heat_exchanger_frac": 0.3}
+    res = run(case.with_settings(park=with_hx), scenario=2, check_ac=False)
+    s = res.summary
+    assert s["status"] == "ok" and s["checks"]["failed"] == []
+    assert s["checks"]["production_rel_err"] <= 1e-4
+    lines = res.eaip[res.eaip.potline != "park"]
+    limit = 0.3 * res.data.park.p_rated_mw.max()
+    assert 0.01 < lines.heat_exchange_mw.abs().max() <= limit + 1e-6

@@ -40,6 +40,8 @@ class ParkData:
     i_rated_ka, i_min_ka, i_max_ka, p_rated_mw : ndarray (N,)
     heat_capacity_mj_per_k, heat_loss_mw_per_k : ndarray (N,)
         Lumped per potline (cells x per-cell values).
+    heat_exchanger_mw : ndarray (N,)
+        Heat the shell exchangers can hold back or take away (heat-balance model), MW.
     thermal_model : str
     temp_min_c, temp_max_c, temp_rated_c, temp_init_c : float
     eta_rated, eta_temp_coeff_per_k, k_al_kg_per_ka_h : float
@@ -67,6 +69,7 @@ class ParkData:
     p_rated_mw: np.ndarray
     heat_capacity_mj_per_k: np.ndarray
     heat_loss_mw_per_k: np.ndarray
+    heat_exchanger_mw: np.ndarray
     thermal_model: str
     temp_min_c: float
     temp_max_c: float
@@ -133,6 +136,7 @@ def park_data(s: dict, core, prof: dict[str, np.ndarray]) -> ParkData:
         p_rated_mw=p_n,
         heat_capacity_mj_per_k=cells * s["heat_capacity_mj_per_k_per_cell"],
         heat_loss_mw_per_k=cells * s["heat_loss_kw_per_k_per_cell"] / 1000.0,
+        heat_exchanger_mw=s["heat_exchanger_frac"] * p_n,
         thermal_model=s["thermal_model"],
         temp_min_c=s["temp_min_c"],
         temp_max_c=s["temp_max_c"],

@@ -63,13 +63,14 @@ def park_block(park: ParkData, core, relax_integers: bool = True) -> Block:
         ],
     }
     pw_prev = lagged(pw, park.p_rated_mw)  # potline power before each period; rated before 0
-    cons.update(_thermal(park, pw, pw_prev, dtemp, dt))
+    thermal_vars, thermal_cons = _thermal(park, pw, pw_prev, dtemp, dt)
+    cons.update(thermal_cons)
     states, state_cons, state_params = _operating_states(park, pw, pw_prev, T, relax_integers)
     cons.update(state_cons)
     prod_params, prod_con = _production(park, y, dtemp, T, dt)
     cons["production"] = prod_con
 
-    variables = {"current_pu": y, "dtemp": dtemp, "power": pw, **states}
+    variables = {"current_pu": y, "dtemp": dtemp, "power": pw, **states, **thermal_vars}
     expressions = {"current": cur, "temperature": temp}
     pcc = cp.Variable(T, nonneg=True, name="park_pcc_mw")
     supply = pcc
@@ -117,7 +118,7 @@ def park_block(park: ParkData, core, relax_integers: bool = True) -> Block:
     )
 
 
-def _thermal(park: ParkData, pw, pw_prev, dtemp, dt: float) -> dict:
+def _thermal(park: ParkData, pw, pw_prev, dtemp, dt: float) -> tuple[dict, dict]:
     """Thermal window (2).
 
     ``paper``: c_e m_e (T_t - T_{t-1}) = (P_t - P_{t-1}) dt, which is exactly what the
@@ -126,20 +127,33 @@ def _thermal(park: ParkData, pw, pw_prev, dtemp, dt: float) -> dict:
     the current power level, T_t - T_0 = (P_t - P_0) dt / (c m), with a slope that scales
     with the period length.
 
-    ``heat_balance``: c m (T_t - T_{t-1}) = dt [(P_t - P_N) - k_loss (T_{t-1} - T_N)], a lumped
-    balance of heat generated above rated against the extra heat loss of a hotter cell.
+    ``heat_balance``: c m (T_t - T_{t-1}) = dt [(P_t - P_N) - k_loss (T_{t-1} - T_N) + H_t], a
+    lumped balance of heat generated above rated against the extra heat loss of a hotter cell,
+    with H_t the heat the potline's adjustable shell heat exchangers hold back (H_t > 0, running
+    below rated power) or take away (H_t < 0), |H_t| <= ``heat_exchanger_mw`` (seed 000 §2:
+    EnPot exchangers keep the heat balance over a +/-30 % power band). Without exchangers the
+    balance pins each potline's energy over a day close to rated.
     Powers before the horizon are rated (P_0 = P_N), T_0 = ``temp_init_c``.
+
+    Returns the exchanger variable (``heat_exchange``, MW, (T, N)) when there is one, and the
+    constraint families.
     """
     c = park.heat_capacity_mj_per_k[None, :]
     p0 = park.p_rated_mw[None, :]
     dtemp_prev = lagged(dtemp, np.full(pw.shape[1], park.temp_init_c - park.temp_rated_c))
+    variables, cons = {}, {}
     if park.thermal_model == "paper":
         rhs = (pw - pw_prev) * dt * MJ_PER_MWH
     else:
-        rhs = (pw - p0 - cp.multiply(park.heat_loss_mw_per_k[None, :], dtemp_prev)) * (
-            dt * MJ_PER_MWH
-        )
-    return {"thermal": cp.multiply(c, dtemp - dtemp_prev) == rhs}
+        heat = pw - p0 - cp.multiply(park.heat_loss_mw_per_k[None, :], dtemp_prev)
+        if np.any(park.heat_exchanger_mw > 0):
+            h = cp.Variable(pw.shape, name="potline_heat_exchange_mw")
+            cons["heat_exchanger"] = cp.abs(h) <= park.heat_exchanger_mw[None, :]
+            heat = heat + h
+            variables["heat_exchange"] = h
+        rhs = heat * (dt * MJ_PER_MWH)
+    cons["thermal"] = cp.multiply(c, dtemp - dtemp_prev) == rhs
+    return variables, cons
 
 
 def _operating_states(

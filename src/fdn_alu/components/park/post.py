@@ -30,6 +30,9 @@ def park_solution(park: ParkData, block: Block, core) -> dict[str, np.ndarray]:
         "pcc_mw": val("pcc"),
         "pv_mw": val("pv"),
         "gas_turbine_mw": val("gas_turbine"),
+        "heat_exchange_mw": val("heat_exchange")
+        if "heat_exchange" in v
+        else np.zeros_like(val("power")),
         "battery_charge_mw": val("battery_charge"),
         "battery_discharge_mw": val("battery_discharge"),
         "up": val("up"),
@@ -92,6 +95,7 @@ def eaip_table(park: ParkData, pk: dict, core, cr, nodes: dict) -> tuple[pd.Data
             "temperature_c": pk["temperature_c"].ravel(),
             "efficiency": pk["efficiency"].ravel(),
             "production_t": pk["production_t"].ravel(),
+            "heat_exchange_mw": pk["heat_exchange_mw"].ravel(),
         }
     )
     e_pcc = cr.node_ci[:, park.bus]

@@ -46,6 +46,15 @@ PARK: dict[str, Field] = {
         "seed 001; heat balance: our documented alternative",
         one_of("paper", "heat_balance"),
     ),
+    "heat_exchanger_frac": Field(
+        NUM,
+        0.0,
+        "",
+        "adjustable shell heat exchange per potline, share of its rated power (heat_balance "
+        "model only): the heat the exchangers can hold back or take away",
+        "seed 000 §2: EnPot exchangers, +/-30 % power at constant heat balance; 0: none",
+        non_negative,
+    ),
     "temp_min_c": Field(NUM, 950.0, "degC", "lowest bath temperature", "seed 001"),
     "temp_max_c": Field(NUM, 970.0, "degC", "highest bath temperature", "seed 001"),
     "temp_rated_c": Field(NUM, 960.0, "degC", "rated bath temperature T_N", "our choice: mid"),
@@ -181,6 +190,15 @@ def validate_park(raw: Any, where: str, problems: list[Problem]) -> dict[str, An
                     "p_min_mw",
                 )
             )
+    if park.get("heat_exchanger_frac", 0) > 0 and park.get("thermal_model") == "paper":
+        problems.append(
+            Problem(
+                f"{where}.heat_exchanger_frac",
+                "needs thermal_model = heat_balance (the paper's window has no heat-loss term)",
+                "park",
+                "heat_exchanger_frac",
+            )
+        )
     tmin, tmax = park.get("temp_min_c"), park.get("temp_max_c")
     for key in ("temp_rated_c", "temp_init_c"):
         v = park.get(key)
