@@ -248,6 +248,4 @@ def solve_dispatch(
     for name, part in parts.items():
         if name in starts:
             part.start(starts[name])
-    return solve_sequential(
-        model, lambda: solve_model(model, solver), list(parts.values())
-    )
+    return solve_sequential(model, lambda: solve_model(model, solver), list(parts.values()))
