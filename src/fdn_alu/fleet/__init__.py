@@ -4,18 +4,45 @@ times, production targets or inventories; four strategies (rigid, modulation onl
 batch + modulation) solved as MILPs with HiGHS. Equations and sources: docs/FLEET.md.
 
 Flow: settings (schema) -> data (FleetData arrays) -> model (sparse MILP) -> solve (highspy)
--> results (tables, checks, summary) -> plots; ``cli`` is the ``fdn-alu season`` subcommand.
+-> results (tables, checks, summary) -> plots; ``season_cli`` is the ``fdn-alu season``
+subcommand.
 """
 
 from __future__ import annotations
 
-from importlib import resources
+from importlib import import_module, resources
+from typing import TYPE_CHECKING
 
-from .data import BUILTIN, FleetData, load_fleet
-from .model import STRATEGIES, STRATEGY_LABELS, build_model
-from .results import SeasonResult, day_plan, write_season
-from .settings import schema_text
-from .study import breakeven, run_season
+from .schema import STRATEGIES, STRATEGY_LABELS, schema_text
+
+# Public name -> the module that defines it, loaded on first use (PEP 562): the ``fdn-alu``
+# command line imports ``season_cli`` for its help text without loading the data layer (which
+# loads the dispatch cases and cvxpy) or the solver.
+_LAZY = {
+    "BUILTIN": ".data",
+    "FleetData": ".data",
+    "load_fleet": ".data",
+    "build_model": ".model",
+    "SeasonResult": ".results",
+    "day_plan": ".results",
+    "write_season": ".results",
+    "breakeven": ".study",
+    "run_season": ".study",
+}
+
+if TYPE_CHECKING:
+    from .data import BUILTIN, FleetData, load_fleet
+    from .model import build_model
+    from .results import SeasonResult, day_plan, write_season
+    from .study import breakeven, run_season
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'fdn_alu.fleet' has no attribute {name!r}")
 
 
 def example_toml() -> str:

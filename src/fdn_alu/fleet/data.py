@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import load_case
 from ..errors import Problem, raise_if_problems
 from .settings import read_settings
 
@@ -157,8 +158,6 @@ def load_rules(path: str | Path | None = None) -> dict:
 
 
 def _regions_from_case(i: int, r: dict, problems: list[Problem]) -> list[dict]:
-    from .. import load_case
-
     try:
         park = load_case(r["from_case"]).settings.get("park") or {}
     except Exception as e:  # any load failure is an input problem of this fleet

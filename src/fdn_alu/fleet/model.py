@@ -20,20 +20,23 @@ rated power), ``rigid`` (no starts/stops and one constant power all horizon).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 
 from .data import HOURS_PER_DAY, FleetData
+from .schema import STRATEGIES, STRATEGY_LABELS
 
-STRATEGIES = ("rigid", "modulation", "batch", "full")
-STRATEGY_LABELS = {
-    "rigid": "rigid (constant load, no stops)",
-    "modulation": "modulation only (band, no stops)",
-    "batch": "batch only (on/off at rated)",
-    "full": "batch + modulation (full)",
-}
+__all__ = [
+    "STRATEGIES",
+    "STRATEGY_LABELS",
+    "FleetModel",
+    "build_model",
+    "embed_solution",
+    "penalty_slope",
+]
 
 
 def penalty_slope(p_min_frac: float, penalty_frac: float) -> float:
@@ -146,8 +149,6 @@ def build_model(fd: FleetData, strategy: str = "full") -> FleetModel:
     -------
     FleetModel
     """
-    import time
-
     t0 = time.perf_counter()
     s = fd.settings
     op, costs, prod = s["operation"], s["costs"], s["production"]

@@ -6,21 +6,33 @@ Every figure built on the synthetic price year says so in its title.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from .data import HOURS_PER_DAY
-from .model import STRATEGY_LABELS
-from .results import SeasonResult
+from .schema import STRATEGY_LABELS
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from .results import SeasonResult
 
 _MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _COLORS = {"rigid": "0.45", "modulation": "tab:blue", "batch": "tab:orange", "full": "tab:green"}
+
+
+def _pyplot():
+    """matplotlib.pyplot with the non-interactive Agg backend, loaded on first use (a figure is
+    the only reason to pay for matplotlib's import)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def month_of_day(days: int) -> np.ndarray:
@@ -39,8 +51,9 @@ def _scale(v: float, unit: str) -> tuple[float, str]:
     return 1.0, unit
 
 
-def fig_lines_by_month(res: SeasonResult, strategy: str = "full") -> plt.Figure:
+def fig_lines_by_month(res: SeasonResult, strategy: str = "full") -> Figure:
     """Mean number of lines online per month and region (one strategy)."""
+    plt = _pyplot()
     fd, sr = res.data, res.strategies[strategy]
     mon = month_of_day(fd.days)
     used = np.unique(mon)
@@ -68,8 +81,9 @@ def fig_lines_by_month(res: SeasonResult, strategy: str = "full") -> plt.Figure:
     return fig
 
 
-def fig_monthly_energy_price(res: SeasonResult) -> plt.Figure:
+def fig_monthly_energy_price(res: SeasonResult) -> Figure:
     """Monthly energy of each strategy (bars) and the monthly mean price (line)."""
+    plt = _pyplot()
     fd = res.data
     mon_h = np.repeat(month_of_day(fd.days), HOURS_PER_DAY)
     used = np.unique(mon_h)
@@ -101,9 +115,10 @@ def fig_monthly_energy_price(res: SeasonResult) -> plt.Figure:
     return fig
 
 
-def fig_inventory(res: SeasonResult) -> plt.Figure:
+def fig_inventory(res: SeasonResult) -> Figure:
     """Metal inventory over the year (inventory mode), or cumulative production minus an even
     share of the target (target mode), summed over regions."""
+    plt = _pyplot()
     fd = res.data
     inv_mode = fd.settings["production"]["mode"] == "inventory"
     fig, ax = plt.subplots(figsize=(9, 4.2))
@@ -131,8 +146,9 @@ def fig_inventory(res: SeasonResult) -> plt.Figure:
     return fig
 
 
-def fig_breakeven(df: pd.DataFrame, res: SeasonResult) -> plt.Figure:
+def fig_breakeven(df: pd.DataFrame, res: SeasonResult) -> Figure:
     """Saving of batch + modulation over modulation only vs restart cost and winter premium."""
+    plt = _pyplot()
     fd = res.data
     meta = df.attrs.get("meta", {})
     x = np.sort(df["restart_cny_per_line"].unique())
@@ -165,6 +181,7 @@ def fig_breakeven(df: pd.DataFrame, res: SeasonResult) -> plt.Figure:
 
 def save_all(res: SeasonResult, out: Path, breakeven: pd.DataFrame | None = None) -> list[Path]:
     """Write every figure as PNG into ``out``; returns the paths."""
+    plt = _pyplot()
     figs = {
         "lines_by_month.png": fig_lines_by_month(
             res, "full" if "full" in res.strategies else next(iter(res.strategies))

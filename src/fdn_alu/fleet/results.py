@@ -11,8 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..output import check_out_dir, write_dir_atomic
 from .data import HOURS_PER_DAY, FleetData
 from .model import STRATEGIES, STRATEGY_LABELS, FleetModel
+from .plots import save_all
 from .solve import SolveReport
 
 #: Tolerances of the checks (relative unless the name says otherwise).
@@ -298,9 +300,7 @@ def _write_all(result: SeasonResult, tmp: Path, figures: bool, breakeven=None) -
     result.commitment().to_csv(tmp / "commitment.csv", index=False)
     result.power().to_csv(tmp / "power.csv", index=False, float_format="%.6g")
     if figures:
-        from . import plots
-
-        plots.save_all(result, tmp, breakeven)
+        save_all(result, tmp, breakeven)
 
 
 def write_season(result: SeasonResult, out: str | Path, figures: bool = True, breakeven=None):
@@ -309,35 +309,10 @@ def write_season(result: SeasonResult, out: str | Path, figures: bool = True, br
     Uses :mod:`fdn_alu.output` (refuses to overwrite a folder that is not an earlier result).
     """
     out = Path(out)
-    try:
-        from ..output import check_out_dir, write_dir_atomic
-    except ImportError:  # the output module arrives with another helper; same contract here
-        check_out_dir = write_dir_atomic = None
-    if write_dir_atomic is not None:
-        check_out_dir(out)
-        write_dir_atomic(
-            out, lambda tmp: _write_all(result, Path(tmp), figures, breakeven), kind="season"
-        )
-    else:
-        import shutil
-        import tempfile
-
-        from ..errors import Problem, raise_if_problems
-
-        if out.exists():
-            marker = out / "summary.json"
-            ok = out.is_dir() and marker.is_file() and '"fdn_alu_result"' in marker.read_text()
-            if not ok:
-                raise_if_problems(
-                    [Problem(str(out), "exists and is not an earlier fdn_alu result; not touched")],
-                    "invalid output folder",
-                )
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        _write_all(result, tmp, figures, breakeven)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
+    check_out_dir(out)
+    write_dir_atomic(
+        out, lambda tmp: _write_all(result, Path(tmp), figures, breakeven), kind="season"
+    )
     return out
 
 

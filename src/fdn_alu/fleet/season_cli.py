@@ -1,4 +1,7 @@
-"""``fdn-alu season``: the potline fleet over a year (CLI plugin: add_parser, main)."""
+"""``fdn-alu season``: the potline fleet over a year (CLI plugin: add_parser, main).
+
+Imports only the fleet schema at start-up; the fleet model and solver load when the command runs.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,17 @@ import sys
 
 import numpy as np
 
-from ..errors import FdnAluError, InfeasibleError, InputError, SolveError, SolverUnavailableError
-from .model import STRATEGIES, STRATEGY_LABELS
-from .settings import schema_text
+from ..errors import (
+    FdnAluError,
+    InfeasibleError,
+    InputError,
+    Problem,
+    SolveError,
+    SolverUnavailableError,
+    raise_if_problems,
+)
+from ..output import check_out_dir
+from .schema import STRATEGIES, STRATEGY_LABELS, schema_text
 
 _EPILOG = f"""\
 Built-in fleets: ieee15-park, ieee85-park (the dispatch cases' parks), china (provinces).
@@ -65,8 +76,6 @@ def _strategies(text: str) -> tuple[str, ...]:
     if text == "all":
         return STRATEGIES
     names = tuple(s.strip() for s in text.split(",") if s.strip())
-    from ..errors import Problem, raise_if_problems
-
     raise_if_problems(
         [
             Problem("--strategy", f"unknown {n!r}; known: all, {', '.join(STRATEGIES)}")
@@ -84,12 +93,7 @@ def main(args: argparse.Namespace) -> int:
 
     try:
         strategies = _strategies(args.strategy)
-        try:
-            from ..output import check_out_dir
-
-            check_out_dir(args.out)
-        except ImportError:
-            pass
+        check_out_dir(args.out)
         over = {"horizon": {"days": args.days}} if args.days else {}
         fd = load_fleet(args.fleet, prices=args.prices, **over)
         sopts = {}

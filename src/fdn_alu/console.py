@@ -1,0 +1,114 @@
+"""What the ``fdn-alu`` command line prints: its exit codes, progress lines, the summary of a run
+and the failed checks with value and tolerance. Pure formatting, no heavy imports.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_INPUT = 2
+EXIT_INTERNAL = 3
+EXIT_CHECK_FAILED = 4
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+
+EXIT_CODES = """\
+exit codes:
+  0    success
+  1    solve failure: the case is infeasible (the message names the limits) or the
+       solver stopped without a usable solution
+  2    input error: bad argument, case file or value, unknown or uninstalled solver,
+       refused output path (a file, unwritable, or a folder holding other files),
+       run larger than --max-memory-gb; nothing was solved or written
+  3    internal error (a bug; FDN_ALU_DEBUG=1 shows the traceback; please report it)
+  4    results written, but a check failed (SOC gap, AC error, production, cone,
+       balance, ...): the failed checks are printed with value and tolerance
+  130  interrupted (Ctrl-C); no partial output is left
+  141  output pipe closed early (e.g. piped into head)"""
+
+
+class Progress:
+    """Stage lines with elapsed time on stderr (``[  1.2 s] ...``); silent with ``-q``."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.t0 = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            dt = time.perf_counter() - self.t0
+            print(f"[{dt:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def failed_checks(s: dict) -> list[str]:
+    """Names of the failed checks of a run summary (``status == "check_failed"`` or a non-empty
+    ``checks.failed``)."""
+    failed = list((s.get("checks") or {}).get("failed") or [])
+    if s.get("status") == "check_failed" and not failed:
+        failed = ["(status check_failed, no check named)"]
+    return failed
+
+
+def _num(v) -> str:
+    if isinstance(v, bool) or v is None:
+        return "n/a" if v is None else str(v)
+    if isinstance(v, int | float):
+        return f"{v:.3g}"
+    return str(v)
+
+
+def format_failed_checks(s: dict) -> str:
+    """Which checks failed and by how much: value, tolerance and their ratio, one line each."""
+    ch = s.get("checks") or {}
+    tols = ch.get("tolerances") or {}
+    lines = [
+        f"checks failed ({s.get('case')} scenario {s.get('scenario')}); the results are written "
+        "but the failed quantities are not trustworthy:"
+    ]
+    for name in failed_checks(s):
+        v, tol = ch.get(name), tols.get(name)
+        text = f"  {name} = {_num(v)}, tolerance {_num(tol)}"
+        if isinstance(v, int | float) and isinstance(tol, int | float) and tol > 0:
+            text += f" ({abs(v) / tol:.3g} x the tolerance)"
+        lines.append(text)
+    return "\n".join(lines)
+
+
+def format_summary(s: dict) -> str:
+    """A short human-readable summary of a run's summary dict."""
+    c, e, ch, t = s["costs"], s["emissions_t"], s["checks"], s["timings_s"]
+    cur = s.get("currency", "")
+
+    def fmt(v, spec):
+        return "n/a" if v is None else format(v, spec)
+
+    lines = [
+        f"{s['case']} scenario {s['scenario']} ({s['scenario_name']}): {s['periods']} periods "
+        f"x {s['dt_h']:g} h, solver {s['solver']} ({s['status']}"
+        + (", checks failed)" if failed_checks(s) and s["status"] != "check_failed" else ")"),
+        f"  cost {c['total']:,.2f} {cur}: purchase {c['purchase']:,.2f}, loss {c['loss']:,.2f}, "
+        f"carbon {c['carbon']:,.2f}, gas turbine {c['gas_turbine']:,.2f}, park {c['eaip']:,.2f}, "
+        f"ESOP {c['esop']:,.2f}",
+        f"  emissions {e['total']:.4f} t CO2 (grid {e['grid']:.4f}, gas turbine "
+        f"{e['gas_turbine']:.4f}; park {e['park']:.4f})",
+        f"  grid import {s['energy_mwh']['grid_import']:.4f} MWh, losses "
+        f"{s['energy_mwh']['losses']:.4f} MWh, V {s['vm_min_pu']:.4f}-{s['vm_max_pu']:.4f} pu",
+        f"  checks: SOC gap {fmt(ch.get('soc_gap_max'), '.2e')}, AC |dV| "
+        f"{fmt(ch.get('ac_vm_err_max_pu'), '.2e')} pu, AC loss err "
+        f"{fmt(ch.get('ac_loss_rel_err'), '.2e')}"
+        f", carbon balance {fmt(ch.get('carbon_balance_rel_err'), '.1e')}"
+        + (
+            f", production {fmt(ch['production_rel_err'], '.1e')}"
+            if ch.get("production_rel_err") is not None
+            else ""
+        )
+        + (
+            f" -- OUTSIDE TOLERANCE: {', '.join(ch['failed'])}" if ch.get("failed") else " (all ok)"
+        ),
+        f"  time {t['total']:.2f} s (build {t['build']:.2f}, solve {t['solve']:.2f} of which "
+        f"solver {t['solver']:.2f}, post-processing {t['postprocess']:.2f})",
+    ]
+    return "\n".join(lines)
