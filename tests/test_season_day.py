@@ -39,3 +39,36 @@ def test_bad_day_and_missing_plan_are_input_errors(season_dir, tmp_path):
         day_case(case, season_dir, 400)
     with pytest.raises(InputError, match="not a season result folder"):
         day_case(case, tmp_path, 0)
+
+
+def test_cli_runs_a_season_day(season_dir, tmp_path):
+    from fdn_alu.cli import main
+
+    case = tmp_path / "hx.toml"
+    # The ieee15 case with heat exchangers, as a user's own case file.
+    from fdn_alu.cases import DATA_DIR
+
+    text = (DATA_DIR / "ieee15.toml").read_text()
+    text = text.replace('thermal_model = "paper"', 'thermal_model = "heat_balance"')
+    text = text.replace("[park]\n", "[park]\nheat_exchanger_frac = 0.3\n", 1)
+    case.write_text(text)
+    (tmp_path / "day_profiles.csv").write_text((DATA_DIR / "day_profiles.csv").read_text())
+    out = tmp_path / "day0"
+    code = main(
+        [
+            "run",
+            "--config",
+            str(case),
+            "--season",
+            str(season_dir),
+            "--day",
+            "0",
+            "-q",
+            "--no-ac-check",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    assert (out / "eaip.csv").is_file()
+    assert main(["run", "--case", "ieee15", "--season", str(season_dir), "-q"]) == 2

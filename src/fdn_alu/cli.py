@@ -167,6 +167,15 @@ def _parser() -> argparse.ArgumentParser:
         choices=("auto", "pandapower", "sweep"),
         help="AC check: pandapower Newton-Raphson per period, the vectorised sweep, or auto",
     )
+    r.add_argument(
+        "--season",
+        default=None,
+        help="a season result folder (fdn-alu season --out DIR): dispatch one day of its plan",
+    )
+    r.add_argument("--day", type=int, default=None, help="with --season: the plan's day (0-based)")
+    r.add_argument(
+        "--strategy", default="full", help="with --season: the plan's strategy (default full)"
+    )
     _common_flags(r)
     rp = sub.add_parser(
         "reproduce",

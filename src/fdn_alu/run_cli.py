@@ -21,6 +21,7 @@ from .console import (
     format_failed_checks,
     format_summary,
 )
+from .errors import InputError, Problem
 
 
 def _case_ref(text: str) -> str:
@@ -71,6 +72,7 @@ def main(args) -> int:
     from .output import check_memory, check_out_dir, write_dir_atomic
     from .run import run
     from .solve import check_solver
+    from .studies.season_day import day_case
 
     say = Progress(args.quiet)
     ref = _case_ref(args.case or args.config)
@@ -79,6 +81,11 @@ def main(args) -> int:
     check_solver(args.solver)
     say(f"loading case {ref}")
     case = load_case(ref)
+    if (args.season is None) != (args.day is None):
+        raise InputError([Problem("--season/--day", "give both, or neither")])
+    if args.season is not None:
+        say(f"day {args.day} of the season plan in {args.season}")
+        case = day_case(case, args.season, args.day, args.strategy)
     periods = args.periods or len(case.profiles)
     out = Path(args.out) if args.out else Path("out") / f"{case.name}_s{args.scenario}"
     check_out_dir(out)

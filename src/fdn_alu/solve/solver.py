@@ -111,7 +111,7 @@ def solve_model(
         Compile through cvxpy's parametrised (DPP) path, so that later re-solves with new
         Parameter values skip canonicalisation. Off by default, and nowhere on in the package:
         measured on ieee85 x 96 (scenario 3, three solves) the DPP path took 47-53 s against
-        17-18 s without it, and on case85 x 96 without a park its one-shot compilation costs
+        17-18 s without it, and on the bare case85 x 96 its one-shot compilation costs
         1.15 s and 800 MB against 0.25 s and 350 MB (issue 11); a re-solve saves ~1 s of
         canonicalisation, so DPP pays only after dozens of re-solves of one model.
 
