@@ -1,0 +1,76 @@
+"""Results layer: typed results (:mod:`.summary`), the network's tables (:mod:`.tables`) and
+all-or-nothing writing (:mod:`.write`); :class:`RunResult` holds one run's results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .summary import Checks, Costs, Emissions, Summary, Timings
+from .write import write_results
+
+__all__ = [
+    "Checks",
+    "Costs",
+    "Emissions",
+    "RunResult",
+    "Summary",
+    "Timings",
+    "write_results",
+]
+
+
+@dataclass
+class RunResult:
+    """Everything a run produces: typed summary, tables, and the arrays behind them.
+
+    Attributes
+    ----------
+    report : Summary
+        The typed summary; ``summary`` is its summary.json dict.
+    buses, branches, sources : DataFrame
+    component_tables : dict of str -> DataFrame
+        The components' own tables by file stem; ``result.<name>`` reads one
+        (None for a table of an absent component).
+    data : ModelData
+    solution : Solution
+    carbon : CarbonResult
+    details : dict
+        The reports behind the checks (``gap``, ``ac``) and the carbon network's named nodes.
+    """
+
+    report: Summary
+    buses: pd.DataFrame
+    branches: pd.DataFrame
+    sources: pd.DataFrame
+    data: Any
+    solution: Any
+    carbon: Any
+    component_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    details: dict = field(default_factory=dict)
+
+    @property
+    def summary(self) -> dict:
+        """summary.json as a dict (the results contract)."""
+        return self.report.to_dict()
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table of the run by file stem (``buses`` -> buses.csv)."""
+        return {
+            "buses": self.buses,
+            "branches": self.branches,
+            "sources": self.sources,
+            **self.component_tables,
+        }
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name == "component_tables":
+            raise AttributeError(name)
+        tables = self.__dict__.get("component_tables", {})
+        if name in tables:
+            return tables[name]
+        if name in self.__dict__.get("details", {}).get("table_names", ()):
+            return None
+        raise AttributeError(f"RunResult has no attribute or table {name!r}")
