@@ -8,8 +8,9 @@ from .flex_load import FlexLoad
 from .grid import Grid
 from .park import Park
 from .pv import Pv
+from .reserves import Reserves
 
-COMPONENTS: tuple[Component, ...] = (Grid(), Pv(), Park(), Esop(), FlexLoad())
+COMPONENTS: tuple[Component, ...] = (Grid(), Pv(), Park(), Esop(), FlexLoad(), Reserves())
 
 BY_NAME: dict[str, Component] = {c.name: c for c in COMPONENTS}
 SECTIONS: dict[str, Component] = {c.section: c for c in COMPONENTS if c.section}

@@ -16,6 +16,7 @@ from .post import (
     park_solution,
     park_source_rows,
 )
+from .turbine import turbine_integer_fix
 from .settings import PARK, POTLINE, SUBTABLES, validate_park
 
 
@@ -77,6 +78,7 @@ class Park(Component):
             return {k[len("battery_") :]: v for k, v in d.items() if k.startswith("battery_")}
 
         fixes.append(battery_fix("park battery", strip(block.variables), strip(block.parameters)))
+        fixes.append(turbine_integer_fix(data.gas_turbine, block.variables, block.parameters))
         return [f for f in fixes if f is not None]
 
     def solution(self, block, data, core):
