@@ -16,6 +16,7 @@ from .post import (
     park_solution,
     park_source_rows,
 )
+from .reserve import park_offers
 from .turbine import turbine_integer_fix
 from .settings import PARK, POTLINE, SUBTABLES, validate_park
 
@@ -80,6 +81,10 @@ class Park(Component):
         fixes.append(battery_fix("park battery", strip(block.variables), strip(block.parameters)))
         fixes.append(turbine_integer_fix(data.gas_turbine, block.variables, block.parameters))
         return [f for f in fixes if f is not None]
+
+    def reserve_offers(self, block, data, core):
+        hours = core.reserves.regulation_hours_max_h if core.reserves is not None else 12.0
+        return park_offers(data, block, core, hours)
 
     def solution(self, block, data, core):
         return park_solution(data, block, core)
