@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .base import Component
+from .cement import Cement
 from .esop import Esop
 from .flex_load import FlexLoad
 from .grid import Grid
@@ -10,7 +11,7 @@ from .park import Park
 from .pv import Pv
 from .reserves import Reserves
 
-COMPONENTS: tuple[Component, ...] = (Grid(), Pv(), Park(), Esop(), FlexLoad(), Reserves())
+COMPONENTS: tuple[Component, ...] = (Grid(), Pv(), Park(), Esop(), FlexLoad(), Cement(), Reserves())
 
 BY_NAME: dict[str, Component] = {c.name: c for c in COMPONENTS}
 SECTIONS: dict[str, Component] = {c.section: c for c in COMPONENTS if c.section}

@@ -2,7 +2,7 @@
 
 For product k, period t, admitted and qualified provider p (eq. 1 of seed 002):
 
-- allocation x_{p,k,t} >= 0; requirement  sum_p x_{p,k,t} + b_{k,t} >= R_{k,t}, with b the
+- allocation x_{p,k,t} >= 0; requirement  sum_p x_{p,k,t} + b_{k,t} = R_{k,t} (held = required), b the
   reserve bought upstream (>= 0, only where the product may be bought);
 - headroom: sum_{k up} x_{p,k,t} <= up_{p,t},  x_{p,reg_down,t} <= down_{p,t} (the provider's
   offer keeps its dispatched and fully deployed state inside its own limits);
@@ -145,7 +145,7 @@ def reserves_block(d: ReservesData, core, blocks: dict, offers: list[ReserveOffe
             cover.append(cp.sum(x, axis=1) + buy[:, k])
         else:
             cover.append(buy[:, k])
-    cons["requirement"] = cp.vstack(cover).T >= need
+    cons["requirement"] = cp.vstack(cover).T == need
     closed = np.flatnonzero(~d.allow_purchase)
     if len(closed):
         cons["no_purchase"] = buy[:, closed] == 0
