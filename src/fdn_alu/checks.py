@@ -12,7 +12,6 @@ import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
-import scipy.sparse as sp
 
 from .components.registry import BY_NAME
 from .data import ModelData
@@ -236,8 +235,12 @@ def deployed_checks(data: ModelData, sol: Solution) -> dict:
     for name, cdata in data.components.items():
         states.update(BY_NAME[name].deployed_injections(cdata, sol.parts[name], data))
     if not states:
-        return {"deployed_vm_min_pu": None, "deployed_vm_max_pu": None,
-                "deployed_vm_violation_pu": None, "deployed_states": None}
+        return {
+            "deployed_vm_min_pu": None,
+            "deployed_vm_max_pu": None,
+            "deployed_vm_violation_pu": None,
+            "deployed_states": None,
+        }
     lo, hi, viol = np.inf, -np.inf, 0.0
     others = np.setdiff1d(np.arange(data.net.n_bus), [data.net.root])
     for delta_mw in states.values():
@@ -250,8 +253,12 @@ def deployed_checks(data: ModelData, sol: Solution) -> dict:
         viol = max(viol, float(np.max(np.maximum(under, over), initial=0.0)))
         if not ac.converged:
             viol = float("inf")
-    return {"deployed_vm_min_pu": lo, "deployed_vm_max_pu": hi,
-            "deployed_vm_violation_pu": viol, "deployed_states": sorted(states)}
+    return {
+        "deployed_vm_min_pu": lo,
+        "deployed_vm_max_pu": hi,
+        "deployed_vm_violation_pu": viol,
+        "deployed_states": sorted(states),
+    }
 
 
 # Tolerances of the network-wide checks; every component states its own

@@ -155,6 +155,13 @@ def _parser() -> argparse.ArgumentParser:
         choices=("auto", "pandapower", "sweep"),
         help="AC check: pandapower Newton-Raphson per period, the vectorised sweep, or auto",
     )
+    # --- reserves (issue 13): built-in reserve settings on top of the case --------------------
+    r.add_argument(
+        "--reserves",
+        action="store_true",
+        help="co-optimise reserve products with the built-in settings (all providers admitted, "
+        "turbine part-load curve, a cement plant on the IEEE feeders); adds reserves.csv",
+    )
     _common_flags(r)
     rp = sub.add_parser(
         "reproduce",
@@ -383,6 +390,10 @@ def _run(args) -> int:
     check_solver(args.solver)
     say(f"loading case {ref}")
     case = load_case(ref)
+    if getattr(args, "reserves", False):  # --- reserves (issue 13)
+        from .studies.ancillary_dispatch import with_reserves
+
+        case = with_reserves(case)
     periods = args.periods or len(case.profiles)
     out = Path(args.out) if args.out else Path("out") / f"{case.name}_s{args.scenario}"
     check_out_dir(out)

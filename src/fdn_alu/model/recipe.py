@@ -18,7 +18,6 @@ from .block import OBJECTIVE_SCALE, Block, flat_constraints
 from .distflow import distflow_block
 
 
-
 @dataclass
 class Model:
     """A built dispatch problem.

@@ -109,8 +109,15 @@ def plot_providers(results: dict):
             bottom = np.zeros(len(sub))
             for prov in providers:
                 if prov in sub and sub[prov].abs().max() > 1e-6:
-                    ax.bar(sub.index, sub[prov], bottom=bottom, width=r.summary["dt_h"],
-                           align="edge", color=colors[prov], label=prov)
+                    ax.bar(
+                        sub.index,
+                        sub[prov],
+                        bottom=bottom,
+                        width=r.summary["dt_h"],
+                        align="edge",
+                        color=colors[prov],
+                        label=prov,
+                    )
                     bottom = bottom + sub[prov].to_numpy()
             ax.set_title(f"{name}: {prod.replace('_', ' ')}", fontsize=10)
             if j == 0:

@@ -38,7 +38,9 @@ def cement_block(c: CementData, core) -> Block:
         "raw_silo": s_raw == lagged(s_raw, c.raw_init_h) + dt * (raw / c.p_raw_mean_mw - 1),
         "clinker_silo": s_clk == lagged(s_clk, c.clk_init_h) + dt * (1 - cem / c.p_cem_mean_mw),
         "silo_bounds": [
-            s_raw >= c.raw_min_h, s_raw <= c.raw_max_h, s_clk >= c.clk_min_h,
+            s_raw >= c.raw_min_h,
+            s_raw <= c.raw_max_h,
+            s_clk >= c.clk_min_h,
             s_clk <= c.clk_max_h,
         ],
         "silo_cycle": [s_raw[T - 1] == c.raw_init_h, s_clk[T - 1] == c.clk_init_h],
@@ -58,8 +60,8 @@ def cement_block(c: CementData, core) -> Block:
 def window_matrices(T: int, dt: float, duration_h: float, rebound_h: float):
     """Lags of the event window (start of the event to the end of the make-up window) and the
     (T, T) matrix summing each event's make-up periods (after the event, within the window)."""
-    n_ev = max(int(math.ceil(duration_h / dt - 1e-9)), 1)
-    n_all = int(math.ceil((duration_h + rebound_h) / dt - 1e-9))
+    n_ev = max(math.ceil(duration_h / dt - 1e-9), 1)
+    n_all = math.ceil((duration_h + rebound_h) / dt - 1e-9)
     t = np.arange(T)[:, None]
     s = np.arange(T)[None, :]
     after = ((s >= t + n_ev) & (s < t + n_all)).astype(float)

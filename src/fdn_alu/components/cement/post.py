@@ -31,8 +31,11 @@ def silo_levels(c: CementData, raw_mw, cem_mw, dt: float) -> tuple[np.ndarray, n
 def cement_checks(c: CementData, part: dict, core) -> dict:
     raw, clk = silo_levels(c, part["raw_mill_mw"], part["cement_mill_mw"], core.dt_h)
     viol = max(
-        c.raw_min_h - raw.min(), raw.max() - c.raw_max_h, c.clk_min_h - clk.min(),
-        clk.max() - c.clk_max_h, 0.0,
+        c.raw_min_h - raw.min(),
+        raw.max() - c.raw_max_h,
+        c.clk_min_h - clk.min(),
+        clk.max() - c.clk_max_h,
+        0.0,
     )
     return {
         "cement_silo_violation_h": float(viol),
@@ -48,7 +51,7 @@ def simulate_event(c: CementData, mill_mw, mill: str, start: int, shed_mw: float
     Returns the mill's new schedule (T,), E_ns and E2 (MWh).
     """
     T = len(mill_mw)
-    lags, after = window_matrices(T, dt, c.duration_h, c.rebound_h)
+    _, after = window_matrices(T, dt, c.duration_h, c.rebound_h)
     n_ev = int(np.ceil(c.duration_h / dt - 1e-9))
     p = np.array(mill_mw, float)
     ev = np.arange(start, min(start + n_ev, T))

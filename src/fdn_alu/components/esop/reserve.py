@@ -21,7 +21,9 @@ def esop_offers(e: EsopData, block: Block, core) -> list[ReserveOffer]:
     T = core.periods
     v = block.variables
     bv = {k[len("battery_") :]: x for k, x in v.items() if k.startswith("battery_")}
-    up, down, cons = storage_headroom("esop_battery", e.battery, bv, block.parameters["p_max_mw"], QUAL[1])
+    up, down, cons = storage_headroom(
+        "esop_battery", e.battery, bv, block.parameters["p_max_mw"], QUAL[1]
+    )
     p_i, q_i = v["p"][:, 0], v["q"][:, 0]
     s_i = np.full(T, e.s_i_mva)
     cons_all = {

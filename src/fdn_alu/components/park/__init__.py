@@ -17,8 +17,8 @@ from .post import (
     park_source_rows,
 )
 from .reserve import park_offers
-from .turbine import turbine_integer_fix
 from .settings import PARK, POTLINE, SUBTABLES, validate_park
+from .turbine import turbine_integer_fix
 
 
 class Park(Component):

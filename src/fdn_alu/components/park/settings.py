@@ -9,6 +9,7 @@ per 10 K, MODEL.md section 5); K_Al 0.3356 kg/(kA h) (Faraday).
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from ...errors import Problem
@@ -235,13 +236,15 @@ def part_load_problems(gt: dict, where: str) -> list[Problem]:
         return bad("part_load_pu and part_load_rel_efficiency need equal lengths >= 2")
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in [*x, *e]):
         return bad("points and efficiencies must be numbers")
-    if not (all(0 < a < b for a, b in zip(x, x[1:], strict=False)) and x[-1] == 1.0):
+    if not (all(0 < a < b for a, b in pairwise(x)) and x[-1] == 1.0):
         return bad(f"points must rise within (0, 1] and end at 1 (got {x})")
     if not all(0 < v <= 1.5 for v in e):
         return bad(f"relative efficiencies must be in (0, 1.5] (got {e})")
     fuel = [a / b for a, b in zip(x, e, strict=True)]
-    slopes = [(f2 - f1) / (x2 - x1) for f1, f2, x1, x2 in zip(fuel, fuel[1:], x, x[1:], strict=False)]
-    if any(s2 < s1 - 1e-12 for s1, s2 in zip(slopes, slopes[1:], strict=False)):
+    slopes = [
+        (f2 - f1) / (x2 - x1) for f1, f2, x1, x2 in zip(fuel, fuel[1:], x, x[1:], strict=False)
+    ]
+    if any(s2 < s1 - 1e-12 for s1, s2 in pairwise(slopes)):
         return bad(f"fuel x / eta_rel(x) must be convex (slopes {slopes} must not fall)")
     if fuel[0] - slopes[0] * x[0] < 0:
         return bad("the fuel curve extended to zero output must not be negative")

@@ -2,7 +2,8 @@
 
 For product k, period t, admitted and qualified provider p (eq. 1 of seed 002):
 
-- allocation x_{p,k,t} >= 0; requirement  sum_p x_{p,k,t} + b_{k,t} = R_{k,t} (held = required), b the
+- allocation x_{p,k,t} >= 0; requirement  sum_p x_{p,k,t} + b_{k,t} = R_{k,t} (held =
+  required), b the
   reserve bought upstream (>= 0, only where the product may be bought);
 - headroom: sum_{k up} x_{p,k,t} <= up_{p,t},  x_{p,reg_down,t} <= down_{p,t} (the provider's
   offer keeps its dispatched and fully deployed state inside its own limits);
@@ -52,12 +53,19 @@ def provider_table(d: ReservesData, offers: list[ReserveOffer]) -> dict:
             over = d.overrides.get(name, {})
             names.append(name)
             prods.append(tuple(over.get("products") or o.products[i]))
-            resp.append(over.get("response_s") if over.get("response_s") is not None
-                        else float(o.response_s[i]))
-            dur.append(over.get("duration_h") if over.get("duration_h") is not None
-                       else float(o.duration_h[i]))
-            notice.append(over.get("notice_h") if over.get("notice_h") is not None
-                          else float(o.notice_h[i]))
+            resp.append(
+                over.get("response_s")
+                if over.get("response_s") is not None
+                else float(o.response_s[i])
+            )
+            dur.append(
+                over.get("duration_h")
+                if over.get("duration_h") is not None
+                else float(o.duration_h[i])
+            )
+            notice.append(
+                over.get("notice_h") if over.get("notice_h") is not None else float(o.notice_h[i])
+            )
             bus.append(int(o.bus[i]))
     admitted = [d.admit is None or n in d.admit for n in names]
     problems = [
@@ -97,7 +105,8 @@ def provider_table(d: ReservesData, offers: list[ReserveOffer]) -> dict:
                 problems.append(
                     Problem(
                         f"reserve provider {name!r}",
-                        f"does not qualify for {p} (eq. 1 of seed 002): " + "; ".join(why)
+                        f"does not qualify for {p} (eq. 1 of seed 002): "
+                        + "; ".join(why)
                         + f" (remove {p} from [reserves.provider.{name}].products or "
                         "from [reserves].admit)",
                         "reserves.provider",
@@ -134,7 +143,9 @@ def reserves_block(d: ReservesData, core, blocks: dict, offers: list[ReserveOffe
         cols = [i for i in range(K) if prov["admitted"][i] and p in prov["products"][i]]
         if cols:
             x = cp.Variable((T, len(cols)), nonneg=True, name=f"reserve_{p}_mw")
-            place = sp.csr_matrix((np.ones(len(cols)), (np.arange(len(cols)), cols)), (len(cols), K))
+            place = sp.csr_matrix(
+                (np.ones(len(cols)), (np.arange(len(cols)), cols)), (len(cols), K)
+            )
             variables[f"x_{p}"] = x
             variables[f"cols_{p}"] = cols
             placed = x @ place

@@ -48,9 +48,7 @@ def reserves_solution(d: ReservesData, block: Block, core) -> dict:
 def reserves_checks(d: ReservesData, part: dict, core) -> dict:
     """Shortfall against the requirement, and per energy-limited regulation provider the
     energy imbalance of eq. (3) and the longest deployment in one direction (h)."""
-    covered = np.column_stack(
-        [part[f"{p}_mw"].sum(axis=1) for p in PRODUCTS]
-    ) + part["buy_mw"]
+    covered = np.column_stack([part[f"{p}_mw"].sum(axis=1) for p in PRODUCTS]) + part["buy_mw"]
     short = float(np.max(part["requirement_mw"] - covered, initial=0.0))
     e_up, e_dn = part["deployed_up_mwh"].sum(axis=0), part["deployed_down_mwh"].sum(axis=0)
     limited = (e_up + e_dn) > 1e-9
@@ -89,7 +87,7 @@ def reserves_table(d: ReservesData, part: dict, core) -> pd.DataFrame:
                     "period": np.repeat(np.arange(T), len(names) + 1),
                     "time_h": np.repeat(core.time_h, len(names) + 1),
                     "product": p,
-                    "provider": np.tile(names + [PURCHASE], T),
+                    "provider": np.tile([*names, PURCHASE], T),
                     "mw": mw.ravel(),
                     "price": np.repeat(part["price_per_mw_h"][:, k], len(names) + 1),
                     "headroom_mw": np.column_stack([head, np.full(T, np.nan)]).ravel(),

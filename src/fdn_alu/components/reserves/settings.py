@@ -19,7 +19,10 @@ UP_PRODUCTS = ("regulation_up", "spinning", "non_spinning")
 DOWN_PRODUCTS = ("regulation_down",)
 
 # Sources of the product defaults (quoted in every field).
-_REG = "AGC set-points every 4 s; full response within 30 s (our choice, as studies/data/ancillary_benefit.toml)"
+_REG = (
+    "AGC set-points every 4 s; full response within 30 s (our choice, as "
+    "studies/data/ancillary_benefit.toml)"
+)
 _TEN_MIN = "common market definition: fully available within 10 min (PARAMETERS.md)"
 _TWO_H = "common market definition: sustained for at least 2 h (PARAMETERS.md)"
 _LOAD_REG = "EWITS (NREL 2010) '3 + 5' rule: 3 % of load + 5 % of wind/PV output"
@@ -72,16 +75,27 @@ def _product(
             non_negative,
         ),
         "max_response_s": Field(
-            NUM, 30.0 if reg else 600.0, "s", "t1 of eq. (1): slowest accepted response",
-            _REG if reg else _TEN_MIN, non_negative,
+            NUM,
+            30.0 if reg else 600.0,
+            "s",
+            "t1 of eq. (1): slowest accepted response",
+            _REG if reg else _TEN_MIN,
+            non_negative,
         ),
         "min_duration_h": Field(
-            NUM, 1.0 if reg else 2.0, "h", "t2 - t1 of eq. (1): shortest accepted duration",
+            NUM,
+            1.0 if reg else 2.0,
+            "h",
+            "t2 - t1 of eq. (1): shortest accepted duration",
             "our choice: one dispatch hour (signals reverse within minutes)" if reg else _TWO_H,
             non_negative,
         ),
         "max_notice_h": Field(
-            NUM, notice_h, "h", "t3 of eq. (1): longest accepted advance notice", notice_src,
+            NUM,
+            notice_h,
+            "h",
+            "t3 of eq. (1): longest accepted advance notice",
+            notice_src,
             non_negative,
         ),
     }
@@ -116,8 +130,7 @@ RESERVES: dict[str, Field] = {
         NUM,
         12.0,
         "h",
-        "longest deployment of an energy-limited regulation provider in each direction per "
-        "cycle",
+        "longest deployment of an energy-limited regulation provider in each direction per cycle",
         "seed 002 §3.2: one-day cycle, at most 12 h up and 12 h down",
         non_negative,
     ),
@@ -129,7 +142,11 @@ PROVIDER: dict[str, Field] = {
         NUM, None, "s", "response time", "default: the provider's declaration", non_negative
     ),
     "duration_h": Field(
-        NUM, None, "h", "longest sustained response", "default: the provider's declaration",
+        NUM,
+        None,
+        "h",
+        "longest sustained response",
+        "default: the provider's declaration",
         non_negative,
     ),
     "notice_h": Field(
@@ -149,8 +166,9 @@ def validate_reserves(raw: Any, where: str, problems: list[Problem]) -> dict[str
     for k, name in enumerate(out.get("admit", [])):
         if not isinstance(name, str):
             problems.append(
-                Problem(f"{where}.admit", f"entry {k + 1} is not a name: {name!r}", "reserves",
-                        "admit")
+                Problem(
+                    f"{where}.admit", f"entry {k + 1} is not a name: {name!r}", "reserves", "admit"
+                )
             )
     out["products"] = {
         p: validate_section(
@@ -165,8 +183,12 @@ def validate_reserves(raw: Any, where: str, problems: list[Problem]) -> dict[str
     out["provider"] = {}
     for name, table in prov.items():
         v = validate_section(
-            table, PROVIDER, f"{where}.provider.{name}", problems,
-            section="reserves.provider", element=name,
+            table,
+            PROVIDER,
+            f"{where}.provider.{name}",
+            problems,
+            section="reserves.provider",
+            element=name,
         )
         for p in v.get("products") or []:
             if p not in PRODUCTS:
