@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import copy
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
-import scipy.sparse as sp
 
 from .components.registry import BY_NAME
 from .data import ModelData
+from .network import path_matrix as network_path_matrix
 from .solution import Solution
 
 # Near-idle branches: the relative gap's denominator l*u is floored at the square of 1 % of the
@@ -180,29 +180,9 @@ def power_balance_residual_mw(data: ModelData, sol: Solution) -> float:
 
 
 def path_matrix(data: ModelData):
-    """Sparse (m, n) matrix A with A[k, j] = 1 when branch k lies on the path root -> bus j.
-
-    Built level by level from parent pointers (a loop over tree depth, not over branches).
-    """
-    net = data.net
-    n, m = net.n_bus, net.n_branch
-    branch_of = np.full(n, -1)  # the branch feeding each bus
-    branch_of[net.to_bus] = np.arange(m)
-    parent = np.full(n, -1)
-    parent[net.to_bus] = net.from_bus
-    rows, cols = [], []
-    cur = np.arange(n)
-    while True:
-        live = cur >= 0
-        live &= np.where(live, branch_of[np.maximum(cur, 0)] >= 0, False)
-        if not live.any():
-            break
-        rows.append(branch_of[cur[live]])
-        cols.append(np.flatnonzero(live))
-        cur = np.where(live, parent[np.maximum(cur, 0)], -1)
-    rows = np.concatenate(rows) if rows else np.zeros(0, int)
-    cols = np.concatenate(cols) if cols else np.zeros(0, int)
-    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(m, n))
+    """Sparse (m, n) matrix A with A[k, j] = 1 when branch k lies on the path root -> bus j
+    (see :func:`fdn_alu.network.path_matrix`)."""
+    return network_path_matrix(data.net)
 
 
 def ac_check_sweep(
@@ -242,6 +222,45 @@ def ac_check_sweep(
     return AcReport(err, rel, vm, loss, converged)
 
 
+def deployed_checks(data: ModelData, sol: Solution) -> dict:
+    """AC power flow (backward/forward sweep) of every deployed state a component declares
+    (:meth:`~fdn_alu.components.base.Component.deployed_injections`): the dispatched injections
+    plus the state's change, loads unchanged, the root exchange taking the difference.
+
+    Returns the lowest and highest AC voltage over the deployed states and the largest
+    violation of the voltage limits (pu; 0 when within), or None values when no component
+    declares a deployed state.
+    """
+    states = {}
+    for name, cdata in data.components.items():
+        states.update(BY_NAME[name].deployed_injections(cdata, sol.parts[name], data))
+    if not states:
+        return {
+            "deployed_vm_min_pu": None,
+            "deployed_vm_max_pu": None,
+            "deployed_vm_violation_pu": None,
+            "deployed_states": None,
+        }
+    lo, hi, viol = np.inf, -np.inf, 0.0
+    others = np.setdiff1d(np.arange(data.net.n_bus), [data.net.root])
+    for delta_mw in states.values():
+        dep = replace(sol, p_net_mw=sol.p_net_mw + delta_mw)
+        ac = ac_check_sweep(data, dep)
+        vm = ac.vm_ac_pu[:, others] if ac.converged else np.full((1, 1), np.nan)
+        lo, hi = min(lo, float(np.min(vm))), max(hi, float(np.max(vm)))
+        under = data.net.vm_min_pu[others][None, :] - vm
+        over = vm - data.net.vm_max_pu[others][None, :]
+        viol = max(viol, float(np.max(np.maximum(under, over), initial=0.0)))
+        if not ac.converged:
+            viol = float("inf")
+    return {
+        "deployed_vm_min_pu": lo,
+        "deployed_vm_max_pu": hi,
+        "deployed_vm_violation_pu": viol,
+        "deployed_states": sorted(states),
+    }
+
+
 # Tolerances of the network-wide checks; every component states its own
 # (``Component.tolerances``). A check outside its tolerance fails the run.
 TOLERANCES = {
@@ -249,6 +268,9 @@ TOLERANCES = {
     "ac_vm_err_max_pu": 1e-5,
     "ac_loss_rel_err": 1e-3,
     "carbon_balance_rel_err": 1e-9,
+    # AC voltage of a deployed state outside the limits (pu): the model keeps it inside by a
+    # linearised (LinDistFlow) margin; this judges the margin with the exact AC equations.
+    "deployed_vm_violation_pu": 1e-4,
 }
 # Above this many bus-periods the AC check uses the vectorised sweep instead of per-period
 # pandapower runs (our choice: pandapower costs ~10 ms per period on an 85-bus feeder).
@@ -314,6 +336,7 @@ def dispatch_checks(
         "ac_method": ac_method if ac else None,
         "carbon_balance_rel_err": carbon_balance_rel_err,
         "power_balance_residual_mw": power_balance_residual_mw(data, sol),
+        **deployed_checks(data, sol),
         **contract_checks(),
     }
     for name, cdata in data.components.items():

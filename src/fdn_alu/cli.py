@@ -176,6 +176,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--strategy", default="full", help="with --season: the plan's strategy (default full)"
     )
+    r.add_argument(
+        "--reserves",
+        action="store_true",
+        help="co-optimise reserve products with the built-in settings (all providers admitted, "
+        "turbine part-load curve, a cement plant on the IEEE feeders); adds reserves.csv",
+    )
     _common_flags(r)
     rp = sub.add_parser(
         "reproduce",

@@ -282,3 +282,28 @@ def _fixed_demand(net, pos: dict, n: int) -> tuple[np.ndarray, np.ndarray]:
         np.add.at(p, idx, sign * df.p_mw.to_numpy(float) * scale)
         np.add.at(q, idx, sign * df.q_mvar.to_numpy(float) * scale)
     return p, q
+
+
+def path_matrix(net: NetworkData):
+    """Sparse (m, n) matrix A with A[k, j] = 1 when branch k lies on the path root -> bus j.
+
+    Built level by level from parent pointers (a loop over tree depth, not over branches).
+    """
+    n, m = net.n_bus, net.n_branch
+    branch_of = np.full(n, -1)  # the branch feeding each bus
+    branch_of[net.to_bus] = np.arange(m)
+    parent = np.full(n, -1)
+    parent[net.to_bus] = net.from_bus
+    rows, cols = [], []
+    cur = np.arange(n)
+    while True:
+        live = cur >= 0
+        live &= np.where(live, branch_of[np.maximum(cur, 0)] >= 0, False)
+        if not live.any():
+            break
+        rows.append(branch_of[cur[live]])
+        cols.append(np.flatnonzero(live))
+        cur = np.where(live, parent[np.maximum(cur, 0)], -1)
+    rows = np.concatenate(rows) if rows else np.zeros(0, int)
+    cols = np.concatenate(cols) if cols else np.zeros(0, int)
+    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(m, n))

@@ -72,6 +72,7 @@ def main(args) -> int:
     from .output import check_memory, check_out_dir, write_dir_atomic
     from .run import run
     from .solve import check_solver
+    from .studies.ancillary_dispatch import with_reserves
     from .studies.season_day import day_case
 
     say = Progress(args.quiet)
@@ -86,6 +87,9 @@ def main(args) -> int:
     if args.season is not None:
         say(f"day {args.day} of the season plan in {args.season}")
         case = day_case(case, args.season, args.day, args.strategy)
+    if args.reserves:
+        say("adding the built-in reserve settings")
+        case = with_reserves(case)
     periods = args.periods or len(case.profiles)
     out = Path(args.out) if args.out else Path("out") / f"{case.name}_s{args.scenario}"
     check_out_dir(out)

@@ -99,6 +99,54 @@ class IntegerFix:
     fix: Callable[[], None]
 
 
+@dataclass(frozen=True)
+class ReserveOffer:
+    """Reserve headroom offered by k providers of one component (the coupling protocol).
+
+    A provider component returns offers from :meth:`Component.reserve_offers`; a coupling
+    component (one with ``coupled = True``) builds its block from every offer after the device
+    blocks and the network (see docs/ARCHITECTURE.md). Capacity holds no energy: an offer adds
+    no bus injection; its ``constraints`` keep the dispatched *and* the fully deployed state of
+    the provider within its limits.
+
+    Attributes
+    ----------
+    names : list of str
+        Provider names (k), unique in the case.
+    products : list of tuple of str
+        Products each provider offers (``regulation_up``, ``regulation_down``, ``spinning``,
+        ``non_spinning``).
+    up_mw, down_mw : cp.Expression (T, k)
+        Headroom to raise the provider's net injection (more output or less draw) and to lower
+        it, in MW, after its dispatched operating point.
+    bus : ndarray (k,)
+        Bus position where a deployment changes the injection.
+    response_s, duration_h, notice_h : ndarray (k,)
+        Qualification data of eq. (1) of seed 002: response time, longest sustained response,
+        advance notice needed.
+    constraints, costs, emissions_t : dict
+        Constraint families (keys unique across components, e.g. ``"park_band"``), holding
+        costs (money) and holding emissions (t CO2) the offer adds.
+    deployed_up_mwh, deployed_down_mwh : cp.Expression (T, k) or None
+        Expected deployed energy of regulation per period for energy-limited providers
+        (seed 002 eq. 3: equal over the cycle, each direction at most 12 h); None otherwise.
+    """
+
+    names: list[str]
+    products: list[tuple[str, ...]]
+    up_mw: Any
+    down_mw: Any
+    bus: np.ndarray
+    response_s: np.ndarray
+    duration_h: np.ndarray
+    notice_h: np.ndarray
+    constraints: dict[str, Any] = field(default_factory=dict)
+    costs: dict[str, Any] = field(default_factory=dict)
+    emissions_t: dict[str, Any] = field(default_factory=dict)
+    deployed_up_mwh: Any = None
+    deployed_down_mwh: Any = None
+
+
 class Component:
     """Base class of every device component (see the module docstring).
 
@@ -127,6 +175,9 @@ class Component:
         Check keys of the results contract this component owns (None when absent).
     tables : tuple of str
         Names of the result tables it writes (``eaip`` -> eaip.csv).
+    coupled : bool
+        True for a component whose block is built from other components' offers
+        (:meth:`coupling_block`), after the device blocks and the network.
     """
 
     name: str = ""
@@ -142,6 +193,7 @@ class Component:
     summary_checks: tuple[str, ...] = ()
     tables: tuple[str, ...] = ()
     limits_hint: str = ""
+    coupled: bool = False
 
     # -- settings (input layer) -------------------------------------------------------------
     def validate(self, raw: Any, where: str, problems: list[Problem]) -> Any:
@@ -231,6 +283,21 @@ class Component:
     def block(self, data: Any, core: Any, relax_integers: bool) -> Any:
         """The component's model :class:`~fdn_alu.model.Block` (equations only)."""
         raise NotImplementedError
+
+    def reserve_offers(self, block: Any, data: Any, core: Any) -> list[ReserveOffer]:
+        """Reserve headroom this component's devices can hold (none by default)."""
+        return []
+
+    def coupling_block(
+        self, data: Any, core: Any, blocks: dict[str, Any], offers: list[ReserveOffer]
+    ) -> Any:
+        """The block of a coupled component, from every block built so far and every offer."""
+        raise NotImplementedError
+
+    def deployed_injections(self, data: Any, part: dict, core: Any) -> dict[str, np.ndarray]:
+        """Net-injection changes (MW, (T, n_bus)) of named deployed states, to be checked by an
+        AC power flow on top of the dispatch (none by default)."""
+        return {}
 
     def relinearisation(self, block: Any, data: Any, core: Any) -> Relinearisation | None:
         """The component's part in a sequential solve, or None when it needs none."""

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from .base import Component
+from .cement import Cement
 from .esop import Esop
 from .flex_load import FlexLoad
 from .grid import Grid
 from .park import Park
 from .pv import Pv
+from .reserves import Reserves
 
-COMPONENTS: tuple[Component, ...] = (Grid(), Pv(), Park(), Esop(), FlexLoad())
+COMPONENTS: tuple[Component, ...] = (Grid(), Pv(), Park(), Esop(), FlexLoad(), Cement(), Reserves())
 
 BY_NAME: dict[str, Component] = {c.name: c for c in COMPONENTS}
 SECTIONS: dict[str, Component] = {c.section: c for c in COMPONENTS if c.section}

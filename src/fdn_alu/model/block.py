@@ -16,6 +16,13 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
+# Objective scaling (objective units per unit of money). Our choice, tuned with the Clarabel
+# tolerances in solve/solver.py: on ieee15/ieee85 at 24 and 96 periods (scenario 3) it keeps
+# the SOC gap of lightly loaded branches (whose loss cost is tiny) at <= 2e-7
+# (benchmarks/results.md) at unchanged solve time, where a scale of 1e-3 left gaps of ~1e-5 on
+# them. Results are reported unscaled; duals divided by it are prices in money.
+OBJECTIVE_SCALE = 10.0
+
 
 @dataclass
 class Block:
@@ -38,6 +45,9 @@ class Block:
         Data that can change between re-solves without rebuilding.
     expressions : dict of str -> cp.Expression
         Physical quantities defined from scaled variables (e.g. current in kA).
+    info : dict
+        Plain (non-cvxpy) facts the block was built with that its post stage needs (e.g. which
+        providers a coupling block allocated).
     """
 
     name: str
@@ -49,6 +59,7 @@ class Block:
     emissions_t: dict[str, cp.Expression] = field(default_factory=dict)
     parameters: dict[str, cp.Parameter] = field(default_factory=dict)
     expressions: dict[str, cp.Expression] = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Constraint families are named "{component}-{family}" everywhere (reports, lookups).

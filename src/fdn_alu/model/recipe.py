@@ -14,15 +14,8 @@ from typing import Any
 import cvxpy as cp
 
 from ..components.registry import BY_NAME
-from .block import Block, flat_constraints
+from .block import OBJECTIVE_SCALE, Block, flat_constraints
 from .distflow import distflow_block
-
-# Objective scaling (objective units per unit of money). Our choice, tuned with the Clarabel
-# tolerances in solve/solver.py: on ieee15/ieee85 at 24 and 96 periods (scenario 3) it keeps
-# the SOC gap of lightly loaded branches (whose loss cost is tiny) at <= 2e-7
-# (benchmarks/results.md) at unchanged solve time, where a scale of 1e-3 left gaps of ~1e-5 on
-# them. Results are reported unscaled.
-OBJECTIVE_SCALE = 10.0
 
 
 @dataclass
@@ -59,10 +52,35 @@ class Model:
 
 
 def component_blocks(data, relax_integers: bool = True) -> list[Block]:
-    """The model block of every component present in ``data`` (model order)."""
+    """The model block of every device component present in ``data`` (model order); coupled
+    components are built later by :func:`coupling_blocks`."""
     return [
-        BY_NAME[name].block(cdata, data, relax_integers) for name, cdata in data.components.items()
+        BY_NAME[name].block(cdata, data, relax_integers)
+        for name, cdata in data.components.items()
+        if not BY_NAME[name].coupled
     ]
+
+
+def coupling_blocks(data, blocks: list[Block]) -> list[Block]:
+    """Blocks of the coupled components, built from every block so far (devices and network)
+    and every device's offers (:meth:`~fdn_alu.components.base.Component.reserve_offers`).
+
+    Coupled blocks hold capacity, not energy: they add constraints, costs and emissions but no
+    bus injection.
+    """
+    coupled = [n for n in data.components if BY_NAME[n].coupled]
+    if not coupled:
+        return []
+    by_name = {b.name: b for b in blocks}
+    offers = [
+        offer
+        for name, cdata in data.components.items()
+        if name in by_name
+        for offer in BY_NAME[name].reserve_offers(by_name[name], cdata, data)
+    ]
+    out = [BY_NAME[n].coupling_block(data.components[n], data, by_name, offers) for n in coupled]
+    assert all(b.p_bus is None and b.q_bus is None for b in out), "coupled blocks inject nothing"
+    return out
 
 
 def objective(data, blocks: list[Block]) -> tuple[cp.Minimize, dict, dict]:
@@ -104,6 +122,7 @@ def build_model(data, soft_limits: bool = False, relax_integers: bool = True) ->
         if b.q_bus is not None:
             q_inj = q_inj + b.q_bus
     blocks.append(distflow_block(data, p_inj, q_inj, soft_limits=soft_limits))
+    blocks += coupling_blocks(data, blocks)
     obj, costs, emissions = objective(data, blocks)
     problem = cp.Problem(obj, flat_constraints(blocks))
     by_name = {b.name: b for b in blocks}

@@ -118,3 +118,27 @@ def simultaneous_mw(charge: np.ndarray, discharge: np.ndarray) -> float:
     if len(charge) == 0:
         return 0.0
     return float(np.max(np.minimum(charge, discharge)))
+
+
+def storage_headroom(
+    name: str, bat: BatteryData, variables: dict, p_max, duration_h: float
+) -> tuple[cp.Variable, cp.Variable, list]:
+    """Reserve headroom a battery offers (T,), MW, and its limits.
+
+    Offered ``up`` (more discharge or less charge) and ``down`` (the reverse) within the power
+    limit, ``up <= p_max - P_dis + P_ch``, ``down <= p_max - P_ch + P_dis``, and with energy for
+    ``duration_h`` of full deployment from the stored energy at both ends of every period:
+    ``(E - E_min) eta_dis >= up d`` and ``(E_max - E) / eta_ch >= down d``.
+    """
+    ch, dis, e = variables["charge"], variables["discharge"], variables["energy"]
+    T = e.shape[0]
+    up = cp.Variable(T, nonneg=True, name=f"{name}_reserve_up_mw")
+    down = cp.Variable(T, nonneg=True, name=f"{name}_reserve_down_mw")
+    e_start = lagged(e, bat.e_init_mwh)
+    cons = [up <= p_max - dis + ch, down <= p_max - ch + dis]
+    for level in (e_start, e):
+        cons += [
+            (level - bat.e_min_mwh) * bat.eta_dis >= up * duration_h,
+            (bat.e_max_mwh - level) / bat.eta_ch >= down * duration_h,
+        ]
+    return up, down, cons

@@ -11,6 +11,7 @@ from ..storage_fix import battery_fix
 from .data import esop_data
 from .model import esop_block
 from .post import esop_carbon, esop_checks, esop_solution, esop_source_rows, esop_table
+from .reserve import esop_offers
 from .settings import ESOP, validate_esop
 
 
@@ -52,6 +53,9 @@ class Esop(Component):
         }
         fix = battery_fix("ESOP battery", battery, block.parameters)
         return [fix] if fix else []
+
+    def reserve_offers(self, block, data, core):
+        return esop_offers(data, block, core)
 
     def solution(self, block, data, core):
         return esop_solution(data, block)

@@ -16,7 +16,9 @@ from .post import (
     park_solution,
     park_source_rows,
 )
+from .reserve import park_offers
 from .settings import PARK, POTLINE, SUBTABLES, validate_park
+from .turbine import turbine_integer_fix
 
 
 class Park(Component):
@@ -77,7 +79,12 @@ class Park(Component):
             return {k[len("battery_") :]: v for k, v in d.items() if k.startswith("battery_")}
 
         fixes.append(battery_fix("park battery", strip(block.variables), strip(block.parameters)))
+        fixes.append(turbine_integer_fix(data.gas_turbine, block.variables, block.parameters))
         return [f for f in fixes if f is not None]
+
+    def reserve_offers(self, block, data, core):
+        hours = core.reserves.regulation_hours_max_h if core.reserves is not None else 12.0
+        return park_offers(data, block, core, hours)
 
     def solution(self, block, data, core):
         return park_solution(data, block, core)

@@ -22,6 +22,30 @@ class GasTurbineData:
     ramp_mw_per_h: float
     cost_per_mwh: float
     ci_kg_per_mwh: float
+    part_load_pu: tuple = ()
+    part_load_rel_efficiency: tuple = ()
+
+    @property
+    def committed(self) -> bool:
+        """With a part-load curve the turbine is on/off with no-load fuel (commitment)."""
+        return len(self.part_load_pu) > 0
+
+    @property
+    def p_min_on_mw(self) -> float:
+        """Lowest output while on: p_min_mw or the curve's first point."""
+        first = self.part_load_pu[0] * self.p_max_mw if self.committed else 0.0
+        return max(self.p_min_mw, first)
+
+    def fuel_segments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Fuel F(P) = max_k (a_k + b_k P) while on, in MWh of fuel per h counted at rated
+        efficiency (so cost = cost_per_mwh F, CO2 = ci_kg_per_mwh F): the segments through
+        the points (x_i p_max, x_i p_max / eta_rel,i); a_k > 0 is the no-load fuel, so fuel
+        per MWh rises as output falls."""
+        x = np.asarray(self.part_load_pu, float) * self.p_max_mw
+        f = x / np.asarray(self.part_load_rel_efficiency, float)
+        b = np.diff(f) / np.diff(x)
+        a = f[:-1] - b * x[:-1]
+        return a, b
 
 
 @dataclass(frozen=True)
@@ -87,6 +111,7 @@ class ParkData:
     pv_avail_mw: np.ndarray
     gas_turbine: GasTurbineData | None
     battery: BatteryData | None
+    regulation_band_frac: float = 0.0
 
     @property
     def gas_turbine_ci_kg_per_mwh(self) -> float:
@@ -152,11 +177,20 @@ def park_data(s: dict, core, prof: dict[str, np.ndarray]) -> ParkData:
         pcc_max_mw=s["pcc_max_mw"] if s["pcc_max_mw"] > 0 else np.inf,
         pcc_tan_phi=float(np.tan(np.arccos(s["pcc_pf"]))),
         pv_avail_mw=(prof[pv["profile"]] * pv["p_mw"]) if pv else np.zeros(core.periods),
-        gas_turbine=GasTurbineData(**gas) if gas else None,
+        gas_turbine=_gas(gas) if gas else None,
+        regulation_band_frac=s["regulation_band_frac"],
         battery=BatteryData.from_settings(s["battery"]) if "battery" in s else None,
     )
     target = s["production_target_t"] or park.rated_production_t(horizon_h)
     return replace(park, production_target_t=target)
+
+
+def _gas(g: dict) -> GasTurbineData:
+    return GasTurbineData(
+        **{k: v for k, v in g.items() if not k.startswith("part_load")},
+        part_load_pu=tuple(g.get("part_load_pu") or ()),
+        part_load_rel_efficiency=tuple(g.get("part_load_rel_efficiency") or ()),
+    )
 
 
 def park_problems(park: ParkData, horizon_h: float) -> list[Problem]:

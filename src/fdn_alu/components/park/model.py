@@ -21,6 +21,7 @@ from ...model.storage import storage_variables
 from ..base import IntegerFix, Relinearisation
 from .data import MJ_PER_MWH, ParkData
 from .states import state_pattern
+from .turbine import turbine_model
 
 # Convex-concave iterations on eta * I: a solution is exact when the true production error is
 # below this (five times below the 1e-4 requirement).
@@ -83,15 +84,13 @@ def park_block(park: ParkData, core, relax_integers: bool = True) -> Block:
     supply = supply + pv
     variables.update(pcc=pcc, pv=pv)
     if park.gas_turbine is not None:
-        g = park.gas_turbine
-        gas = cp.Variable(T, name="park_gas_turbine_mw")
-        cons["gas_turbine_limits"] = [gas >= g.p_min_mw, gas <= g.p_max_mw]
-        if T > 1:  # no ramp limit into period 0: the turbine's prior state is not modelled
-            cons["gas_turbine_ramp"] = cp.abs(gas[1:] - gas[:-1]) <= g.ramp_mw_per_h * dt
-        costs["gas_turbine"] = g.cost_per_mwh * cp.sum(gas) * dt
-        emissions["gas_turbine"] = g.ci_kg_per_mwh * cp.sum(gas) * dt / 1000.0
-        supply = supply + gas
-        variables["gas_turbine"] = gas
+        gv, gc, gp, gcost, gemis = turbine_model(park.gas_turbine, T, dt, relax_integers)
+        cons.update(gc)
+        state_params.update(gp)
+        costs["gas_turbine"] = gcost
+        emissions["gas_turbine"] = gemis
+        supply = supply + gv["gas_turbine"]
+        variables.update(gv)
     if park.battery is not None:
         bv, bc, bp = storage_variables("battery", park.battery, T, dt, relax_integers)
         state_params.update({f"battery_{k}": v for k, v in bp.items()})

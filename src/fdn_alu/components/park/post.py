@@ -12,6 +12,7 @@ from ...results.tables import long_index, source_rows
 from ..base import CarbonPart
 from .data import ParkData
 from .model import count_moves
+from .turbine import turbine_ci
 
 
 def park_solution(park: ParkData, block: Block, core) -> dict[str, np.ndarray]:
@@ -42,6 +43,9 @@ def park_solution(park: ParkData, block: Block, core) -> dict[str, np.ndarray]:
         out["battery_energy_mwh"] = energy_trajectory(park.battery, val("battery_energy"))
     else:
         out["battery_energy_mwh"] = np.zeros(T + 1)
+    fuel = val("gas_turbine_fuel") if "gas_turbine_fuel" in v else None
+    out["gas_turbine_ci_kg_per_mwh"] = turbine_ci(park.gas_turbine, out["gas_turbine_mw"], fuel)
+    out["gas_turbine_on"] = val("gas_turbine_on") if "gas_turbine_on" in v else zeros
     out["efficiency"] = park.efficiency(out["temperature_c"])
     out["production_t"] = park.production_t(out["current_ka"], out["temperature_c"], core.dt_h)
     return out
@@ -103,7 +107,7 @@ def eaip_table(park: ParkData, pk: dict, core, cr, nodes: dict) -> tuple[pd.Data
     emis = (
         (
             e_pcc * pk["pcc_mw"]
-            + park.gas_turbine_ci_kg_per_mwh * pk["gas_turbine_mw"]
+            + pk["gas_turbine_ci_kg_per_mwh"] * pk["gas_turbine_mw"]
             + e_dis * pk["battery_discharge_mw"]
         )
         * core.dt_h
@@ -155,7 +159,7 @@ def park_source_rows(park: ParkData, pk: dict, core, cr) -> list[pd.DataFrame]:
                 [None],
                 pk["gas_turbine_mw"][:, None],
                 np.zeros((T, 1)),
-                np.full((T, 1), park.gas_turbine_ci_kg_per_mwh),
+                pk["gas_turbine_ci_kg_per_mwh"][:, None],
                 direct=True,
             )
         )
@@ -199,7 +203,7 @@ def park_carbon(park: ParkData, pk: dict, core, first_node: int) -> CarbonPart:
         links=[(park.bus, node, pk["pcc_mw"])],
         sources=[
             (node, pk["pv_mw"], np.zeros(T)),
-            (node, pk["gas_turbine_mw"], np.full(T, park.gas_turbine_ci_kg_per_mwh)),
+            (node, pk["gas_turbine_mw"], pk["gas_turbine_ci_kg_per_mwh"]),
         ],
         storages=storages,
     )

@@ -9,6 +9,7 @@ per 10 K, MODEL.md section 5); K_Al 0.3356 kg/(kA h) (Faraday).
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from ...errors import Problem
@@ -108,6 +109,16 @@ PARK: dict[str, Field] = {
     ),
     "pcc_max_mw": Field(NUM, 0.0, "MW", "PCC draw limit (0: none)", "our choice", non_negative),
     "pcc_pf": Field(NUM, 1.0, "", "power factor of the PCC draw (lagging)", "our choice", fraction),
+    "regulation_band_frac": Field(
+        NUM,
+        0.1,
+        "",
+        "largest symmetric regulation band of a potline, per unit of its rated power (used "
+        "only with [reserves])",
+        "seed 000 table 1: +-10-15 % by anode-cathode voltage (lower end); Alcoa: 70 MW of "
+        "regulation from a ~600 MW smelter (DOE workshop 2011)",
+        non_negative,
+    ),
 }
 
 PARK_PV: dict[str, Field] = {
@@ -121,6 +132,23 @@ GAS_TURBINE: dict[str, Field] = {
     "ramp_mw_per_h": Field(NUM, REQUIRED, "MW/h", "ramp limit", "", positive),
     "cost_per_mwh": Field(NUM, REQUIRED, "currency/MWh", "fuel cost, eq. (14)", "", non_negative),
     "ci_kg_per_mwh": Field(NUM, REQUIRED, "kg/MWh", "emission intensity e_MT", "", non_negative),
+    "part_load_pu": Field(
+        list,
+        [],
+        "pu of p_max_mw",
+        "output points of the part-load efficiency curve ([] = constant efficiency, no "
+        "commitment); with a curve the turbine is on or off and burns no-load fuel when on",
+        "our choice: off by default (the paper's linear (14))",
+    ),
+    "part_load_rel_efficiency": Field(
+        list,
+        [],
+        "pu of rated efficiency",
+        "electrical efficiency at those points relative to rated (cost_per_mwh and "
+        "ci_kg_per_mwh hold at rated output)",
+        "built-in --reserves settings: our choice (check), the falling part-load efficiency of "
+        "recuperated micro-turbines (Capstone C30/C60 technical references 410004/410005)",
+    ),
 }
 
 SUBTABLES = {"pv": PARK_PV, "gas_turbine": GAS_TURBINE, "battery": battery_settings.SCHEMA}
@@ -199,6 +227,7 @@ def validate_park(raw: Any, where: str, problems: list[Problem]) -> dict[str, An
                 "heat_exchanger_frac",
             )
         )
+    problems += part_load_problems(gt, f"{where}.gas_turbine")
     tmin, tmax = park.get("temp_min_c"), park.get("temp_max_c")
     for key in ("temp_rated_c", "temp_init_c"):
         v = park.get(key)
@@ -209,3 +238,32 @@ def validate_park(raw: Any, where: str, problems: list[Problem]) -> dict[str, An
             Problem(f"{where}.temp_min_c", "must be below temp_max_c", "park", "temp_min_c")
         )
     return park
+
+
+def part_load_problems(gt: dict, where: str) -> list[Problem]:
+    """A part-load curve: equal lengths, rising points in (0, 1] ending at 1, efficiencies in
+    (0, 1.5], and a convex fuel curve x / eta_rel(x) (non-decreasing slopes)."""
+    x, e = gt.get("part_load_pu") or [], gt.get("part_load_rel_efficiency") or []
+    if not x and not e:
+        return []
+
+    def bad(msg: str) -> list[Problem]:
+        return [Problem(f"{where}.part_load_pu", msg, "park.gas_turbine", "part_load_pu")]
+
+    if len(x) != len(e) or len(x) < 2:
+        return bad("part_load_pu and part_load_rel_efficiency need equal lengths >= 2")
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in [*x, *e]):
+        return bad("points and efficiencies must be numbers")
+    if not (all(0 < a < b for a, b in pairwise(x)) and x[-1] == 1.0):
+        return bad(f"points must rise within (0, 1] and end at 1 (got {x})")
+    if not all(0 < v <= 1.5 for v in e):
+        return bad(f"relative efficiencies must be in (0, 1.5] (got {e})")
+    fuel = [a / b for a, b in zip(x, e, strict=True)]
+    slopes = [
+        (f2 - f1) / (x2 - x1) for f1, f2, x1, x2 in zip(fuel, fuel[1:], x, x[1:], strict=False)
+    ]
+    if any(s2 < s1 - 1e-12 for s1, s2 in pairwise(slopes)):
+        return bad(f"fuel x / eta_rel(x) must be convex (slopes {slopes} must not fall)")
+    if fuel[0] - slopes[0] * x[0] < 0:
+        return bad("the fuel curve extended to zero output must not be negative")
+    return []

@@ -1,0 +1,47 @@
+"""Reserve offer of the ESOP battery: regulation within its state-of-charge headroom, deployed
+through converter i, whose capacity cone holds in both fully deployed states."""
+
+from __future__ import annotations
+
+import cvxpy as cp
+import numpy as np
+
+from ...model.block import Block
+from ...model.storage import storage_headroom
+from ..base import ReserveOffer
+from .data import EsopData
+
+QUAL = (1.0, 1.0, 0.0)
+"""Our choice: converter response within a second; state-of-charge headroom for 1 h of full
+deployment (regulation's t2 - t1); no notice."""
+
+
+def esop_offers(e: EsopData, block: Block, core) -> list[ReserveOffer]:
+    """One offer (``esop_battery``): regulation up and down at bus i."""
+    T = core.periods
+    v = block.variables
+    bv = {k[len("battery_") :]: x for k, x in v.items() if k.startswith("battery_")}
+    up, down, cons = storage_headroom(
+        "esop_battery", e.battery, bv, block.parameters["p_max_mw"], QUAL[1]
+    )
+    p_i, q_i = v["p"][:, 0], v["q"][:, 0]
+    s_i = np.full(T, e.s_i_mva)
+    cons_all = {
+        "esop_battery_soc_headroom": cons,
+        # Converter i carries the deployment: ||(P_i + up, Q_i)|| <= S_i and the same for down.
+        "esop_battery_converter_deployed": [
+            cp.SOC(s_i, cp.vstack([p_i + up, q_i]), axis=0),
+            cp.SOC(s_i, cp.vstack([p_i - down, q_i]), axis=0),
+        ],
+    }
+    return [
+        ReserveOffer(
+            ["esop_battery"],
+            [("regulation_up", "regulation_down")],
+            cp.reshape(up, (T, 1), order="F"),
+            cp.reshape(down, (T, 1), order="F"),
+            np.array([e.bus_i]),
+            *[np.array([q]) for q in QUAL],
+            constraints=cons_all,
+        )
+    ]

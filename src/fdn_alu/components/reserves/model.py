@@ -1,0 +1,219 @@
+"""Reserve products co-optimised with the dispatch: the coupling block built from every offer.
+
+For product k, period t, admitted and qualified provider p (eq. 1 of seed 002):
+
+- allocation x_{p,k,t} >= 0; requirement  sum_p x_{p,k,t} + b_{k,t} = R_{k,t} (held =
+  required), b the
+  reserve bought upstream (>= 0, only where the product may be bought);
+- headroom: sum_{k up} x_{p,k,t} <= up_{p,t},  x_{p,reg_down,t} <= down_{p,t} (the provider's
+  offer keeps its dispatched and fully deployed state inside its own limits);
+- fully deployed states (all up products at once; regulation down), loads as dispatched, the
+  root exchange taking the change (first order, lossless):
+  root import  P_root + sum_p down_p <= P_root,max  and  P_root - sum_p up_p >= 0 without export;
+  voltages by the LinDistFlow sensitivity  u_dep = u + 2 dP A^T diag(r) A  within the limits
+  (judged afterwards by an AC power flow of each deployed state, ``deployed_vm_violation_pu``).
+
+Capacity holds no energy: the block adds no bus injection; the purchase cost and the upstream
+part-load CO2 of bought reserve enter the objective (12) and the emissions.
+"""
+
+from __future__ import annotations
+
+import cvxpy as cp
+import numpy as np
+import scipy.sparse as sp
+
+from ...errors import Problem, raise_if_problems
+from ...model.block import Block
+from ...network import path_matrix
+from ..base import ReserveOffer
+from .data import ReservesData
+from .settings import PRODUCTS, UP_PRODUCTS
+
+
+def requirement_mw(d: ReservesData, core) -> np.ndarray:
+    """Requirement per period and product (T, 4), MW: fixed part + shares of load and PV."""
+    load = core.p_load_pu.sum(axis=1) * core.base_mva
+    pvd = core.components.get("pv")
+    pv = (
+        pvd.p_avail_pu.sum(axis=1) * core.base_mva
+        if pvd is not None and pvd.p_avail_pu.size
+        else np.zeros(core.periods)
+    )
+    return d.fixed_mw + load[:, None] * d.load_share[None, :] + pv[:, None] * d.pv_share[None, :]
+
+
+def provider_table(d: ReservesData, offers: list[ReserveOffer]) -> dict:
+    """Every provider of every offer with its (overridden) qualification and products, and
+    whether it is admitted; raises InputError for a refused provider (eq. 1) or an unknown name.
+    """
+    names, prods, resp, dur, notice, bus = [], [], [], [], [], []
+    for o in offers:
+        for i, name in enumerate(o.names):
+            over = d.overrides.get(name, {})
+            names.append(name)
+            prods.append(tuple(over.get("products") or o.products[i]))
+            resp.append(
+                over.get("response_s")
+                if over.get("response_s") is not None
+                else float(o.response_s[i])
+            )
+            dur.append(
+                over.get("duration_h")
+                if over.get("duration_h") is not None
+                else float(o.duration_h[i])
+            )
+            notice.append(
+                over.get("notice_h") if over.get("notice_h") is not None else float(o.notice_h[i])
+            )
+            bus.append(int(o.bus[i]))
+    admitted = [d.admit is None or n in d.admit for n in names]
+    problems = [
+        Problem(
+            "[reserves].admit",
+            f"{a!r} offers no reserve in this case (providers: {', '.join(names) or 'none'})",
+            "reserves",
+            "admit",
+        )
+        for a in (d.admit or ())
+        if a not in names
+    ]
+    problems += [
+        Problem(
+            f"[reserves.provider.{n}]",
+            f"{n!r} offers no reserve in this case (providers: {', '.join(names) or 'none'})",
+            "reserves.provider",
+            None,
+            n,
+        )
+        for n in d.overrides
+        if n not in names
+    ]
+    for i, name in enumerate(names):
+        if not admitted[i]:
+            continue
+        for p in prods[i]:
+            k = PRODUCTS.index(p)
+            why = []
+            if resp[i] > d.max_response_s[k]:
+                why.append(f"response {resp[i]:g} s > t1 = {d.max_response_s[k]:g} s")
+            if dur[i] < d.min_duration_h[k]:
+                why.append(f"duration {dur[i]:g} h < t2 - t1 = {d.min_duration_h[k]:g} h")
+            if notice[i] > d.max_notice_h[k]:
+                why.append(f"notice {notice[i]:g} h > t3 = {d.max_notice_h[k]:g} h")
+            if why:
+                problems.append(
+                    Problem(
+                        f"reserve provider {name!r}",
+                        f"does not qualify for {p} (eq. 1 of seed 002): "
+                        + "; ".join(why)
+                        + f" (remove {p} from [reserves.provider.{name}].products or "
+                        "from [reserves].admit)",
+                        "reserves.provider",
+                        "products",
+                        name,
+                    )
+                )
+    raise_if_problems(problems, "reserve providers refused")
+    return {"names": names, "products": prods, "admitted": admitted, "bus": np.array(bus, int)}
+
+
+def reserves_block(d: ReservesData, core, blocks: dict, offers: list[ReserveOffer]) -> Block:
+    """Allocation of every product to the admitted, qualified providers and upstream purchase;
+    the deployed-state limits of the root import and the voltages (module docstring)."""
+    T, dt, base, n = core.periods, core.dt_h, core.base_mva, core.net.n_bus
+    prov = provider_table(d, offers)
+    K = len(prov["names"])
+    need = requirement_mw(d, core)
+    cons: dict = {}
+    variables: dict = {}
+    costs: dict = {}
+    emissions: dict = {}
+    for o in offers:
+        cons.update(o.constraints)
+        costs.update(o.costs)
+        emissions.update(o.emissions_t)
+    up = cp.hstack([o.up_mw for o in offers]) if offers else None
+    down = cp.hstack([o.down_mw for o in offers]) if offers else None
+    used_up = used_down = None
+    buy = cp.Variable((T, len(PRODUCTS)), nonneg=True, name="reserve_buy_mw")
+    variables["buy"] = buy
+    cover = []
+    for k, p in enumerate(PRODUCTS):
+        cols = [i for i in range(K) if prov["admitted"][i] and p in prov["products"][i]]
+        if cols:
+            x = cp.Variable((T, len(cols)), nonneg=True, name=f"reserve_{p}_mw")
+            place = sp.csr_matrix(
+                (np.ones(len(cols)), (np.arange(len(cols)), cols)), (len(cols), K)
+            )
+            variables[f"x_{p}"] = x
+            variables[f"cols_{p}"] = cols
+            placed = x @ place
+            if p in UP_PRODUCTS:
+                used_up = placed if used_up is None else used_up + placed
+            else:
+                used_down = placed if used_down is None else used_down + placed
+            cover.append(cp.sum(x, axis=1) + buy[:, k])
+        else:
+            cover.append(buy[:, k])
+    cons["requirement"] = cp.vstack(cover).T == need
+    closed = np.flatnonzero(~d.allow_purchase)
+    if len(closed):
+        cons["no_purchase"] = buy[:, closed] == 0
+    if used_up is not None:
+        cons["headroom_up"] = used_up <= up
+    if used_down is not None:
+        cons["headroom_down"] = used_down <= down
+    bus_map = sp.csr_matrix((np.ones(K), (np.arange(K), prov["bus"])), (K, n)) if K else None
+    deployed = {}
+    if used_up is not None:
+        deployed["deployed_up"] = used_up @ bus_map / base
+    if used_down is not None:
+        deployed["deployed_down"] = -(used_down @ bus_map) / base
+    cons.update(_deployed_limits(core, blocks, deployed))
+    price = d.purchase_price_per_mw_h
+    costs["reserve_purchase"] = cp.sum(buy @ price) * dt
+    emissions["reserve_purchase"] = cp.sum(buy @ d.purchase_ci_kg_per_mw_h) * dt / 1000.0
+    zeros = np.zeros((T, 0))
+    for key in ("deployed_up_mwh", "deployed_down_mwh"):
+        parts = [
+            getattr(o, key) if getattr(o, key) is not None else np.zeros((T, len(o.names)))
+            for o in offers
+        ]
+        deployed[key] = cp.hstack(parts) if parts else zeros
+    deployed["up_headroom_mw"] = up if up is not None else zeros
+    deployed["down_headroom_mw"] = down if down is not None else zeros
+    cols = {k[len("cols_") :]: variables.pop(k) for k in list(variables) if k.startswith("cols_")}
+    return Block(
+        "reserves",
+        variables=variables,
+        constraints=cons,
+        costs=costs,
+        emissions_t=emissions,
+        expressions=deployed,
+        info={**prov, "cols": cols, "requirement_mw": need},
+    )
+
+
+def _deployed_limits(core, blocks: dict, deployed: dict) -> dict:
+    """Root import and LinDistFlow voltage limits of each fully deployed state (pu)."""
+    cons = {}
+    net = core.net
+    grid = core.components.get("grid")
+    root_p = blocks["grid"].variables["p"][:, 0] if "grid" in blocks else None
+    a = path_matrix(net)
+    sens = (2.0 * (a.T @ sp.diags(net.r_pu) @ a)).toarray()  # (n, n): du per pu injected
+    u = blocks["distflow"].variables["u"]
+    others = np.setdiff1d(np.arange(net.n_bus), [net.root])
+    u_lo = (net.vm_min_pu[others] ** 2)[None, :]
+    u_hi = (net.vm_max_pu[others] ** 2)[None, :]
+    for state, dp in deployed.items():
+        total = cp.sum(dp, axis=1)
+        if root_p is not None and grid is not None:
+            if np.isfinite(grid.p_max_pu):
+                cons[f"root_max_{state}"] = root_p - total <= grid.p_max_pu
+            if not grid.allow_export:
+                cons[f"root_min_{state}"] = root_p - total >= 0
+        u_dep = u[:, others] + (dp @ sens)[:, others]
+        cons[f"voltage_{state}"] = [u_dep >= u_lo, u_dep <= u_hi]
+    return cons

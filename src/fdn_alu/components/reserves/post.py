@@ -1,0 +1,107 @@
+"""Reserves after the solve: allocation arrays, clearing prices, checks, reserves.csv."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ...model.block import OBJECTIVE_SCALE, Block
+from .data import ReservesData
+from .settings import PRODUCTS
+
+PURCHASE = "purchase"
+"""Provider name of reserve bought upstream in reserves.csv."""
+
+
+def _val(x, shape) -> np.ndarray:
+    v = getattr(x, "value", x)
+    return np.zeros(shape) if v is None else np.asarray(v, dtype=float).reshape(shape)
+
+
+def reserves_solution(d: ReservesData, block: Block, core) -> dict:
+    """Allocated MW (T, K) per product, purchase (T, 4), clearing prices (T, 4) in currency per
+    MW and hour (duals of the requirement), deployed-state injection changes (T, n) in MW."""
+    T, n, base = core.periods, core.net.n_bus, core.base_mva
+    info, v, e = block.info, block.variables, block.expressions
+    K = len(info["names"])
+    out: dict = {"providers": list(info["names"]), "requirement_mw": info["requirement_mw"]}
+    for p in PRODUCTS:
+        alloc = np.zeros((T, K))
+        cols = info["cols"].get(p, [])
+        if cols:
+            alloc[:, cols] = _val(v[f"x_{p}"], (T, len(cols)))
+        out[f"{p}_mw"] = alloc
+    out["buy_mw"] = _val(v["buy"], (T, len(PRODUCTS)))
+    dual = block.constraints["reserves-requirement"].dual_value
+    out["price_per_mw_h"] = (
+        np.zeros((T, len(PRODUCTS)))
+        if dual is None
+        else np.asarray(dual).reshape(T, len(PRODUCTS)) / (OBJECTIVE_SCALE * core.dt_h)
+    )
+    for key in ("deployed_up", "deployed_down"):
+        out[f"{key}_mw"] = _val(e[key], (T, n)) * base if key in e else np.zeros((T, n))
+    for key in ("deployed_up_mwh", "deployed_down_mwh", "up_headroom_mw", "down_headroom_mw"):
+        out[key] = _val(e[key], (T, K))
+    return out
+
+
+def reserves_checks(d: ReservesData, part: dict, core) -> dict:
+    """Shortfall against the requirement, and per energy-limited regulation provider the
+    energy imbalance of eq. (3) and the longest deployment in one direction (h)."""
+    covered = np.column_stack([part[f"{p}_mw"].sum(axis=1) for p in PRODUCTS]) + part["buy_mw"]
+    short = float(np.max(part["requirement_mw"] - covered, initial=0.0))
+    e_up, e_dn = part["deployed_up_mwh"].sum(axis=0), part["deployed_down_mwh"].sum(axis=0)
+    limited = (e_up + e_dn) > 1e-9
+    imbalance = float(np.max(np.abs(e_up - e_dn)[limited], initial=0.0))
+    band = np.maximum(part["up_headroom_mw"].max(axis=0), 1e-12)
+    hours = np.maximum(e_up, e_dn) / band
+    return {
+        "reserves_shortfall_mw": max(short, 0.0),
+        "reserves_regulation_imbalance_mwh": imbalance,
+        "reserves_regulation_hours_max_h": float(np.max(hours[limited], initial=0.0)),
+        "reserves_regulation_hours_over_h": float(
+            max(np.max(hours[limited], initial=0.0) - d.regulation_hours_max_h, 0.0)
+        ),
+    }
+
+
+def reserves_table(d: ReservesData, part: dict, core) -> pd.DataFrame:
+    """reserves.csv: a row per period, product and provider (admitted offers and the upstream
+    purchase): allocated MW, the product's clearing price (currency per MW and hour), the
+    provider's headroom in the product's direction, and the expected deployed regulation energy.
+    """
+    T = core.periods
+    names = part["providers"]
+    frames = []
+    for k, p in enumerate(PRODUCTS):
+        up = p != "regulation_down"
+        alloc = part[f"{p}_mw"]
+        head = part["up_headroom_mw" if up else "down_headroom_mw"]
+        dep = part["deployed_up_mwh" if up else "deployed_down_mwh"]
+        if not p.startswith("regulation"):
+            dep = np.zeros_like(dep)
+        mw = np.column_stack([alloc, part["buy_mw"][:, k]])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "period": np.repeat(np.arange(T), len(names) + 1),
+                    "time_h": np.repeat(core.time_h, len(names) + 1),
+                    "product": p,
+                    "provider": np.tile([*names, PURCHASE], T),
+                    "mw": mw.ravel(),
+                    "price": np.repeat(part["price_per_mw_h"][:, k], len(names) + 1),
+                    "headroom_mw": np.column_stack([head, np.full(T, np.nan)]).ravel(),
+                    "deployed_mwh": np.column_stack([dep, np.zeros(T)]).ravel(),
+                }
+            )
+        )
+    table = pd.concat(frames, ignore_index=True)
+    return table.sort_values(["period"], kind="stable").reset_index(drop=True)
+
+
+def reserves_deployed(part: dict) -> dict[str, np.ndarray]:
+    """Injection changes (MW) of the fully deployed states, for the AC check."""
+    return {
+        "reserves_up": part["deployed_up_mw"],
+        "reserves_down": part["deployed_down_mw"],
+    }
