@@ -275,6 +275,11 @@ class Component:
         """Numeric data (a frozen dataclass) from validated settings and resampled profiles."""
         raise NotImplementedError
 
+    def root_tariff(self, data: Any) -> tuple[np.ndarray, np.ndarray] | None:
+        """Price (T,) and carbon intensity (T,) of energy bought at the root, for the component
+        that supplies the root (used to price a component's presolve); None otherwise."""
+        return None
+
     def data_problems(self, data: Any, core: Any) -> list[Problem]:
         """Problems only visible in numeric data (e.g. an unreachable production target)."""
         return []

@@ -129,10 +129,12 @@ def presolve_start(model: Model, name: str) -> np.ndarray:
 
 def root_price(data) -> tuple[np.ndarray, np.ndarray]:
     """Energy price (T,) and carbon intensity (T,) at the root, from the component that
-    supplies the root (the one with ``price_per_mwh`` and ``ci_kg_per_mwh`` arrays)."""
-    for cdata in data.components.values():
-        if hasattr(cdata, "price_per_mwh") and hasattr(cdata, "ci_kg_per_mwh"):
-            return np.asarray(cdata.price_per_mwh), np.asarray(cdata.ci_kg_per_mwh)
+    supplies the root (:meth:`~fdn_alu.components.base.Component.root_tariff`); zero when none
+    does."""
+    for name, cdata in data.components.items():
+        tariff = BY_NAME[name].root_tariff(cdata)
+        if tariff is not None:
+            return np.asarray(tariff[0]), np.asarray(tariff[1])
     return np.zeros(data.periods), np.zeros(data.periods)
 
 

@@ -37,6 +37,9 @@ class Grid(Component):
             return [Problem("grid carbon intensity", "negative values", "grid", "ci_profile")]
         return []
 
+    def root_tariff(self, data):
+        return data.price_per_mwh, data.ci_kg_per_mwh
+
     def block(self, data, core, relax_integers):
         return grid_block(data, core)
 
