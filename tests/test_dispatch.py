@@ -106,4 +106,5 @@ def test_vectorised_ac_sweep_agrees_with_pandapower():
     assert np.abs(sw.loss_ac_mw - nr.loss_ac_mw).max() <= 1e-9
     assert res.summary["checks"]["ac_method"] == "pandapower"
     assert run("ieee85", scenario=2, periods=24).summary["checks"]["ac_method"] == "sweep"
-    assert run("ieee15", scenario=2, periods=24).summary["checks"]["ac_method"] == "pandapower"
+    # Since issue 11 the sweep is the default at every size (pandapower on request).
+    assert run("ieee15", scenario=2, periods=24).summary["checks"]["ac_method"] == "sweep"
