@@ -212,3 +212,20 @@ def test_feeder_axis_validates_each_case(tmp_path):
     assert [p.where.split(":")[0] for p in err.value.problems] == ["ieee15", "other.toml"]
     assert "below p_mw" in err.value.problems[0].what
     assert "no element named 'pv5'" in err.value.problems[1].what
+
+
+def test_values_valid_only_together_are_accepted():
+    # ieee15's pv5: 0.25 MW on a 0.275 MVA inverter. Raising both is valid although 0.375 MW
+    # alone (inverter left at 0.275 MVA) is not; a point that really is invalid is named.
+    up = {"pv.pv5.p_mw": 0.375, "pv.pv5.s_mva": 0.4125}
+    spec = load_spec({"sweep": {"base": "ieee15"}, "points": [up]})
+    assert spec.points[0]["settings"] == up
+    grid = load_spec({"sweep": {"base": "ieee15"}, "axes": {k: [v] for k, v in up.items()}})
+    assert grid.ids == spec.ids
+    with pytest.raises(InputError) as err:
+        load_spec({"sweep": {"base": "ieee15"}, "points": [up, {**up, "pv.pv5.s_mva": 0.3}]})
+    [problem] = err.value.problems
+    assert problem.where == "point pv.pv5.p_mw=0.375, pv.pv5.s_mva=0.3"
+    assert "inverter rating 0.3 MVA below p_mw 0.375 MW" in problem.what
+    with pytest.raises(InputError, match=r"axis 'pv\.pv5\.p_mw' = 0\.375: .* 0\.275 MVA below"):
+        load_spec({"sweep": {"base": "ieee15"}, "points": [{"pv.pv5.p_mw": 0.375}]})

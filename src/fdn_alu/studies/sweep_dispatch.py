@@ -148,13 +148,32 @@ def _validate_case_points(spec: SweepSpec, idx: list[int]) -> list[Problem]:
             return exc.problems
         return []
 
+    def fails_alike(subset: dict, alone: list[Problem]) -> bool:
+        # A value checked alone, the other settings at the case's, may be refused although the
+        # points holding it are valid (pv p_mw raised above the case's inverter rating that the
+        # same points raise too): its problems are kept only if a point holding it has them all;
+        # otherwise the points themselves are checked below.
+        want = {k: json.dumps(v, sort_keys=True) for k, v in subset.items()}
+        texts = {str(p) for p in alone}
+        for i in idx:
+            settings = spec.points[i]["settings"]
+            if all(json.dumps(settings.get(k), sort_keys=True) == w for k, w in want.items()):
+                if texts <= {str(p) for p in build(settings)}:
+                    return True
+        return False
+
     # Each path's values on their own first (problems named by axis), then every distinct
     # combination (problems only a combination has, e.g. vm_min_pu above vm_max_pu).
     fixed = {k: v for k, v in spec.fixed.items() if k not in bad_paths}
-    found = [Problem("[set]", str(p)) for p in build(fixed)]
+    found = []
+    alone = build(fixed)
+    if alone and fails_alike(fixed, alone):
+        found += [Problem("[set]", str(p)) for p in alone]
     for a in setting_axes:
         for v in values_by_path.get(a, []) if a not in bad_paths else []:
-            found += [Problem(f"axis {a!r} = {v!r}", str(p)) for p in build({**fixed, a: v})]
+            alone = build({**fixed, a: v})
+            if alone and fails_alike({a: v}, alone):
+                found += [Problem(f"axis {a!r} = {v!r}", str(p)) for p in alone]
     if not found and not problems:
         by_text: dict[str, list[str]] = {}
         done: set[str] = set()
