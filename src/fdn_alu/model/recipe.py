@@ -29,6 +29,10 @@ from .distflow import distflow_block
 # (benchmarks/results.md) at unchanged solve time, where a scale of 1e-3 left gaps of ~1e-5 on
 # them. Results are reported unscaled.
 OBJECTIVE_SCALE = 10.0
+# Initial weight of the proximal terms of consumption accounting (sqrt of currency/(MW^2 h)):
+# small but not 0, since a zero weight makes the cone degenerate and Clarabel then stops at
+# "almost solved" (measured on ieee15); 1e-3 pulls a draw toward 0 at 1e-6 currency/(MW^2 h).
+PROX_W0 = 1e-3
 
 
 @dataclass
@@ -59,6 +63,8 @@ class Model:
         Proximal terms of the intensity sequence, ``sum_squares(w * draw - c)`` with the
         weight ``w`` (sqrt of rho dt) and ``c = w * draw_prev`` set by the solve layer: they keep
         the charged draws near the last iterate and vanish at the fixed point.
+    proximal_started : bool
+        Whether the proximal terms hold a previous iterate (set by the solve layer).
     """
 
     data: Any
@@ -73,6 +79,7 @@ class Model:
     charged_t: Any = None
     intensity_history: list = field(default_factory=list)
     proximal: list = field(default_factory=list)
+    proximal_started: bool = False
 
     def var(self, block: str, name: str):
         """Solved value of a variable (numpy array)."""
@@ -172,7 +179,7 @@ def consumption_charge(data, blocks: list[Block]) -> tuple[cp.Parameter, cp.Expr
     with ``carbon_charged = "all"`` also every fixed load at its bus. ``ci`` is a Parameter
     (T, n_bus) in kg/MWh: fixed within a solve (the charge is then linear), moved to the carbon
     flow's intensities by the solve layer between solves. Each charged draw also gets a
-    proximal term (weight 0 until the solve layer sets it, see ``Model.proximal``).
+    proximal term (weight ``PROX_W0`` until the solve layer sets it, see ``Model.proximal``).
     """
     T, n = data.periods, data.net.n_bus
     ci = cp.Parameter((T, n), nonneg=True, name="bus_ci_kg_per_mwh", value=np.zeros((T, n)))
@@ -186,7 +193,7 @@ def consumption_charge(data, blocks: list[Block]) -> tuple[cp.Parameter, cp.Expr
         if draw is None:
             continue
         bus, p_mw = draw
-        w = cp.Parameter(nonneg=True, name=f"{name}_prox_w", value=0.0)
+        w = cp.Parameter(nonneg=True, name=f"{name}_prox_w", value=PROX_W0)
         c = cp.Parameter(p_mw.shape, name=f"{name}_prox_c", value=np.zeros(p_mw.shape))
         proximal.append((w, c, p_mw))
         terms.append(cp.sum(cp.multiply(ci[:, np.asarray(bus, dtype=int)], p_mw)))

@@ -54,20 +54,20 @@ def _draw_step(model: Model) -> np.ndarray | None:
     """The charged draws' step since the last iterate, flattened (None while the proximal
     terms are off)."""
     steps = []
+    if not model.proximal_started:
+        return None
     for w, c, draw in model.proximal:
-        if not (w.value and w.value > 0):
-            return None
         steps.append((np.asarray(draw.value) - np.asarray(c.value) / w.value).ravel())
     return np.concatenate(steps) if steps else None
 
 
 def _draw_change(model: Model) -> float:
     """Largest change of a charged draw since the last iterate (MW per MW of the feeder's
-    base); 0 while the proximal terms are off. The sequence stops only at a fixed point of
+    base); 0 before the first update (weights still at their initial value). The sequence stops only at a fixed point of
     the draws too (where the proximal terms vanish)."""
     out = 0.0
     for w, c, draw in model.proximal:
-        if w.value and w.value > 0:
+        if model.proximal_started:
             prev = np.asarray(c.value) / w.value
             out = max(out, float(np.max(np.abs(np.asarray(draw.value) - prev))))
     return out / model.data.base_mva
@@ -110,15 +110,15 @@ def intensity_sequence(model: Model) -> Relinearisation | None:
     computing the carbon flow of the current solution (and at least the change of the charged
     draws per MW of the feeder's base, see :func:`_draw_change`); it is appended to
     ``model.intensity_history``. ``update`` moves the parameters to the new intensities (the
-    full step, or a damped step while the change grows). The first linearisation point, when
-    none was set, is the root's intensity at every bus.
+    full step) and the proximal terms to the current draws. The first solve holds the
+    intensities at 0 (the parameters' initial value): the first dispatch then ignores the
+    network carbon it is charged for, and every limit priced at the intensities is feasible
+    when the dispatch without it is (a first guess at the root's intensity would overstate the
+    intensity of buses fed by PV and can make a footprint limit look infeasible).
     """
     if not model.intensity:
         return None
     data = model.data
-    held = _current(model)
-    if not model.intensity_history and not np.any(np.nan_to_num(held) > 0):
-        _set(model, np.tile(root_intensity(data)[:, None], (1, data.net.n_bus)))
     rho0 = rho_start(data)
     state = {"new": None, "rho": rho0, "step": None}
 
@@ -149,6 +149,7 @@ def intensity_sequence(model: Model) -> Relinearisation | None:
         for wp, cp_, draw in model.proximal:
             wp.value = w
             cp_.value = w * np.asarray(draw.value)
+        model.proximal_started = bool(model.proximal)
 
     def point() -> np.ndarray:
         return node_intensities(model)

@@ -257,6 +257,12 @@ def solve_dispatch(
             part.start(starts[name])
     sequence = list(parts.values()) + ([carbon] if carbon is not None else [])
     limit = MAX_ITERATIONS if carbon is None else MAX_INTENSITY_ITERATIONS
+    # The proximal terms of the intensity sequence are quadratic: passed to the solver as
+    # cones, not as a quadratic objective, which left Clarabel "almost solved" on ieee15.
+    opts = {"use_quad_obj": False} if model.proximal else None
     return solve_sequential(
-        model, lambda: solve_model(model, solver, reuse=True), sequence, max_iterations=limit
+        model,
+        lambda: solve_model(model, solver, options=opts, reuse=True),
+        sequence,
+        max_iterations=limit,
     )
