@@ -9,7 +9,6 @@ import pytest
 from fdn_alu import load_case, run
 from fdn_alu.studies.beyond import DECOMPOSED, decomposition_table
 
-
 pytestmark = pytest.mark.slow
 
 

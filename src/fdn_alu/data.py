@@ -44,7 +44,7 @@ class ModelData:
     carbon_accounting : {"direct", "consumption"}
         What the carbon cost (16) prices (``[grid] carbon_accounting``).
     carbon_charged : str
-        Under consumption accounting: the component charged (``"park"``) or ``"all"``.
+        Under consumption accounting: the name of the component charged, or ``"all"``.
     flexible_storage : bool
         The flexible-network devices' storage is in service (False in scenario 3a).
     components : dict of str -> data
@@ -66,7 +66,7 @@ class ModelData:
     loss_price_per_mwh: float
     currency: str = "CNY"
     carbon_accounting: str = "direct"
-    carbon_charged: str = "park"
+    carbon_charged: str = "all"
     flexible_storage: bool = True
     components: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -91,9 +91,7 @@ class ModelData:
         raise AttributeError(f"ModelData has no attribute or component {name!r}")
 
 
-def build_model_data(
-    case: Case, scenario: int | str = 2, periods: int | None = None
-) -> ModelData:
+def build_model_data(case: Case, scenario: int | str = 2, periods: int | None = None) -> ModelData:
     """Turn a loaded case into :class:`ModelData` for one scenario.
 
     Parameters
@@ -151,8 +149,8 @@ def build_model_data(
         carbon_price_per_t=s["grid"]["carbon_price_per_t"],
         loss_price_per_mwh=s["grid"]["loss_price_per_mwh"],
         currency=s["case"]["currency"],
-        carbon_accounting=s["grid"].get("carbon_accounting", "direct"),
-        carbon_charged=s["grid"].get("carbon_charged", "park"),
+        carbon_accounting=s["grid"]["carbon_accounting"],
+        carbon_charged=s["grid"]["carbon_charged"],
         flexible_storage=sc.flexible_storage,
     )
     problems = _check_numbers(core, prof)

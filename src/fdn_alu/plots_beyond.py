@@ -36,7 +36,7 @@ def plot_decomposition(table: pd.DataFrame, case_name: str) -> Figure:
             x, pct, 0.6, bottom=bottom, color=STEP_COLOURS[k], label=f"{step}: {g.adds.iloc[0]}"
         )
         for bar, share, p in zip(bars, g.share_pct.to_numpy(), pct, strict=True):
-            if abs(p) > 0.6:
+            if abs(p) > 1.2:
                 ax.text(
                     bar.get_x() + bar.get_width() / 2,
                     bar.get_y() + bar.get_height() / 2,
@@ -74,9 +74,7 @@ def plot_footprint_sweep(table: pd.DataFrame, case_name: str) -> Figure:
     for ax in axes:
         ax.grid(alpha=0.3)
     bad = table[~table.feasible]
-    note = (
-        f"; limits below {bad.limit_t_per_t.max():.2f} t/t infeasible" if len(bad) else ""
-    )
+    note = f"; limits below {bad.limit_t_per_t.max():.2f} t/t infeasible" if len(bad) else ""
     fig.suptitle(f"{case_name}: the price of green metal on the feeder{note}")
     fig.tight_layout()
     return fig
@@ -98,7 +96,6 @@ def plot_thermal_dt(table: pd.DataFrame, case_name: str) -> Figure:
         dts = np.linspace(ref.dt_h.min(), ref.dt_h.max(), 50)
         axes[0].plot(dts * 60, k / dts, ":", color="k", lw=1, label="1/dt")
     axes[0].set_ylabel("largest potline power deviation (% of rated)")
-    axes[0].text(0.02, 0.03, "solid: up, dashed: down", transform=axes[0].transAxes, fontsize=8)
     axes[1].set_ylabel("total cost (CNY/day)")
     for ax in axes:
         ax.set_xscale("log", base=2)
@@ -106,7 +103,7 @@ def plot_thermal_dt(table: pd.DataFrame, case_name: str) -> Figure:
         ax.set_xticks(ticks, [str(t) for t in ticks])
         ax.set_xlabel("time step (min)")
         ax.grid(alpha=0.3)
-    axes[0].legend(frameon=False, fontsize=8)
+    axes[0].legend(frameon=False, fontsize=8, title="solid: up, dashed: down", title_fontsize=8)
     fig.suptitle(f"{case_name}: the park's flexibility across time steps (scenario 2)")
     fig.tight_layout()
     return fig

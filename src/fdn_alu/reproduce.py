@@ -10,7 +10,6 @@ from pathlib import Path
 from . import plots, plots_beyond
 from .results import write_results
 from .run import run
-from .studies.beyond import decomposition_table, footprint_sweep, thermal_dt_study
 from .scenarios import (
     capacity_sweep,
     check_directions,
@@ -18,6 +17,7 @@ from .scenarios import (
     run_scenarios,
     to_markdown,
 )
+from .studies.beyond import decomposition_table, footprint_sweep, thermal_dt_study
 
 FULL_SWEEP = {"pv_scales": (0.5, 1.0, 1.5), "storage_mwh": (5.0, 10.0, 15.0)}
 QUICK_SWEEP = {"pv_scales": (0.5, 1.5), "storage_mwh": (5.0, 15.0)}

@@ -53,8 +53,7 @@ SCENARIOS = {
     "3a": Scenario(
         "3a",
         "flexible_sop",
-        "soft open point converters in service without their battery, carbon cost in the "
-        "objective",
+        "soft open point converters in service without their battery, carbon cost in the objective",
         True,
         True,
         ("esop",),

@@ -63,8 +63,8 @@ def _draw_step(model: Model) -> np.ndarray | None:
 
 def _draw_change(model: Model) -> float:
     """Largest change of a charged draw since the last iterate (MW per MW of the feeder's
-    base); 0 before the first update (weights still at their initial value). The sequence stops only at a fixed point of
-    the draws too (where the proximal terms vanish)."""
+    base); 0 before the first update. The sequence stops only at a fixed point of the draws
+    too (where the proximal terms vanish)."""
     out = 0.0
     for w, c, draw in model.proximal:
         if model.proximal_started:

@@ -44,7 +44,8 @@ SCHEMA: dict[str, Field] = {
         "park",
         "",
         "who pays under consumption accounting: park (its PCC draw at its bus intensity plus "
-        "its own generation), flex_load (the controllable loads) or all (every load and device that draws from the network)",
+        "its own generation), flex_load (the controllable loads) or all (every load and "
+        "device that draws from the network)",
         "our choice: the park is the consumer the paper's low-carbon dispatch is about",
         one_of("park", "flex_load", "all"),
     ),

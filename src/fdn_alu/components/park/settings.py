@@ -45,8 +45,7 @@ PARK: dict[str, Field] = {
         "thermal window (2): paper (as printed; its flexibility scales as 1/dt), "
         "quasi_static (the paper's relation with a fixed reference time thermal_tau_h: the "
         "same at every time step, recommended below 1 h) or heat_balance (lumped)",
-        "seed 001; quasi_static and heat balance: our documented alternatives "
-        "(docs/THERMAL.md)",
+        "seed 001; quasi_static and heat balance: our documented alternatives (docs/THERMAL.md)",
         one_of("paper", "quasi_static", "heat_balance"),
     ),
     "thermal_tau_h": Field(
