@@ -82,6 +82,12 @@ def _add_plugins(sub) -> dict:
     return plugins
 
 
+def _scenario(text: str) -> int | str:
+    """A scenario number or name: 1, 2, 3, 3a, 3b."""
+    text = text.strip().lower()
+    return int(text) if text.isdigit() else text
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -141,10 +147,11 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--config", help="a case TOML file or example:NAME (same as --case FILE.toml)")
     r.add_argument(
         "--scenario",
-        type=int,
+        type=_scenario,
         default=2,
-        choices=(1, 2, 3),
-        help="1 rigid, 2 rigid + carbon cost, 3 flexible (ESOP); default 2",
+        choices=(1, 2, 3, "3a", "3b"),
+        help="1 rigid, 2 rigid + carbon cost, 3 flexible (ESOP), 3a soft open point without "
+        "its battery, 3b = 3; default 2",
     )
     r.add_argument(
         "--periods",

@@ -14,7 +14,7 @@ import numpy as np
 
 from .cases import Case
 from .cases.profiles import resample
-from .cases.scenarios import SCENARIOS
+from .cases.scenarios import SCENARIOS, scenario_key
 from .components.registry import COMPONENTS
 from .errors import Problem, raise_if_problems
 from .network import NetworkData, network_data
@@ -27,8 +27,8 @@ class ModelData:
     Attributes
     ----------
     case_name : str
-    scenario : int
-        1, 2 or 3 (see ``SCENARIOS``).
+    scenario : int or str
+        1, 2, 3, "3a" or "3b" (see ``SCENARIOS``).
     periods : int
     dt_h : float
         Period length in hours (always explicit).
@@ -41,13 +41,19 @@ class ModelData:
     carbon_price_per_t, loss_price_per_mwh : float
         Economics of the whole feeder (from the ``[grid]`` section): eqs. (15), (16).
     currency : str
+    carbon_accounting : {"direct", "consumption"}
+        What the carbon cost (16) prices (``[grid] carbon_accounting``).
+    carbon_charged : str
+        Under consumption accounting: the name of the component charged, or ``"all"``.
+    flexible_storage : bool
+        The flexible-network devices' storage is in service (False in scenario 3a).
     components : dict of str -> data
         Numeric data of each component present, in model order. ``data.<name>`` reads one
         (None for a registered component that is absent).
     """
 
     case_name: str
-    scenario: int
+    scenario: int | str
     periods: int
     dt_h: float
     time_h: np.ndarray
@@ -59,6 +65,9 @@ class ModelData:
     carbon_price_per_t: float
     loss_price_per_mwh: float
     currency: str = "CNY"
+    carbon_accounting: str = "direct"
+    carbon_charged: str = "all"
+    flexible_storage: bool = True
     components: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -82,13 +91,13 @@ class ModelData:
         raise AttributeError(f"ModelData has no attribute or component {name!r}")
 
 
-def build_model_data(case: Case, scenario: int = 2, periods: int | None = None) -> ModelData:
+def build_model_data(case: Case, scenario: int | str = 2, periods: int | None = None) -> ModelData:
     """Turn a loaded case into :class:`ModelData` for one scenario.
 
     Parameters
     ----------
     case : Case
-    scenario : {1, 2, 3}
+    scenario : {1, 2, 3, "3a", "3b"}
         See :data:`fdn_alu.cases.scenarios.SCENARIOS`.
     periods : int, optional
         Number of equal periods over the horizon; the profile file's row count by default.
@@ -100,8 +109,9 @@ def build_model_data(case: Case, scenario: int = 2, periods: int | None = None) 
         data, or a component whose numeric data is infeasible on its face.
     """
     problems: list[Problem] = []
+    scenario = scenario_key(scenario)
     if scenario not in SCENARIOS:
-        problems.append(Problem("scenario", f"must be 1, 2 or 3 (got {scenario!r})"))
+        problems.append(Problem("scenario", f"must be 1, 2, 3, 3a or 3b (got {scenario!r})"))
     else:
         problems += [
             Problem(
@@ -139,6 +149,9 @@ def build_model_data(case: Case, scenario: int = 2, periods: int | None = None) 
         carbon_price_per_t=s["grid"]["carbon_price_per_t"],
         loss_price_per_mwh=s["grid"]["loss_price_per_mwh"],
         currency=s["case"]["currency"],
+        carbon_accounting=s["grid"]["carbon_accounting"],
+        carbon_charged=s["grid"]["carbon_charged"],
+        flexible_storage=sc.flexible_storage,
     )
     problems = _check_numbers(core, prof)
     raise_if_problems(problems, "invalid model data")

@@ -7,8 +7,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import plots
+from . import plots, plots_beyond
 from .results import write_results
+from .run import run
 from .scenarios import (
     capacity_sweep,
     check_directions,
@@ -16,9 +17,13 @@ from .scenarios import (
     run_scenarios,
     to_markdown,
 )
+from .studies.beyond import decomposition_table, footprint_sweep, thermal_dt_study
 
 FULL_SWEEP = {"pv_scales": (0.5, 1.0, 1.5), "storage_mwh": (5.0, 10.0, 15.0)}
 QUICK_SWEEP = {"pv_scales": (0.5, 1.5), "storage_mwh": (5.0, 15.0)}
+# Studies beyond the paper, run on the first case only (run time of `fdn-alu reproduce`).
+FULL_BEYOND = {"cuts": (0.003, 0.006, 0.009, 0.012, 0.015), "periods": (12, 24, 48, 96)}
+QUICK_BEYOND = {"cuts": (0.006,), "periods": (12, 24, 48)}
 
 
 def reproduce(
@@ -29,14 +34,17 @@ def reproduce(
     solver: str = "clarabel",
     progress: Callable[[str], None] = print,
 ) -> dict:
-    """Run scenarios 1-3 on each case and write run folders, tables, figures and the sweep.
+    """Run scenarios 1-3 and 3a on each case and write run folders, tables, figures and the
+    sweep; on the first case also the studies beyond the paper (footprint limit sweep,
+    thermal model across time steps).
 
     Parameters
     ----------
     out : path
         Output folder: ``CASE/sN/`` run folders (RESULTS.md), ``CASE/comparison.csv|.md``,
-        ``CASE/directions.csv``, ``CASE/sensitivity.csv``, ``figures/*.png|.pdf``,
-        ``index.json``.
+        ``CASE/directions.csv``, ``CASE/sensitivity.csv``, ``CASE/decomposition.csv|.md``
+        (S1 -> S2 -> S3a -> S3b), ``CASE/footprint.csv``, ``CASE/thermal_dt.csv``,
+        ``figures/*.png|.pdf``, ``index.json``.
     quick : bool
         A reduced sensitivity grid (2 x 2) and no rebuild timing; used by the tests.
 
@@ -60,6 +68,13 @@ def reproduce(
         table = comparison_table(results)
         table.to_csv(out / name / "comparison.csv", index=False, float_format="%.6g")
         (out / name / "comparison.md").write_text(to_markdown(table))
+        progress(f"[{name}] scenario 3a (soft open point without its battery) ...")
+        split = {1: results[1], 2: results[2], "3a": run(name, "3a", periods, solver)}
+        split["3b"] = results[3]
+        entry["runs"]["3a"] = str(write_results(split["3a"], out / name / "s3a"))
+        deco = decomposition_table(split)
+        deco.to_csv(out / name / "decomposition.csv", index=False, float_format="%.6g")
+        (out / name / "decomposition.md").write_text(to_markdown(deco))
         directions = check_directions(results)
         directions.to_csv(out / name / "directions.csv", index=False)
         entry["directions"] = dict(zip(directions.finding, directions.holds, strict=True))
@@ -87,6 +102,17 @@ def reproduce(
         entry["sweep_compiled_s"] = sweep.compiled_s
         entry["sweep_rebuild_s"] = sweep.rebuild_s
         made.append(("sensitivity", plots.plot_sensitivity(sweep.table, name)))
+        made.append(("decomposition", plots_beyond.plot_decomposition(deco, name)))
+        if name == cases[0]:
+            beyond = QUICK_BEYOND if quick else FULL_BEYOND
+            progress(f"[{name}] price of green metal (footprint limits) ...")
+            foot = footprint_sweep(name, cuts=beyond["cuts"], periods=periods)
+            foot.to_csv(out / name / "footprint.csv", index=False, float_format="%.6g")
+            made.append(("footprint", plots_beyond.plot_footprint_sweep(foot, name)))
+            progress(f"[{name}] thermal model across time steps ...")
+            thermal = thermal_dt_study(name, periods=beyond["periods"])
+            thermal.to_csv(out / name / "thermal_dt.csv", index=False, float_format="%.6g")
+            made.append(("thermal_dt", plots_beyond.plot_thermal_dt(thermal, name)))
         for fig_name, fig in made:
             paths = plots.save_figure(fig, figs / f"{name}_{fig_name}")
             index["figures"].append(str(paths[0]))

@@ -36,7 +36,7 @@ AC_METHODS = ("auto", "pandapower", "sweep")
 
 def run(
     case: str | Case,
-    scenario: int = 2,
+    scenario: int | str = 2,
     periods: int | None = None,
     solver: str = "clarabel",
     check_ac: bool = True,
@@ -48,7 +48,7 @@ def run(
     ----------
     case : str or Case
         Built-in name (``"ieee15"``, ``"ieee85"``), a case file path, or a loaded Case.
-    scenario : {1, 2, 3}
+    scenario : {1, 2, 3, "3a", "3b"}
     periods : int, optional
         Periods over the horizon (24 = hourly, 96 = quarter-hourly); the profile file's by default.
     solver : str
@@ -99,11 +99,31 @@ def run(
         solver_status=info.solver_status,
         solve_iterations=iterations,
         integer_fix=fix.to_dict() if fix else None,
+        carbon_accounting=_accounting(data, model),
         timings=Timings(
             model.build_s, solve_s, info.solver_s, post_s, time.perf_counter() - t_start
         ),
     )
     return result
+
+
+def _accounting(data: ModelData, model) -> dict:
+    """How the carbon cost was priced, and the intensity sequence when it ran.
+
+    ``mode`` direct (eq. 16) or consumption; under consumption the carbon charged to the
+    consumers (t CO2) and its cost; ``intensity_changes``: the relative change of the nodal
+    intensities after each solve of the sequence (empty when no intensity was held).
+    """
+    out = {
+        "mode": data.carbon_accounting,
+        "charged": data.carbon_charged if data.carbon_accounting == "consumption" else None,
+        "intensity_changes": [float(e) for e in model.intensity_history],
+    }
+    if model.charged_t is not None:
+        charged = float(model.charged_t.value)
+        out["charged_t"] = charged
+        out["charged_cost"] = charged * data.carbon_price_per_t
+    return out
 
 
 def _infeasible_message(data: ModelData, found: list[str]) -> str:

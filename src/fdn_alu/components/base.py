@@ -312,6 +312,24 @@ class Component:
         """The component's relax-and-fix steps (none when it relaxes nothing)."""
         return []
 
+    def charged_draw(self, block: Any, data: Any, core: Any) -> tuple[np.ndarray, Any] | None:
+        """What the component is charged for under consumption-based carbon accounting.
+
+        Returns the bus positions (k,) and the draw from the network at them, a cvxpy
+        expression (T, k) in MW; the recipe prices it at the buses' carbon intensity and adds
+        the block's own direct emissions (``block.emissions_t``). None: never charged.
+        """
+        return None
+
+    def intensity_parameters(self, block: Any, data: Any, core: Any) -> list[tuple[Any, Any]]:
+        """Parameters of the block that hold the consumption-based carbon intensity.
+
+        A list of ``(cp.Parameter (T, k), bus positions (k,))``; the solve layer sets them to
+        the nodal intensities (kg/MWh) of the carbon flow at the last iterate and re-solves
+        until they stop changing (e.g. a footprint limit priced at the bus's intensity).
+        """
+        return []
+
     # -- solution and post-processing ----------------------------------------------------------
     def solution(self, block: Any, data: Any, core: Any) -> dict[str, np.ndarray]:
         """Solved arrays in engineering units (MW, kA, deg C, MWh)."""

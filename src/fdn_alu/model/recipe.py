@@ -3,6 +3,11 @@ balance, under the objective (12).
 
 min F = C_tr + C_MT + C_l + C_C + C_Al + C_ESOP  (eq. 12), with the carbon cost C_C (16) left
 out of the objective in scenario 1 and reported ex post.
+
+Under consumption-based carbon accounting (``[grid] carbon_accounting = "consumption"``) the
+carbon cost in the objective prices the carbon the flow carries to the charged consumers,
+sum_t ci_b(t) P_b(t) dt plus their own direct emissions, with the nodal intensities ci_b held
+in a Parameter that the solve layer updates from the carbon flow between solves.
 """
 
 from __future__ import annotations
@@ -12,10 +17,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import cvxpy as cp
+import numpy as np
 
 from ..components.registry import BY_NAME
 from .block import OBJECTIVE_SCALE, Block, flat_constraints
 from .distflow import distflow_block
+
+# Initial weight of the proximal terms of consumption accounting (sqrt of currency/(MW^2 h)):
+# small but not 0, since a zero weight makes the cone degenerate and Clarabel then stops at
+# "almost solved" (measured on ieee15); 1e-3 pulls a draw toward 0 at 1e-6 currency/(MW^2 h).
+PROX_W0 = 1e-3
 
 
 @dataclass
@@ -35,6 +46,19 @@ class Model:
         Wall time spent building the cvxpy expressions.
     relax_integers : bool
         Whether the components' binaries are relaxed (conic solvers).
+    intensity : list of (cp.Parameter (T, k), ndarray (k,))
+        Parameters holding nodal carbon intensities (kg/MWh) at bus positions, set by the
+        solve layer from the carbon flow (consumption accounting, footprint limits).
+    charged_t : cp.Expression or None
+        Carbon charged to the consumers under consumption accounting (t CO2).
+    intensity_history : list of float
+        Relative change of the intensities per iteration of the sequence (solve layer).
+    proximal : list of (cp.Parameter, cp.Parameter, cp.Expression)
+        Proximal terms of the intensity sequence, ``sum_squares(w * draw - c)`` with the
+        weight ``w`` (sqrt of rho dt) and ``c = w * draw_prev`` set by the solve layer: they keep
+        the charged draws near the last iterate and vanish at the fixed point.
+    proximal_started : bool
+        Whether the proximal terms hold a previous iterate (set by the solve layer).
     """
 
     data: Any
@@ -45,6 +69,11 @@ class Model:
     build_s: float = 0.0
     notes: list[str] = field(default_factory=list)
     relax_integers: bool = True
+    intensity: list = field(default_factory=list)
+    charged_t: Any = None
+    intensity_history: list = field(default_factory=list)
+    proximal: list = field(default_factory=list)
+    proximal_started: bool = False
 
     def var(self, block: str, name: str):
         """Solved value of a variable (numpy array)."""
@@ -83,11 +112,12 @@ def coupling_blocks(data, blocks: list[Block]) -> list[Block]:
     return out
 
 
-def objective(data, blocks: list[Block]) -> tuple[cp.Minimize, dict, dict]:
+def objective(data, blocks: list[Block], charged_t=None) -> tuple[cp.Minimize, dict, dict]:
     """The objective (12) over some blocks, and every cost and emission term.
 
-    The carbon cost (16) prices the blocks' direct emissions; it is left out of the objective
-    when the scenario reports it ex post.
+    The carbon cost (16) prices the blocks' direct emissions (``costs["carbon"]``, reported in
+    every scenario); it is left out of the objective when the scenario reports it ex post.
+    With ``charged_t`` (consumption accounting) the objective prices that carbon instead.
     """
     costs: dict[str, cp.Expression] = {}
     emissions: dict[str, cp.Expression] = {}
@@ -96,7 +126,11 @@ def objective(data, blocks: list[Block]) -> tuple[cp.Minimize, dict, dict]:
         emissions.update(b.emissions_t)
     if emissions:
         costs["carbon"] = data.carbon_price_per_t * cp.sum(cp.hstack(list(emissions.values())))
-    in_objective = [v for k, v in costs.items() if k != "carbon" or data.carbon_in_objective]
+    in_objective = [v for k, v in costs.items() if k != "carbon"]
+    if data.carbon_in_objective and charged_t is not None:
+        in_objective.append(data.carbon_price_per_t * charged_t)
+    elif data.carbon_in_objective and "carbon" in costs:
+        in_objective.append(costs["carbon"])
     return cp.Minimize(OBJECTIVE_SCALE * cp.sum(cp.hstack(in_objective))), costs, emissions
 
 
@@ -123,7 +157,19 @@ def build_model(data, soft_limits: bool = False, relax_integers: bool = True) ->
             q_inj = q_inj + b.q_bus
     blocks.append(distflow_block(data, p_inj, q_inj, soft_limits=soft_limits))
     blocks += coupling_blocks(data, blocks)
-    obj, costs, emissions = objective(data, blocks)
+    intensity = [
+        pair
+        for name, cdata in data.components.items()
+        for pair in BY_NAME[name].intensity_parameters(blocks_of(blocks, name), cdata, data)
+    ]
+    charged_t, proximal = None, []
+    if getattr(data, "carbon_accounting", "direct") == "consumption":
+        ci, charged_t, proximal = consumption_charge(data, blocks)
+        intensity.append((ci, np.arange(data.net.n_bus)))
+    obj, costs, emissions = objective(data, blocks, charged_t)
+    if proximal:
+        prox = cp.sum(cp.hstack([cp.sum_squares(cp.multiply(w, d) - c) for w, c, d in proximal]))
+        obj = cp.Minimize(obj.args[0] + OBJECTIVE_SCALE * prox)
     problem = cp.Problem(obj, flat_constraints(blocks))
     by_name = {b.name: b for b in blocks}
     return Model(
@@ -134,4 +180,45 @@ def build_model(data, soft_limits: bool = False, relax_integers: bool = True) ->
         emissions,
         time.perf_counter() - t0,
         relax_integers=relax_integers,
+        intensity=intensity,
+        charged_t=charged_t,
+        proximal=proximal,
     )
+
+
+def blocks_of(blocks: list[Block], name: str) -> Block:
+    """The block called ``name``."""
+    return next(b for b in blocks if b.name == name)
+
+
+def consumption_charge(data, blocks: list[Block]) -> tuple[cp.Parameter, cp.Expression, list]:
+    """Carbon charged to consumers under consumption-based accounting (t CO2).
+
+    sum_t sum_b ci_b(t) P_b(t) dt / 1000 over the charged components' draws (their
+    :meth:`~fdn_alu.components.base.Component.charged_draw`), plus their own direct emissions;
+    with ``carbon_charged = "all"`` also every fixed load at its bus. ``ci`` is a Parameter
+    (T, n_bus) in kg/MWh: fixed within a solve (the charge is then linear), moved to the carbon
+    flow's intensities by the solve layer between solves. Each charged draw also gets a
+    proximal term (weight ``PROX_W0`` until the solve layer sets it, see ``Model.proximal``).
+    """
+    T, n = data.periods, data.net.n_bus
+    ci = cp.Parameter((T, n), nonneg=True, name="bus_ci_kg_per_mwh", value=np.zeros((T, n)))
+    every = data.carbon_charged == "all"
+    terms, proximal = [], []
+    for name, cdata in data.components.items():
+        if not every and name != data.carbon_charged:
+            continue
+        blk = blocks_of(blocks, name)
+        draw = BY_NAME[name].charged_draw(blk, cdata, data)
+        if draw is None:
+            continue
+        bus, p_mw = draw
+        w = cp.Parameter(nonneg=True, name=f"{name}_prox_w", value=PROX_W0)
+        c = cp.Parameter(p_mw.shape, name=f"{name}_prox_c", value=np.zeros(p_mw.shape))
+        proximal.append((w, c, p_mw))
+        terms.append(cp.sum(cp.multiply(ci[:, np.asarray(bus, dtype=int)], p_mw)))
+        terms += [1000.0 / data.dt_h * e for e in blk.emissions_t.values()]
+    if every:
+        terms.append(cp.sum(cp.multiply(ci, data.p_load_pu * data.base_mva)))
+    total = cp.sum(cp.hstack(terms)) if terms else cp.Constant(0.0)
+    return ci, total * data.dt_h / 1000.0, proximal

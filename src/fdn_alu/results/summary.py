@@ -123,6 +123,7 @@ class Summary:
     solve_iterations: int
     timings: Timings
     integer_fix: dict | None = None
+    carbon_accounting: dict | None = None
 
     @property
     def status(self) -> str:
@@ -152,5 +153,6 @@ class Summary:
             "solver_status": self.solver_status,
             "solve_iterations": self.solve_iterations,
             "integer_fix": self.integer_fix,
+            "carbon_accounting": self.carbon_accounting,
             "timings_s": self.timings.to_dict(),
         }

@@ -23,10 +23,14 @@ from ..components.registry import BY_NAME
 from ..errors import InfeasibleError
 from ..model.block import flat_constraints
 from ..model.recipe import OBJECTIVE_SCALE, Model
+from .consumption import intensity_sequence
 from .solver import SolveInfo, solve_model
 
 # Iteration limit of the sequence (our choice: the IEEE cases converge in 1-2).
 MAX_ITERATIONS = 30
+# Iteration limit when nodal carbon intensities join the sequence (our choice: the intensity
+# fixed point converges linearly; 6-12 solves on the IEEE cases, ~40 on the 3-bus test feeder).
+MAX_INTENSITY_ITERATIONS = 100
 # From this many bus-periods on, the sequence starts from a presolve of each component alone
 # (our choice, measured with relax-and-fix: the presolve start saves one full solve at every
 # size, ieee15 x 24 1.0 s instead of 2.3 s, ieee85 x 96 13.9 s instead of 19.0 s on a loaded
@@ -52,12 +56,13 @@ def solve_sequential(
     solve: Callable[[], SolveInfo],
     parts: list[Relinearisation],
     warn: bool = True,
+    max_iterations: int = MAX_ITERATIONS,
 ) -> tuple[SolveInfo, int]:
     """Solve, re-linearise every part at the solution, and repeat until all are exact.
 
     Stops when every part's error is at most its ``tol``, or when no error changed by more
     than 1 % of its tolerance since the last iteration (a stalled error is warned about with
-    the part's ``stall_message``), or after ``MAX_ITERATIONS``.
+    the part's ``stall_message``), or after ``max_iterations``.
 
     Returns
     -------
@@ -70,7 +75,7 @@ def solve_sequential(
     info = None
     it = 0
     stalled = False
-    while it < MAX_ITERATIONS:
+    while it < max_iterations:
         it += 1
         info = solve()
         total_solver += info.solver_s
@@ -92,7 +97,7 @@ def solve_sequential(
         for p, e in zip(parts, errs, strict=True):
             if e > p.tol:
                 why = (
-                    p.stall_message if stalled else f"no convergence in {MAX_ITERATIONS} iterations"
+                    p.stall_message if stalled else f"no convergence in {max_iterations} iterations"
                 )
                 warnings.warn(
                     f"{p.name}: error {e:.2e} (relative) above {p.tol:g}: {why}", stacklevel=2
@@ -233,7 +238,9 @@ def solve_dispatch(
     starts : dict of str -> ndarray, optional
         First linearisation point per component (e.g. a presolve reused across re-solves).
         When omitted: the presolve for models of ``PRESOLVE_MIN`` bus-periods or more, the
-        component's own default below.
+        component's own default below. Nodal carbon intensities held in the model
+        (consumption accounting, footprint limits) join the sequence
+        (:func:`~fdn_alu.solve.consumption.intensity_sequence`).
 
     Returns
     -------
@@ -241,7 +248,8 @@ def solve_dispatch(
         Solve info (times summed over iterations) and the number of solves.
     """
     parts = relinearisations(model)
-    if not parts:
+    carbon = intensity_sequence(model)
+    if not parts and carbon is None:
         return solve_model(model, solver), 1
     data = model.data
     starts = dict(starts or {})
@@ -250,4 +258,14 @@ def solve_dispatch(
     for name, part in parts.items():
         if name in starts:
             part.start(starts[name])
-    return solve_sequential(model, lambda: solve_model(model, solver), list(parts.values()))
+    sequence = list(parts.values()) + ([carbon] if carbon is not None else [])
+    limit = MAX_ITERATIONS if carbon is None else MAX_INTENSITY_ITERATIONS
+    # The proximal terms of the intensity sequence are quadratic: passed to the solver as
+    # cones, not as a quadratic objective, which left Clarabel "almost solved" on ieee15.
+    opts = {"use_quad_obj": False} if model.proximal else None
+    return solve_sequential(
+        model,
+        lambda: solve_model(model, solver, options=opts),
+        sequence,
+        max_iterations=limit,
+    )

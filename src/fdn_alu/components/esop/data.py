@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ...model.storage import BatteryData
 
@@ -41,8 +41,23 @@ class EsopData:
 
 
 def esop_data(s: dict, core) -> EsopData:
-    """:class:`EsopData` from validated ``[esop]`` settings."""
+    """:class:`EsopData` from validated ``[esop]`` settings.
+
+    When the scenario keeps the flexible devices' storage out of service
+    (``core.flexible_storage`` False, scenario 3a) the battery has no capacity and no O&M: the
+    converters alone form a soft open point.
+    """
     bat = BatteryData.from_settings(s["battery"])
+    if not getattr(core, "flexible_storage", True):
+        bat = replace(
+            bat,
+            p_max_mw=0.0,
+            e_min_mwh=0.0,
+            e_max_mwh=0.0,
+            e_init_mwh=0.0,
+            carbon0_t=0.0,
+            end_rule="free",
+        )
     kva = (s["s_i_mva"] + s["s_j_mva"]) * 1000.0
     sop = s["sop_om_rate_per_year"] * s["sop_invest_per_kva"] * kva / s["days_per_year"]
     battery = s["battery_om_per_kwh_day"] * bat.e_max_mwh * 1000.0

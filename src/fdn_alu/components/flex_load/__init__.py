@@ -63,6 +63,9 @@ class FlexLoad(Component):
     def block(self, data, core, relax_integers):
         return flex_load_block(data, core)
 
+    def charged_draw(self, block, data, core):
+        return data.bus, block.variables["p"]
+
     def solution(self, block, data, core):
         return flex_load_solution(block)
 

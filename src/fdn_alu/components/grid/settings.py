@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...schema import NUM, REQUIRED, Field, non_negative
+from ...schema import NUM, REQUIRED, Field, non_negative, one_of
 
 SCHEMA: dict[str, Field] = {
     "allow_export": Field(bool, False, "", "whether power may flow back into the upstream grid"),
@@ -28,5 +28,25 @@ SCHEMA: dict[str, Field] = {
         "carbon price alpha_C of eq. (16)",
         "built-in cases: 80, China ETS 2021-2025 averages 53-89 CNY/t",
         non_negative,
+    ),
+    "carbon_accounting": Field(
+        str,
+        "direct",
+        "",
+        "what the carbon cost (16) prices: direct (grid import and gas turbine, the paper) or "
+        "consumption (the carbon the flow carries to the charged consumers' buses, "
+        "ci_bus(t) x P(t), solved as a sequence of convex problems)",
+        "direct: the paper's eq. (16); consumption: our extension (docs/CARBON.md)",
+        one_of("direct", "consumption"),
+    ),
+    "carbon_charged": Field(
+        str,
+        "park",
+        "",
+        "who pays under consumption accounting: park (its PCC draw at its bus intensity plus "
+        "its own generation), flex_load (the controllable loads) or all (every load and "
+        "device that draws from the network)",
+        "our choice: the park is the consumer the paper's low-carbon dispatch is about",
+        one_of("park", "flex_load", "all"),
     ),
 }

@@ -7,12 +7,19 @@ from typing import ClassVar
 from ..base import Component
 from ..storage_fix import battery_fix
 from .data import park_data, park_problems
-from .model import park_block, park_integer_fix, park_relinearisation
+from .model import (
+    park_block,
+    park_charged_draw,
+    park_integer_fix,
+    park_intensity_parameters,
+    park_relinearisation,
+)
 from .post import (
     eaip_table,
     park_carbon,
     park_checks,
     park_energy,
+    park_footprint,
     park_solution,
     park_source_rows,
 )
@@ -35,7 +42,13 @@ class Park(Component):
     summary_costs = ("gas_turbine", "eaip")
     summary_energy = ("gas_turbine", "eaip")
     summary_emissions = ("gas_turbine",)
-    summary_reported = ("park", "park_consumed")
+    summary_reported = (
+        "park",
+        "park_consumed",
+        "park_footprint",
+        "park_footprint_t_per_t_al",
+        "park_production_t",
+    )
     summary_checks = ("eaip_cone_gap_max", "production_rel_err")
     tables = ("eaip",)
     limits_hint = (
@@ -86,6 +99,12 @@ class Park(Component):
         hours = core.reserves.regulation_hours_max_h if core.reserves is not None else 12.0
         return park_offers(data, block, core, hours)
 
+    def charged_draw(self, block, data, core):
+        return park_charged_draw(data, block)
+
+    def intensity_parameters(self, block, data, core):
+        return park_intensity_parameters(data, block)
+
     def solution(self, block, data, core):
         return park_solution(data, block, core)
 
@@ -104,7 +123,14 @@ class Park(Component):
         # the PCC when charged, again at discharge); the carbon flow's consumption at the park
         # node (the potlines' end use) conserves carbon. Both are reported, labelled.
         consumed_t = float(carbon.consumption_carbon_t[:, nodes["park"]].sum())
-        return {"eaip": table}, {"park": emissions_t, "park_consumed": consumed_t}
+        foot_t, made_t = park_footprint(data, part, core, carbon)
+        return {"eaip": table}, {
+            "park": emissions_t,
+            "park_consumed": consumed_t,
+            "park_footprint": foot_t,
+            "park_footprint_t_per_t_al": foot_t / made_t if made_t > 0 else 0.0,
+            "park_production_t": made_t,
+        }
 
     def source_rows(self, data, part, core, carbon, nodes):
         return park_source_rows(data, part, core, carbon)

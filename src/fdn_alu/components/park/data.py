@@ -80,6 +80,10 @@ class ParkData:
     pv_avail_mw : ndarray (T,)
     gas_turbine : GasTurbineData or None
     battery : BatteryData or None
+    footprint_max_t_per_t : float
+        Limit on the park's footprint (t CO2 per t Al; inf when none).
+    thermal_tau_h : float
+        Reference time of the ``quasi_static`` thermal model (h).
     """
 
     bus: int
@@ -112,6 +116,8 @@ class ParkData:
     gas_turbine: GasTurbineData | None
     battery: BatteryData | None
     regulation_band_frac: float = 0.0
+    footprint_max_t_per_t: float = np.inf
+    thermal_tau_h: float = 1.0
 
     @property
     def gas_turbine_ci_kg_per_mwh(self) -> float:
@@ -163,6 +169,8 @@ def park_data(s: dict, core, prof: dict[str, np.ndarray]) -> ParkData:
         heat_loss_mw_per_k=cells * s["heat_loss_kw_per_k_per_cell"] / 1000.0,
         heat_exchanger_mw=s["heat_exchanger_frac"] * p_n,
         thermal_model=s["thermal_model"],
+        thermal_tau_h=s["thermal_tau_h"],
+        footprint_max_t_per_t=s["footprint_max_t_per_t"] or np.inf,
         temp_min_c=s["temp_min_c"],
         temp_max_c=s["temp_max_c"],
         temp_rated_c=s["temp_rated_c"],

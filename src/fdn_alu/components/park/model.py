@@ -99,6 +99,13 @@ def park_block(park: ParkData, core, relax_integers: bool = True) -> Block:
         variables.update({f"battery_{k}": v for k, v in bv.items()})
     # (4): sum_n P_n = P_pcc + P_pv + P_MT + P_dis - P_ch.
     cons["balance"] = cp.sum(pw, axis=1) == supply
+    if np.isfinite(park.footprint_max_t_per_t):
+        # Footprint limit: PCC draw at the bus's consumption-based intensity (a Parameter the
+        # solve layer moves to the carbon flow's value) plus own direct emissions, per tonne.
+        bus_ci = cp.Parameter(T, nonneg=True, name="park_bus_ci_kg_per_mwh", value=np.zeros(T))
+        state_params["bus_ci"] = bus_ci
+        footprint_t = bus_ci @ pcc * dt / 1000.0 + sum(emissions.values())
+        cons["footprint"] = footprint_t <= park.footprint_max_t_per_t * park.production_target_t
     n = core.net.n_bus
     base = core.base_mva
     bus = np.array([park.bus])
@@ -126,7 +133,12 @@ def _thermal(park: ParkData, pw, pw_prev, dtemp, dt: float) -> tuple[dict, dict]
     the current power level, T_t - T_0 = (P_t - P_0) dt / (c m), with a slope that scales
     with the period length.
 
-    ``heat_balance``: c m (T_t - T_{t-1}) = dt [(P_t - P_N) - k_loss (T_{t-1} - T_N) + H_t], a
+    ``quasi_static``: c m (T_t - T_{t-1}) = (P_t - P_{t-1}) tau with a fixed reference time
+    tau (``thermal_tau_h``, 1 h: the paper's relation at its own hourly period), so that
+    T_t - T_0 = (P_t - P_0) tau / (c m) and the window allows the same power band at every
+    time step (docs/THERMAL.md).
+
+        ``heat_balance``: c m (T_t - T_{t-1}) = dt [(P_t - P_N) - k_loss (T_{t-1} - T_N) + H_t], a
     lumped balance of heat generated above rated against the extra heat loss of a hotter cell,
     with H_t the heat the potline's adjustable shell heat exchangers hold back (H_t > 0, running
     below rated power) or take away (H_t < 0), |H_t| <= ``heat_exchanger_mw`` (seed 000 §2:
@@ -143,6 +155,8 @@ def _thermal(park: ParkData, pw, pw_prev, dtemp, dt: float) -> tuple[dict, dict]
     variables, cons = {}, {}
     if park.thermal_model == "paper":
         rhs = (pw - pw_prev) * dt * MJ_PER_MWH
+    elif park.thermal_model == "quasi_static":
+        rhs = (pw - pw_prev) * park.thermal_tau_h * MJ_PER_MWH
     else:
         heat = pw - p0 - cp.multiply(park.heat_loss_mw_per_k[None, :], dtemp_prev)
         if np.any(park.heat_exchanger_mw > 0):
@@ -153,6 +167,18 @@ def _thermal(park: ParkData, pw, pw_prev, dtemp, dt: float) -> tuple[dict, dict]
         rhs = heat * (dt * MJ_PER_MWH)
     cons["thermal"] = cp.multiply(c, dtemp - dtemp_prev) == rhs
     return variables, cons
+
+
+def park_charged_draw(park: ParkData, block: Block) -> tuple[np.ndarray, cp.Expression]:
+    """The park's draw from the network: its PCC power (T, 1) MW at its bus."""
+    pcc = block.variables["pcc"]
+    return np.array([park.bus]), cp.reshape(pcc, (pcc.shape[0], 1), order="F")
+
+
+def park_intensity_parameters(park: ParkData, block: Block) -> list:
+    """The footprint limit's bus intensity Parameter (T,) at the PCC bus, when a limit is set."""
+    ci = block.parameters.get("bus_ci")
+    return [] if ci is None else [(ci, np.array([park.bus]))]
 
 
 def _operating_states(

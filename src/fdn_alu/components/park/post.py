@@ -135,6 +135,24 @@ def eaip_table(park: ParkData, pk: dict, core, cr, nodes: dict) -> tuple[pd.Data
     return table, float(emis.sum())
 
 
+def park_footprint(park: ParkData, pk: dict, core, cr) -> tuple[float, float]:
+    """The park's carbon footprint over the horizon (t CO2) and its production (t Al).
+
+    Footprint = sum_t e_bus,t P_pcc,t dt + direct emissions of its own generation (gas
+    turbine): the carbon that crosses the park's boundary, with the grid electricity at the
+    consumption-based intensity of its bus (scope 2, location-based, at the bus rather than the
+    grid average) and its own fuel (scope 1). The park battery only moves carbon already
+    counted at the PCC, so it adds nothing (unlike eq. (5), which counts its discharge again).
+    """
+    e_pcc = cr.node_ci[:, park.bus]
+    foot = (
+        np.sum(e_pcc * pk["pcc_mw"] + park.gas_turbine_ci_kg_per_mwh * pk["gas_turbine_mw"])
+        * core.dt_h
+        / 1000.0
+    )
+    return float(foot), float(pk["production_t"].sum())
+
+
 def park_source_rows(park: ParkData, pk: dict, core, cr) -> list[pd.DataFrame]:
     """sources.csv rows inside the park (no bus): gas turbine, park PV, battery discharge."""
     T = core.periods

@@ -43,9 +43,19 @@ PARK: dict[str, Field] = {
         str,
         "paper",
         "",
-        "thermal window (2): paper (as printed) or heat_balance (lumped)",
-        "seed 001; heat balance: our documented alternative",
-        one_of("paper", "heat_balance"),
+        "thermal window (2): paper (as printed; its flexibility scales as 1/dt), "
+        "quasi_static (the paper's relation with a fixed reference time thermal_tau_h: the "
+        "same at every time step, recommended below 1 h) or heat_balance (lumped)",
+        "seed 001; quasi_static and heat balance: our documented alternatives (docs/THERMAL.md)",
+        one_of("paper", "quasi_static", "heat_balance"),
+    ),
+    "thermal_tau_h": Field(
+        NUM,
+        1.0,
+        "h",
+        "reference time tau of the quasi_static model: c m (T_t - T_(t-1)) = (P_t - P_(t-1)) tau",
+        "the paper's own period (eq. 2 as printed at dt = 1 h)",
+        positive,
     ),
     "heat_exchanger_frac": Field(
         NUM,
@@ -105,6 +115,16 @@ PARK: dict[str, Field] = {
         "currency/MWh",
         "running cost c_Al of (17)",
         "our choice (the paper's is missing)",
+        non_negative,
+    ),
+    "footprint_max_t_per_t": Field(
+        NUM,
+        0.0,
+        "t CO2/t",
+        "limit on the park's carbon footprint over the horizon per tonne of aluminium: its PCC "
+        "draw at the consumption-based intensity of its bus plus its own generation's direct "
+        "emissions (0: none)",
+        "our choice: off; labels of low-carbon metal use 4 t CO2/t (docs/CARBON.md)",
         non_negative,
     ),
     "pcc_max_mw": Field(NUM, 0.0, "MW", "PCC draw limit (0: none)", "our choice", non_negative),
