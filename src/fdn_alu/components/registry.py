@@ -10,8 +10,18 @@ from .grid import Grid
 from .park import Park
 from .pv import Pv
 from .reserves import Reserves
+from .storage import Bess
 
-COMPONENTS: tuple[Component, ...] = (Grid(), Pv(), Park(), Esop(), FlexLoad(), Cement(), Reserves())
+COMPONENTS: tuple[Component, ...] = (
+    Grid(),
+    Pv(),
+    Park(),
+    Esop(),
+    FlexLoad(),
+    Cement(),
+    Bess(),
+    Reserves(),
+)
 
 BY_NAME: dict[str, Component] = {c.name: c for c in COMPONENTS}
 SECTIONS: dict[str, Component] = {c.section: c for c in COMPONENTS if c.section}
