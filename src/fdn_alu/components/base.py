@@ -218,6 +218,11 @@ class Component:
         """Whether the component takes part in a run of ``scenario`` (default: configured)."""
         return self.required or bool(settings.get(self.section))
 
+    def rated_mva(self, settings: Any) -> float:
+        """Rated power of the configured device(s), MVA: counted in the feeder's power base
+        (:func:`fdn_alu.network.feeder_base_mva`); 0 for a component without a rating."""
+        return 0.0
+
     # -- numeric data -------------------------------------------------------------------------
     def data(self, settings: Any, core: Any, profiles: dict[str, np.ndarray]) -> Any:
         """Numeric data (a frozen dataclass) from validated settings and resampled profiles."""

@@ -25,6 +25,17 @@ from .distflow import distflow_block
 OBJECTIVE_SCALE = 10.0
 
 
+def objective_scale(data) -> float:
+    """Objective units per unit of money: ``OBJECTIVE_SCALE`` per MVA of the power base.
+
+    Costs grow with the feeder's size; dividing by the base (which follows the size, see
+    ``network.feeder_base_mva``) gives the solver the same objective magnitude, and so the same
+    effective tolerances, on a 5 kW street as on a 50 MW trunk. On a 1 MVA base (the IEEE
+    cases) it is ``OBJECTIVE_SCALE`` itself.
+    """
+    return OBJECTIVE_SCALE / data.base_mva
+
+
 @dataclass
 class Model:
     """A built dispatch problem.
@@ -79,7 +90,8 @@ def objective(data, blocks: list[Block]) -> tuple[cp.Minimize, dict, dict]:
     if emissions:
         costs["carbon"] = data.carbon_price_per_t * cp.sum(cp.hstack(list(emissions.values())))
     in_objective = [v for k, v in costs.items() if k != "carbon" or data.carbon_in_objective]
-    return cp.Minimize(OBJECTIVE_SCALE * cp.sum(cp.hstack(in_objective))), costs, emissions
+    scale = objective_scale(data)
+    return cp.Minimize(scale * cp.sum(cp.hstack(in_objective))), costs, emissions
 
 
 def build_model(data, soft_limits: bool = False, relax_integers: bool = True) -> Model:

@@ -22,7 +22,7 @@ from ..components.base import Relinearisation
 from ..components.registry import BY_NAME
 from ..errors import InfeasibleError
 from ..model.block import flat_constraints
-from ..model.recipe import OBJECTIVE_SCALE, Model
+from ..model.recipe import Model, objective_scale
 from .solver import SolveInfo, solve_model
 
 # Iteration limit of the sequence (our choice: the IEEE cases converge in 1-2).
@@ -119,7 +119,7 @@ def presolve_start(model: Model, name: str) -> np.ndarray:
         for e in blk.emissions_t.values():
             carbon = carbon + e
         cost = cost + data.carbon_price_per_t * carbon
-    problem = cp.Problem(cp.Minimize(OBJECTIVE_SCALE * cost), flat_constraints([blk]))
+    problem = cp.Problem(cp.Minimize(objective_scale(data) * cost), flat_constraints([blk]))
     small = Model(data, {name: blk}, problem, {}, {})
     rel = comp.relinearisation(blk, data.components[name], data)
     solve_sequential(small, lambda: solve_model(small, "clarabel", reuse=True), [rel], warn=False)
@@ -180,7 +180,7 @@ def solve_exact(
     if not model.relax_integers:
         return info, iterations, None
     data = model.data
-    relaxed = float(model.problem.value) / OBJECTIVE_SCALE
+    relaxed = float(model.problem.value) / objective_scale(model.data)
     fixed: list[str] = []
     first = info
     for _ in range(FIX_ROUNDS):
@@ -208,7 +208,7 @@ def solve_exact(
         )
     if not fixed:
         return info, iterations, None
-    exact = float(model.problem.value) / OBJECTIVE_SCALE
+    exact = float(model.problem.value) / objective_scale(model.data)
     report = FixReport(fixed, relaxed, exact, (exact - relaxed) / max(abs(relaxed), 1e-12))
     return first, iterations, report
 

@@ -23,7 +23,7 @@ MIP_SOLVERS = {"gurobi", "scip", "mosek"}
 CLARABEL_OPTIONS = {
     "tol_gap_abs": 1e-10,
     "tol_gap_rel": 1e-11,
-    "tol_feas": 1e-9,
+    "tol_feas": 1e-10,
     "tol_ktratio": 1e-8,
     "max_iter": 500,
 }
