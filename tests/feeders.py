@@ -20,6 +20,7 @@ VOLTAGE_LEVELS_KV = (0.4, 11.0, 12.66, 20.0)
 LENGTH_KM = {0.4: (0.01, 0.06), 11.0: (0.1, 1.5), 12.66: (0.1, 1.5), 20.0: (0.2, 1.5)}
 # Feeder peak load range (MW) per voltage level: a few kW on a street, up to ~12 MW on a trunk.
 LOAD_MW = {0.4: (0.003, 0.25), 11.0: (0.05, 8.0), 12.66: (0.05, 8.0), 20.0: (0.1, 12.0)}
+PARK_MIN_FEEDER_MW = 0.5
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class FeederSpec:
         The net's own ``sn_mva`` (the model must not depend on it).
     seed : int
     pv, park, esop, flex_load : bool
+        Devices to add (the park only on medium-voltage feeders).
     rated_lines : bool
         Lines get ratings near their peak current (some feeders then hit them).
     grid_limit : bool
@@ -93,8 +95,11 @@ def random_feeder(spec: FeederSpec) -> tuple[object, dict, pd.DataFrame]:
         if parent[k] > 0:
             sub_p[parent[k] - 1] += sub_p[k]
     i_peak_ka = sub_p * 1.15 / (np.sqrt(3) * spec.vn_kv * 0.95)
-    factor = rng.uniform(0.9, 3.0, n - 1) if spec.rated_lines else np.full(n - 1, 1e5)
-    i_max = np.maximum(i_peak_ka * factor, 1e-4) if spec.rated_lines else factor
+    # Ratings 0.9-3 x each branch's peak current, but at least 10 % of the head's (no cable is
+    # rated for a fraction of an ampere because the lateral behind it is idle).
+    factor = rng.uniform(0.9, 3.0, n - 1)
+    i_rated = np.maximum(i_peak_ka, 0.1 * i_peak_ka.max()) * factor
+    i_max = i_rated if spec.rated_lines else np.full(n - 1, 1e5)
     for k in range(n - 1):
         pp.create_line_from_parameters(
             net,
@@ -131,7 +136,10 @@ def _devices(spec: FeederSpec, rng: np.random.Generator, net) -> dict:
             }
             for k, b in enumerate(buses[:2])
         ]
-    if spec.park:
+    # A smelter park hangs off a medium-voltage feeder of at least PARK_MIN_FEEDER_MW, never a
+    # 0.4 kV street: the park's own tolerances are absolute (ADJUST_TOL_MW = 1e-4 MW, the
+    # simultaneity check 1e-4 MW) and its variables in MW, not yet scaled to the feeder.
+    if spec.park and spec.vn_kv > 1.0 and peak >= PARK_MIN_FEEDER_MW:
         p_park = peak * rng.uniform(0.1, 0.5)
         cells = int(rng.integers(1, 4))
         i_ka = p_park * 1e3 / (cells * 3.95)  # 3.95 V per cell at rated current (shen-y21)

@@ -29,7 +29,13 @@ from .results import RunResult
 from .results.summary import Checks, Costs, Emissions, Summary, Timings
 from .results.tables import branch_table, bus_table
 from .solution import Solution, extract_solution
-from .solve import MIP_SOLVERS, check_solver, diagnose_infeasibility, solve_exact
+from .solve import (
+    MIP_SOLVERS,
+    check_solver,
+    diagnose_infeasibility,
+    loads_servable,
+    solve_exact,
+)
 
 AC_METHODS = ("auto", "pandapower", "sweep")
 
@@ -86,7 +92,8 @@ def run(
         info, iterations, fix = solve_exact(model, solver)
     except InfeasibleError as exc:
         found = diagnose_infeasibility(data, solver)
-        raise InfeasibleError(_infeasible_message(data, found), found) from exc
+        servable = bool(found) or loads_servable(data, solver)
+        raise InfeasibleError(_infeasible_message(data, found, servable), found) from exc
     solve_s = time.perf_counter() - t_solve
     t_post = time.perf_counter()
     sol = extract_solution(model)
@@ -106,27 +113,36 @@ def run(
     return result
 
 
-def _infeasible_message(data: ModelData, found: list[str]) -> str:
-    """The infeasibility error text: the limits a penalised re-solve needed, or what to check."""
+def _infeasible_message(data: ModelData, found: list[str], servable: bool = True) -> str:
+    """The infeasibility error text: the network limits a penalised re-solve needed; else
+    whether the loads can be carried at all; else the limits of the devices present (only
+    limits the case has, from each component's ``limits``)."""
     if found:
         return (
             "the dispatch problem is infeasible; with penalised slack on the network "
             "limits it solves, needing:\n  - " + "\n  - ".join(found)
         )
-    hints = [
-        f"{name}: {BY_NAME[name].limits_hint}"
+    head = "the dispatch problem is infeasible even with the voltage and current limits relaxed"
+    peak_mw = float(data.p_load_pu.sum(axis=1).max() * data.base_mva) if data.periods else 0.0
+    if not servable:
+        return (
+            f"{head}: the loads cannot be served. Even from a root without import limit and "
+            "with no voltage or current limit, this feeder cannot carry its fixed demand "
+            f"(peak {peak_mw:.4g} MW): the demand is beyond the network's maximum loadability "
+            "(line impedances too high for it), whatever the devices do"
+        )
+    limits = [
+        f"{name}: {text}"
         for name in data.components
-        if BY_NAME[name].limits_hint
+        for text in BY_NAME[name].limits(data.components[name], data)
     ]
-    where = (
-        "check the limits of the devices present (" + "; ".join(hints) + ")"
-        if hints
-        else "the loads cannot be served from the root within the limits of the network"
-    )
-    return (
-        "the dispatch problem is infeasible even with the voltage and current limits "
-        f"relaxed: {where}"
-    )
+    if not limits:
+        return (
+            f"{head}, and the feeder can carry its loads from an unlimited root; no limit of "
+            "the case explains it (please report this case)"
+        )
+    why = "the feeder can carry its loads, so a limit of the root or of a device is binding"
+    return f"{head}; {why}:\n  - " + "\n  - ".join(limits)
 
 
 def postprocess(

@@ -122,7 +122,8 @@ class Component:
     summary_reported : tuple of str
         Emission figures its tables define that are not direct emissions (0 when absent).
     limits_hint : str
-        What to check when a problem with this component is infeasible.
+        What to check when a problem with this component is infeasible (the default of
+        :meth:`limits`, which a component overrides to name only the limits a case has).
     summary_checks : tuple of str
         Check keys of the results contract this component owns (None when absent).
     tables : tuple of str
@@ -244,6 +245,11 @@ class Component:
     def integer_fixes(self, block: Any, data: Any, core: Any) -> list[IntegerFix]:
         """The component's relax-and-fix steps (none when it relaxes nothing)."""
         return []
+
+    def limits(self, data: Any, core: Any) -> list[str]:
+        """The limits of this component's devices in the case, named for an infeasibility
+        message (only limits that exist; default: ``limits_hint``)."""
+        return [self.limits_hint] if self.limits_hint else []
 
     # -- solution and post-processing ----------------------------------------------------------
     def solution(self, block: Any, data: Any, core: Any) -> dict[str, np.ndarray]:

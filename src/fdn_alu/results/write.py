@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+
 def write_results(result: Any, out: str | os.PathLike, overwrite: bool = True) -> Path:
     """Write summary.json and the CSV tables to ``out``, all or nothing.
 

@@ -2,7 +2,7 @@
 for components with a non-convex exact constraint (:mod:`.sequential`), and the
 infeasibility diagnosis (:mod:`.diagnose`). Model code never imports this package."""
 
-from .diagnose import diagnose_infeasibility
+from .diagnose import diagnose_infeasibility, loads_servable
 from .sequential import FixReport, presolve_start, solve_dispatch, solve_exact, solve_sequential
 from .solver import (
     MIP_SOLVERS,
@@ -21,6 +21,7 @@ __all__ = [
     "available_solvers",
     "check_solver",
     "diagnose_infeasibility",
+    "loads_servable",
     "presolve_start",
     "solve_dispatch",
     "solve_exact",

@@ -37,9 +37,7 @@ def esop_block(e: EsopData, core, relax_integers: bool = True) -> Block:
         # A2: converter capacity ||(P, Q)|| <= S at each terminal.
         "capacity": cp.SOC(s_max, pq, axis=0),
         # Converter loss L >= A ||(P, Q)||.
-        "converter_loss": cp.SOC(
-            cp.vec(loss_pu, order="F") / max(e.loss_coeff, 1e-12), pq, axis=0
-        ),
+        "converter_loss": cp.SOC(cp.vec(loss_pu, order="F") / max(e.loss_coeff, 1e-12), pq, axis=0),
         # DC link (node k): P_i + P_j + L_i + L_j + P_ch - P_dis = 0.
         "dc_balance": cp.sum(p_pu + loss_pu, axis=1) + ch_pu - dis_pu == 0,
         **bc,

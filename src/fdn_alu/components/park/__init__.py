@@ -44,7 +44,8 @@ class Park(Component):
     def rated_mva(self, settings):
         """Rated potline power (eq. 1 at rated current) at the PCC power factor."""
         p_mw = sum(
-            pl["cells"] * (pl["r_cell_uohm"] * 1e-3 * pl["i_rated_ka"] + pl["e_cell_v"])
+            pl["cells"]
+            * (pl["r_cell_uohm"] * 1e-3 * pl["i_rated_ka"] + pl["e_cell_v"])
             * pl["i_rated_ka"]
             * 1e-3
             for pl in settings["potlines"]
