@@ -53,6 +53,8 @@ def check_feeder(spec: FeederSpec) -> str:
             if not has[key]:
                 assert not any(w in text.lower() for w in words), (key, text)
         assert "voltage" in text or "current" in text or "cannot be served" in text, text
+        kind = "cannot be served" if "cannot be served" in text else text.split("\n")[0][-40:]
+        print(f"outcome: infeasible ({kind})")
         return "infeasible"
     c = res.summary["checks"]
     failed = set(c["failed"])
@@ -68,4 +70,11 @@ def check_feeder(spec: FeederSpec) -> str:
     assert sweep.converged and sweep.vm_err_max_pu <= TOLERANCES["ac_vm_err_max_pu"]
     # Results stay in physical units: the root supplies the fixed loads plus losses (+ devices).
     assert np.all(np.isfinite(res.buses.p_net_mw))
-    return "park_inexact" if set(c["failed"]) else "exact"
+    kind = "park_inexact" if set(c["failed"]) else "exact"
+    notes = " refined" if any("re-solved" in n for n in res.summary["notes"]) else ""
+    print(
+        f"outcome: {kind} status={res.summary['status']}{notes} base={res.data.base_mva:g} "
+        f"gap={c['soc_gap_max']:.2e} ac_vm={c['ac_vm_err_max_pu']:.2e} "
+        f"ac_loss={c['ac_loss_rel_err']:.2e} carbon={c['carbon_balance_rel_err']:.1e}"
+    )
+    return kind

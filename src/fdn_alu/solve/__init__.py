@@ -5,6 +5,7 @@ infeasibility diagnosis (:mod:`.diagnose`). Model code never imports this packag
 from .diagnose import diagnose_infeasibility, loads_servable
 from .sequential import FixReport, presolve_start, solve_dispatch, solve_exact, solve_sequential
 from .solver import (
+    CLARABEL_REFINE,
     MIP_SOLVERS,
     SOLVERS,
     SolveInfo,
@@ -14,6 +15,7 @@ from .solver import (
 )
 
 __all__ = [
+    "CLARABEL_REFINE",
     "MIP_SOLVERS",
     "SOLVERS",
     "FixReport",

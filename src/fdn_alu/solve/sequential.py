@@ -161,7 +161,10 @@ class FixReport:
 
 
 def solve_exact(
-    model: Model, solver: str = "clarabel", starts: dict[str, np.ndarray] | None = None
+    model: Model,
+    solver: str = "clarabel",
+    starts: dict[str, np.ndarray] | None = None,
+    options: dict | None = None,
 ) -> tuple[SolveInfo, int, FixReport | None]:
     """:func:`solve_dispatch`, then relax-and-fix where a relaxed binary rule is broken.
 
@@ -170,13 +173,15 @@ def solve_exact(
     the convex problem is solved again (with any re-linearisation), so the returned schedule
     satisfies the rules exactly. The relaxed objective bounds the gap.
 
+    ``options`` (solver options over the defaults) apply to every solve.
+
     Returns
     -------
     (SolveInfo, int, FixReport or None)
         Times summed over all solves, the number of solves, and the fixing report (None when
         nothing needed fixing).
     """
-    info, iterations = solve_dispatch(model, solver, starts)
+    info, iterations = solve_dispatch(model, solver, starts, options)
     if not model.relax_integers:
         return info, iterations, None
     data = model.data
@@ -196,7 +201,7 @@ def solve_exact(
             fix.fix()
         fixed += [f.name for f in fixes if f.name not in fixed]
         try:
-            info, it2 = solve_dispatch(model, solver, starts=_current_points(model))
+            info, it2 = solve_dispatch(model, solver, _current_points(model), options)
         except InfeasibleError as exc:
             raise InfeasibleError(
                 f"fixing the relaxed binaries of {', '.join(fixed)} made the problem "
@@ -219,7 +224,10 @@ def _current_points(model: Model) -> dict[str, np.ndarray]:
 
 
 def solve_dispatch(
-    model: Model, solver: str = "clarabel", starts: dict[str, np.ndarray] | None = None
+    model: Model,
+    solver: str = "clarabel",
+    starts: dict[str, np.ndarray] | None = None,
+    options: dict | None = None,
 ) -> tuple[SolveInfo, int]:
     """Solve a dispatch model: one solve, or the sequence when a component needs it.
 
@@ -231,6 +239,8 @@ def solve_dispatch(
         First linearisation point per component (e.g. a presolve reused across re-solves).
         When omitted: the presolve for models of ``PRESOLVE_MIN`` bus-periods or more, the
         component's own default below.
+    options : dict, optional
+        Solver options over the defaults (every solve of the sequence).
 
     Returns
     -------
@@ -239,7 +249,7 @@ def solve_dispatch(
     """
     parts = relinearisations(model)
     if not parts:
-        return solve_model(model, solver), 1
+        return solve_model(model, solver, options), 1
     data = model.data
     starts = dict(starts or {})
     if not starts and data.net.n_bus * data.periods >= PRESOLVE_MIN:
@@ -248,5 +258,5 @@ def solve_dispatch(
         if name in starts:
             part.start(starts[name])
     return solve_sequential(
-        model, lambda: solve_model(model, solver, reuse=True), list(parts.values())
+        model, lambda: solve_model(model, solver, options, reuse=True), list(parts.values())
     )
