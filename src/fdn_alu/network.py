@@ -245,10 +245,12 @@ def feeder_base_mva(net, device_mva: float = 0.0) -> float:
     """Power base of the per-unit model, chosen from the feeder's own size.
 
     ``S_ref`` is the larger of the fixed loads' total apparent power and the generation plus
-    device ratings (static generators' |S| and ``device_mva``); the base is the
-    power of ten at or below it, ``10 ** floor(log10(S_ref))``, so that the head flow is 1-10 pu
-    and the squared current 1-100 pu for a 5 kW street as for a 50 MW trunk. A feeder with
-    neither loads nor devices keeps the net's ``sn_mva``. See docs/ARCHITECTURE.md, "Scaling".
+    device ratings (static generators' |S| and ``device_mva``). The net's own ``sn_mva`` is kept
+    when it is within a decade of the feeder (``0.1 <= S_ref / sn_mva < 10``: head flow
+    0.1-10 pu, as on the IEEE cases); otherwise the base is the power of ten at or below
+    ``S_ref``, ``10 ** floor(log10(S_ref))`` (head flow 1-10 pu), so a 5 kW street on a 1 MVA
+    net and a 50 MW trunk on a 1 MVA net both reach the solver as O(1) numbers. A feeder with
+    neither loads nor devices keeps ``sn_mva``. See docs/ARCHITECTURE.md, "Scaling".
     """
     s_load = s_gen = 0.0
     for table in ("load", "sgen"):
@@ -262,8 +264,9 @@ def feeder_base_mva(net, device_mva: float = 0.0) -> float:
         else:
             s_gen = float(np.nansum(s))
     s_ref = max(s_load, s_gen + float(device_mva))
-    if not np.isfinite(s_ref) or s_ref <= 0:
-        return float(getattr(net, "sn_mva", 1.0) or 1.0)
+    sn_mva = float(getattr(net, "sn_mva", 1.0) or 1.0)
+    if not np.isfinite(s_ref) or s_ref <= 0 or 0.1 <= s_ref / sn_mva < 10.0:
+        return sn_mva
     return float(10.0 ** np.floor(np.log10(s_ref)))
 
 

@@ -23,7 +23,7 @@ from .cases.scenarios import SCENARIOS
 from .checks import all_tolerances, dispatch_checks
 from .components.registry import BY_NAME, COMPONENTS
 from .data import ModelData, build_model_data
-from .errors import InfeasibleError, Problem, raise_if_problems
+from .errors import InfeasibleError, Problem, SolveError, raise_if_problems
 from .model.recipe import build_model
 from .results import RunResult
 from .results.summary import Checks, Costs, Emissions, Summary, Timings
@@ -106,17 +106,24 @@ def run(
     refine_s = 0.0
     if solver.lower() == "clarabel" and "soc_gap_max" in result.report.checks.failed:
         # Interior-point residual on low-resistance branches, not the relaxation: solve once
-        # more with tighter tolerances (solve.CLARABEL_REFINE) and keep that run.
+        # more with tighter tolerances (solve.CLARABEL_REFINE) and keep that run if it solves
+        # (at these tolerances Clarabel may stop at its iteration limit: the first run stands).
         t_refine = time.perf_counter()
-        model = build_model(data, relax_integers=not mip)
-        info2, it2, fix = solve_exact(model, solver, options=CLARABEL_REFINE)
-        info = replace(info2, solver_s=info.solver_s + info2.solver_s)
-        iterations += it2
+        refined = build_model(data, relax_integers=not mip)
+        try:
+            info2, it2, fix2 = solve_exact(refined, solver, options=CLARABEL_REFINE)
+        except (InfeasibleError, SolveError):
+            info2 = None
         refine_s = time.perf_counter() - t_refine
         solve_s += refine_s
-        sol = extract_solution(model)
-        result = postprocess(case, data, sol, check_ac=check_ac, ac_method=ac_method, warn=False)
-        result.report = replace(result.report, notes=[*result.report.notes, REFINE_NOTE])
+        if info2 is not None:
+            info = replace(info2, solver_s=info.solver_s + info2.solver_s)
+            iterations, fix, model = iterations + it2, fix2, refined
+            sol = extract_solution(model)
+            result = postprocess(
+                case, data, sol, check_ac=check_ac, ac_method=ac_method, warn=False
+            )
+            result.report = replace(result.report, notes=[*result.report.notes, REFINE_NOTE])
     _warn_failed(data, result.report.checks)
     post_s = time.perf_counter() - t_post - refine_s
     result.report = replace(

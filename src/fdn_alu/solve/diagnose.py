@@ -7,7 +7,7 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from ..errors import InfeasibleError
+from ..errors import InfeasibleError, SolveError
 from ..model.block import flat_constraints, to_buses
 from ..model.distflow import distflow_block
 from ..model.recipe import Model, build_model, objective
@@ -29,7 +29,7 @@ def diagnose_infeasibility(data, solver: str = "clarabel") -> list[str]:
     model = build_model(data, soft_limits=True)
     try:
         solve_model(model, solver)
-    except InfeasibleError:
+    except (InfeasibleError, SolveError):  # no (usable) soft solution: the cause is elsewhere
         return []
     net = data.net
     others = np.setdiff1d(np.arange(net.n_bus), [net.root])
@@ -73,6 +73,8 @@ def loads_servable(data, solver: str = "clarabel") -> bool:
         solve_model(model, solver if solver in ("clarabel", "mosek") else "clarabel")
     except InfeasibleError:
         return False
+    except SolveError:  # undecided: do not claim the loads cannot be served
+        return True
     return True
 
 
