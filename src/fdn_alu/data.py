@@ -17,7 +17,7 @@ from .cases.profiles import resample
 from .cases.scenarios import SCENARIOS, scenario_key
 from .components.registry import COMPONENTS
 from .errors import Problem, raise_if_problems
-from .network import NetworkData, network_data
+from .network import NetworkData, feeder_base_mva, network_data
 
 
 @dataclass(frozen=True)
@@ -131,8 +131,15 @@ def build_model_data(case: Case, scenario: int | str = 2, periods: int | None = 
     periods = periods or len(case.profiles)
     dt_h = horizon_h / periods
     prof = resample(case.profiles, horizon_h, periods)
+    # The power base counts every configured device, active in this scenario or not, so that
+    # all scenarios of a case share one base (docs/ARCHITECTURE.md, "Scaling").
+    device_mva = sum(c.rated_mva(s[c.section]) for c in COMPONENTS if s.get(c.section or ""))
     netd = network_data(
-        case.net, s["network"]["vm_min_pu"], s["network"]["vm_max_pu"], s["network"]["max_i_ka"]
+        case.net,
+        s["network"]["vm_min_pu"],
+        s["network"]["vm_max_pu"],
+        s["network"]["max_i_ka"],
+        base_mva=feeder_base_mva(case.net, device_mva),
     )
     scale = prof[s["network"]["load_profile"]][:, None]
     core = ModelData(

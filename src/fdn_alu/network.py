@@ -2,9 +2,11 @@
 
 The DistFlow model needs every branch oriented away from the substation. This module checks
 that the in-service network is a tree hanging from one slack bus, orients each branch
-parent -> child, and converts impedances and loads to per unit on the case base. It refuses
-what the model cannot represent (meshes, islands, negative or zero impedance, transformers,
-PV generators) with every problem listed at once.
+parent -> child, and converts impedances and loads to per unit on a power base chosen from the
+feeder's own size (:func:`feeder_base_mva`). Branches of (near) zero impedance are kept as
+bus-bar connections (``fused``: r = x = 0, equal voltages at both ends). It refuses what the
+model cannot represent (meshes, islands, negative impedance, transformers, PV generators) with
+every problem listed at once.
 """
 
 from __future__ import annotations
@@ -17,6 +19,13 @@ import scipy.sparse as sp
 
 from .errors import Problem, raise_if_problems
 
+# A branch whose series impedance is below this (pu on the feeder's base) is a bus-bar
+# connection: the model gives it r = x = 0 and the AC check fuses its buses. Our choice: on the
+# feeder's own base its drop at the full feeder load (< 10 pu by the base rule) is < 1e-5 pu,
+# the AC check's voltage tolerance, while Newton-Raphson cannot converge through admittances
+# of ~1e6 pu (case141's 86-87 line, x = 6e-7 pu, r = 0).
+FUSE_Z_PU = 1e-6
+
 
 @dataclass(frozen=True)
 class NetworkData:
@@ -25,7 +34,7 @@ class NetworkData:
     Attributes
     ----------
     base_mva, base_kv : float
-        Power base and the root's nominal voltage (line-to-line).
+        Power base (:func:`feeder_base_mva`) and the root's nominal voltage (line-to-line).
     bus_ids : ndarray (n,)
         The case's own bus numbers (pandapower bus index).
     root : int
@@ -38,7 +47,9 @@ class NetworkData:
     flipped : ndarray (m,) of bool
         True where the case's own from/to is child -> parent.
     r_pu, x_pu : ndarray (m,)
-        Series impedance on (base_mva, base_kv).
+        Series impedance on (base_mva, base_kv); 0 on fused branches.
+    fused : ndarray (m,) of bool
+        Branches of impedance below ``FUSE_Z_PU``, modelled as bus-bar connections.
     i_max_pu : ndarray (m,)
         Current limit (inf where none).
     p_load_pu, q_load_pu : ndarray (n,)
@@ -57,6 +68,7 @@ class NetworkData:
     flipped: np.ndarray
     r_pu: np.ndarray
     x_pu: np.ndarray
+    fused: np.ndarray
     i_max_pu: np.ndarray
     p_load_pu: np.ndarray
     q_load_pu: np.ndarray
@@ -87,7 +99,13 @@ class NetworkData:
         return c_from, c_to
 
 
-def network_data(net, vm_min_pu: float, vm_max_pu: float, max_i_ka: float = 0.0) -> NetworkData:
+def network_data(
+    net,
+    vm_min_pu: float,
+    vm_max_pu: float,
+    max_i_ka: float = 0.0,
+    base_mva: float | None = None,
+) -> NetworkData:
     """Convert a pandapower net into :class:`NetworkData`.
 
     Parameters
@@ -99,6 +117,9 @@ def network_data(net, vm_min_pu: float, vm_max_pu: float, max_i_ka: float = 0.0)
     max_i_ka : float
         Uniform branch current limit in kA; 0 keeps the lines' own ``max_i_ka`` (values of
         1e4 kA and above, pandapower's "no rating" placeholder, mean no limit).
+    base_mva : float, optional
+        Power base; :func:`feeder_base_mva` of the net's fixed loads and generation when
+        omitted (the pipeline passes one that also counts the devices' ratings).
 
     Raises
     ------
@@ -146,7 +167,7 @@ def network_data(net, vm_min_pu: float, vm_max_pu: float, max_i_ka: float = 0.0)
     pos = {b: k for k, b in enumerate(bus_ids)}
     root_id = int(ext.bus.iloc[0])
     base_kv = float(net.bus.vn_kv.loc[root_id])
-    base_mva = float(getattr(net, "sn_mva", 1.0) or 1.0)
+    base_mva = float(base_mva) if base_mva else feeder_base_mva(net)
     z_base = base_kv**2 / base_mva
 
     lines = net.line[net.line.in_service]
@@ -163,8 +184,6 @@ def network_data(net, vm_min_pu: float, vm_max_pu: float, max_i_ka: float = 0.0)
                     f"negative or invalid impedance (r={r[k]:.4g} pu, x={x[k]:.4g} pu)",
                 )
             )
-        elif r[k] == 0 and x[k] == 0:
-            problems.append(Problem(f"line {lid}", "zero impedance: merge its two buses"))
     if "c_nf_per_km" in lines and (lines.c_nf_per_km.fillna(0) > 0).any():
         warnings.warn(
             "line shunt capacitance is not part of the DistFlow model; the AC check "
@@ -187,6 +206,8 @@ def network_data(net, vm_min_pu: float, vm_max_pu: float, max_i_ka: float = 0.0)
     problems.extend(problems_topo)
     raise_if_problems(problems, "invalid network")
 
+    fused = np.hypot(r, x) < FUSE_Z_PU
+    r, x = np.where(fused, 0.0, r), np.where(fused, 0.0, x)
     from_bus = np.where(parent_first, f_pos, t_pos)[order]
     to_bus = np.where(parent_first, t_pos, f_pos)[order]
     i_base_ka = base_mva / (np.sqrt(3) * base_kv)
@@ -211,12 +232,42 @@ def network_data(net, vm_min_pu: float, vm_max_pu: float, max_i_ka: float = 0.0)
         flipped=~parent_first[order],
         r_pu=r[order],
         x_pu=x[order],
+        fused=fused[order],
         i_max_pu=i_max_pu,
         p_load_pu=p_load / base_mva,
         q_load_pu=q_load / base_mva,
         vm_min_pu=vmin,
         vm_max_pu=vmax,
     )
+
+
+def feeder_base_mva(net, device_mva: float = 0.0) -> float:
+    """Power base of the per-unit model, chosen from the feeder's own size.
+
+    ``S_ref`` is the larger of the fixed loads' total apparent power and the generation plus
+    device ratings (static generators' |S| and ``device_mva``). The net's own ``sn_mva`` is kept
+    when it is within a decade of the feeder (``0.1 <= S_ref / sn_mva < 10``: head flow
+    0.1-10 pu, as on the IEEE cases); otherwise the base is the power of ten at or below
+    ``S_ref``, ``10 ** floor(log10(S_ref))`` (head flow 1-10 pu), so a 5 kW street on a 1 MVA
+    net and a 50 MW trunk on a 1 MVA net both reach the solver as O(1) numbers. A feeder with
+    neither loads nor devices keeps ``sn_mva``. See docs/ARCHITECTURE.md, "Scaling".
+    """
+    s_load = s_gen = 0.0
+    for table in ("load", "sgen"):
+        if table not in net or not len(net[table]):
+            continue
+        df = net[table][net[table].in_service]
+        scale = df.scaling.to_numpy(float) if "scaling" in df else 1.0
+        s = np.hypot(df.p_mw.to_numpy(float), df.q_mvar.to_numpy(float)) * np.abs(scale)
+        if table == "load":
+            s_load = float(np.nansum(s))
+        else:
+            s_gen = float(np.nansum(s))
+    s_ref = max(s_load, s_gen + float(device_mva))
+    sn_mva = float(getattr(net, "sn_mva", 1.0) or 1.0)
+    if not np.isfinite(s_ref) or s_ref <= 0 or 0.1 <= s_ref / sn_mva < 10.0:
+        return sn_mva
+    return float(10.0 ** np.floor(np.log10(s_ref)))
 
 
 def _orient_tree(

@@ -23,15 +23,26 @@ from .cases.scenarios import SCENARIOS
 from .checks import all_tolerances, dispatch_checks
 from .components.registry import BY_NAME, COMPONENTS
 from .data import ModelData, build_model_data
-from .errors import InfeasibleError, Problem, raise_if_problems
+from .errors import InfeasibleError, Problem, SolveError, raise_if_problems
 from .model.recipe import build_model
 from .results import RunResult
 from .results.summary import Checks, Costs, Emissions, Summary, Timings
 from .results.tables import branch_table, bus_table
 from .solution import Solution, extract_solution
-from .solve import MIP_SOLVERS, check_solver, diagnose_infeasibility, solve_exact
+from .solve import (
+    CLARABEL_REFINE,
+    MIP_SOLVERS,
+    check_solver,
+    diagnose_infeasibility,
+    loads_servable,
+    solve_exact,
+)
 
 AC_METHODS = ("auto", "pandapower", "sweep")
+REFINE_NOTE = (
+    "re-solved with tighter Clarabel tolerances (solve.CLARABEL_REFINE): the first solve left "
+    "an SOC gap above tolerance"
+)
 
 
 def run(
@@ -86,12 +97,35 @@ def run(
         info, iterations, fix = solve_exact(model, solver)
     except InfeasibleError as exc:
         found = diagnose_infeasibility(data, solver)
-        raise InfeasibleError(_infeasible_message(data, found), found) from exc
+        servable = bool(found) or loads_servable(data, solver)
+        raise InfeasibleError(_infeasible_message(data, found, servable), found) from exc
     solve_s = time.perf_counter() - t_solve
     t_post = time.perf_counter()
     sol = extract_solution(model)
-    result = postprocess(case, data, sol, check_ac=check_ac, ac_method=ac_method)
-    post_s = time.perf_counter() - t_post
+    result = postprocess(case, data, sol, check_ac=check_ac, ac_method=ac_method, warn=False)
+    refine_s = 0.0
+    if solver.lower() == "clarabel" and "soc_gap_max" in result.report.checks.failed:
+        # Interior-point residual on low-resistance branches, not the relaxation: solve once
+        # more with tighter tolerances (solve.CLARABEL_REFINE) and keep that run if it solves
+        # (at these tolerances Clarabel may stop at its iteration limit: the first run stands).
+        t_refine = time.perf_counter()
+        refined = build_model(data, relax_integers=not mip)
+        try:
+            info2, it2, fix2 = solve_exact(refined, solver, options=CLARABEL_REFINE)
+        except (InfeasibleError, SolveError):
+            info2 = None
+        refine_s = time.perf_counter() - t_refine
+        solve_s += refine_s
+        if info2 is not None:
+            info = replace(info2, solver_s=info.solver_s + info2.solver_s)
+            iterations, fix, model = iterations + it2, fix2, refined
+            sol = extract_solution(model)
+            result = postprocess(
+                case, data, sol, check_ac=check_ac, ac_method=ac_method, warn=False
+            )
+            result.report = replace(result.report, notes=[*result.report.notes, REFINE_NOTE])
+    _warn_failed(data, result.report.checks)
+    post_s = time.perf_counter() - t_post - refine_s
     result.report = replace(
         result.report,
         solver=info.solver,
@@ -126,45 +160,67 @@ def _accounting(data: ModelData, model) -> dict:
     return out
 
 
-def _infeasible_message(data: ModelData, found: list[str]) -> str:
-    """The infeasibility error text: the limits a penalised re-solve needed, or what to check."""
+def _infeasible_message(data: ModelData, found: list[str], servable: bool = True) -> str:
+    """The infeasibility error text: the network limits a penalised re-solve needed; else
+    whether the loads can be carried at all; else the limits of the devices present (only
+    limits the case has, from each component's ``limits``)."""
     if found:
         return (
             "the dispatch problem is infeasible; with penalised slack on the network "
             "limits it solves, needing:\n  - " + "\n  - ".join(found)
         )
-    hints = [
-        f"{name}: {BY_NAME[name].limits_hint}"
+    head = "the dispatch problem is infeasible even with the voltage and current limits relaxed"
+    peak_mw = float(data.p_load_pu.sum(axis=1).max() * data.base_mva) if data.periods else 0.0
+    if not servable:
+        return (
+            f"{head}: the loads cannot be served. Even from a root without import limit and "
+            "with no voltage or current limit, this feeder cannot carry its fixed demand "
+            f"(peak {peak_mw:.4g} MW): the demand is beyond the network's maximum loadability "
+            "(line impedances too high for it), whatever the devices do"
+        )
+    limits = [
+        f"{name}: {text}"
         for name in data.components
-        if BY_NAME[name].limits_hint
+        for text in BY_NAME[name].limits(data.components[name], data)
     ]
-    where = (
-        "check the limits of the devices present (" + "; ".join(hints) + ")"
-        if hints
-        else "the loads cannot be served from the root within the limits of the network"
-    )
-    return (
-        "the dispatch problem is infeasible even with the voltage and current limits "
-        f"relaxed: {where}"
-    )
+    if not limits:
+        return (
+            f"{head}, and the feeder can carry its loads from an unlimited root; no limit of "
+            "the case explains it (please report this case)"
+        )
+    why = "the feeder can carry its loads, so a limit of the root or of a device is binding"
+    return f"{head}; {why}:\n  - " + "\n  - ".join(limits)
 
 
-def postprocess(
-    case: Case, data: ModelData, sol: Solution, check_ac: bool = True, ac_method: str = "auto"
-) -> RunResult:
-    """Carbon flow, checks and tables of a solved run (solver fields filled in by :func:`run`)."""
-    cn, nodes = carbon_network(data, sol)
-    cr = carbon_flow(cn)
-    values, gap, ac = dispatch_checks(case.net, data, sol, cr.balance_rel_err, check_ac, ac_method)
-    checks = Checks(values, all_tolerances())
+def _warn_failed(data: ModelData, checks: Checks) -> None:
+    """Warn about every check outside its tolerance (nothing when all pass)."""
     if checks.failed:
         warnings.warn(
             f"{data.case_name} scenario {data.scenario}: checks outside tolerance: "
             + ", ".join(
-                f"{k} = {values[k]:.3g} (tolerance {checks.tolerances[k]:g})" for k in checks.failed
+                f"{k} = {checks.values[k]:.3g} (tolerance {checks.tolerances[k]:g})"
+                for k in checks.failed
             ),
-            stacklevel=2,
+            stacklevel=3,
         )
+
+
+def postprocess(
+    case: Case,
+    data: ModelData,
+    sol: Solution,
+    check_ac: bool = True,
+    ac_method: str = "auto",
+    warn: bool = True,
+) -> RunResult:
+    """Carbon flow, checks and tables of a solved run (solver fields filled in by :func:`run`);
+    ``warn``: warn about checks outside tolerance here (``run`` warns once, at its end)."""
+    cn, nodes = carbon_network(data, sol)
+    cr = carbon_flow(cn)
+    values, gap, ac = dispatch_checks(case.net, data, sol, cr.balance_rel_err, check_ac, ac_method)
+    checks = Checks(values, all_tolerances())
+    if warn:
+        _warn_failed(data, checks)
     tables: dict[str, pd.DataFrame] = {}
     reported: dict[str, float] = {}
     source_parts = []

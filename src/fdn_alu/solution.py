@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .components.registry import BY_NAME
-from .model.recipe import OBJECTIVE_SCALE, Model
+from .model.recipe import Model, objective_scale
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,6 @@ def extract_solution(model: Model) -> Solution:
         q_net_mvar=q_net * base,
         costs={key: float(v.value) for key, v in model.costs.items()},
         emissions_t={key: float(v.value) for key, v in model.emissions_t.items()},
-        objective=float(model.problem.value) / OBJECTIVE_SCALE,
+        objective=float(model.problem.value) / objective_scale(data),
         parts=parts,
     )

@@ -170,7 +170,8 @@ class Component:
     summary_reported : tuple of str
         Emission figures its tables define that are not direct emissions (0 when absent).
     limits_hint : str
-        What to check when a problem with this component is infeasible.
+        What to check when a problem with this component is infeasible (the default of
+        :meth:`limits`, which a component overrides to name only the limits a case has).
     summary_checks : tuple of str
         Check keys of the results contract this component owns (None when absent).
     tables : tuple of str
@@ -270,6 +271,11 @@ class Component:
         """Whether the component takes part in a run of ``scenario`` (default: configured)."""
         return self.required or bool(settings.get(self.section))
 
+    def rated_mva(self, settings: Any) -> float:
+        """Rated power of the configured device(s), MVA: counted in the feeder's power base
+        (:func:`fdn_alu.network.feeder_base_mva`); 0 for a component without a rating."""
+        return 0.0
+
     # -- numeric data -------------------------------------------------------------------------
     def data(self, settings: Any, core: Any, profiles: dict[str, np.ndarray]) -> Any:
         """Numeric data (a frozen dataclass) from validated settings and resampled profiles."""
@@ -329,6 +335,11 @@ class Component:
         until they stop changing (e.g. a footprint limit priced at the bus's intensity).
         """
         return []
+
+    def limits(self, data: Any, core: Any) -> list[str]:
+        """The limits of this component's devices in the case, named for an infeasibility
+        message (only limits that exist; default: ``limits_hint``)."""
+        return [self.limits_hint] if self.limits_hint else []
 
     # -- solution and post-processing ----------------------------------------------------------
     def solution(self, block: Any, data: Any, core: Any) -> dict[str, np.ndarray]:

@@ -97,3 +97,14 @@ def flat_constraints(blocks) -> list[cp.Constraint]:
         for c in b.constraints.values():
             out.extend(c if isinstance(c, list) else [c])
     return out
+
+
+def objective_scale(data) -> float:
+    """Objective units per unit of money: ``OBJECTIVE_SCALE`` per MVA of the power base.
+
+    Costs grow with the feeder's size; dividing by the base (which follows the size, see
+    ``network.feeder_base_mva``) gives the solver the same objective magnitude, and so the same
+    effective tolerances, on a 5 kW street as on a 50 MW trunk. On a 1 MVA base (the IEEE
+    cases) it is ``OBJECTIVE_SCALE`` itself.
+    """
+    return OBJECTIVE_SCALE / data.base_mva

@@ -14,7 +14,9 @@ from .block import Block
 # Weight (pu resistance) that stands in for r on zero-resistance branches so that the
 # relaxation has a (negligible) reason to be tight there: our choice, 1e-6 pu.
 R_FLOOR_PU = 1e-6
-# Penalty per pu of voltage/current limit violation in the diagnostic (soft-limit) solve.
+# Penalty per pu of voltage/current limit violation in the diagnostic (soft-limit) solve, per
+# MVA of the power base (so that it weighs the same against the feeder's costs, which scale
+# with its size, on a 5 kW street as on the IEEE cases' 1 MVA base).
 SLACK_PENALTY = 1e4
 
 
@@ -85,7 +87,8 @@ def distflow_block(
         if len(limited):
             cons["current_max"] = l[:, limited] <= l_hi + s_l
         variables.update(slack_vmin=s_lo, slack_vmax=s_hi, slack_imax=s_l)
-        costs["limit_slack"] = SLACK_PENALTY * (cp.sum(s_lo) + cp.sum(s_hi) + cp.sum(s_l))
+        penalty = SLACK_PENALTY * data.base_mva
+        costs["limit_slack"] = penalty * (cp.sum(s_lo) + cp.sum(s_hi) + cp.sum(s_l))
     else:
         cons["voltage_min"] = u[:, others] >= u_lo
         cons["voltage_max"] = u[:, others] <= u_hi

@@ -20,7 +20,7 @@ import cvxpy as cp
 import numpy as np
 
 from ..components.registry import BY_NAME
-from .block import OBJECTIVE_SCALE, Block, flat_constraints
+from .block import Block, flat_constraints, objective_scale
 from .distflow import distflow_block
 
 # Initial weight of the proximal terms of consumption accounting (sqrt of currency/(MW^2 h)):
@@ -131,7 +131,7 @@ def objective(data, blocks: list[Block], charged_t=None) -> tuple[cp.Minimize, d
         in_objective.append(data.carbon_price_per_t * charged_t)
     elif data.carbon_in_objective and "carbon" in costs:
         in_objective.append(costs["carbon"])
-    return cp.Minimize(OBJECTIVE_SCALE * cp.sum(cp.hstack(in_objective))), costs, emissions
+    return cp.Minimize(objective_scale(data) * cp.sum(cp.hstack(in_objective))), costs, emissions
 
 
 def build_model(data, soft_limits: bool = False, relax_integers: bool = True) -> Model:
@@ -169,7 +169,7 @@ def build_model(data, soft_limits: bool = False, relax_integers: bool = True) ->
     obj, costs, emissions = objective(data, blocks, charged_t)
     if proximal:
         prox = cp.sum(cp.hstack([cp.sum_squares(cp.multiply(w, d) - c) for w, c, d in proximal]))
-        obj = cp.Minimize(obj.args[0] + OBJECTIVE_SCALE * prox)
+        obj = cp.Minimize(obj.args[0] + objective_scale(data) * prox)
     problem = cp.Problem(obj, flat_constraints(blocks))
     by_name = {b.name: b for b in blocks}
     return Model(

@@ -56,15 +56,25 @@ class BatteryData:
 
 
 def storage_variables(
-    name: str, bat: BatteryData, periods: int, dt_h: float, relax_integers: bool
-) -> tuple[dict[str, cp.Variable], dict[str, cp.Constraint], dict[str, cp.Parameter]]:
+    name: str,
+    bat: BatteryData,
+    periods: int,
+    dt_h: float,
+    relax_integers: bool,
+    mw_per_unit: float = 1.0,
+) -> tuple[dict[str, cp.Expression], dict[str, cp.Constraint], dict[str, cp.Parameter]]:
     """Variables and constraint families of one battery over T periods.
+
+    The solver's variables are in units of ``mw_per_unit`` (MW, MWh per h): the feeder's power
+    base, so that a 5 kWh street battery is O(1) like a 10 MWh one (docs/ARCHITECTURE.md,
+    "Scaling"); the constraints are written on those units and the returned ``charge``,
+    ``discharge``, ``energy`` are MW / MWh expressions.
 
     Returns
     -------
     variables : dict
-        ``charge``, ``discharge`` (T,), ``energy`` (T,) at the end of each period, ``mode``
-        (T,) 1 = may charge, 0 = may discharge (boolean with MIP solvers).
+        ``charge``, ``discharge`` (T,) MW, ``energy`` (T,) MWh at the end of each period,
+        ``mode`` (T,) 1 = may charge, 0 = may discharge (boolean with MIP solvers).
     constraints : dict
         ``{name}_energy`` (9), ``{name}_energy_bounds``, ``{name}_end``, ``{name}_charge_max``,
         ``{name}_discharge_max`` (the exclusive-mode pair).
@@ -73,7 +83,7 @@ def storage_variables(
         integers also ``mode_lo``, ``mode_hi`` (T,): the mode's bounds, [0, 1] to relax it,
         equal to fix a 0/1 pattern (relax-and-fix, see :func:`mode_pattern`).
     """
-    T = periods
+    T, unit = periods, float(mw_per_unit)
     ch = cp.Variable(T, nonneg=True, name=f"{name}_charge")
     dis = cp.Variable(T, nonneg=True, name=f"{name}_discharge")
     e = cp.Variable(T, name=f"{name}_energy")
@@ -88,17 +98,19 @@ def storage_variables(
     p_max = cp.Parameter(nonneg=True, name=f"{name}_p_max_mw", value=bat.p_max_mw)
     cons = {
         f"{name}_energy": e
-        == lagged(e, bat.e_init_mwh) + bat.eta_ch * ch * dt_h - dis * dt_h / bat.eta_dis,
-        f"{name}_energy_bounds": [e >= bat.e_min_mwh, e <= e_max],
-        f"{name}_charge_max": ch <= p_max * mode,
-        f"{name}_discharge_max": dis <= p_max * (1 - mode),
+        == lagged(e, bat.e_init_mwh / unit) + bat.eta_ch * ch * dt_h - dis * dt_h / bat.eta_dis,
+        f"{name}_energy_bounds": [e >= bat.e_min_mwh / unit, e <= e_max / unit],
+        f"{name}_charge_max": ch <= p_max / unit * mode,
+        f"{name}_discharge_max": dis <= p_max / unit * (1 - mode),
     }
     if relax_integers:
         cons[f"{name}_mode_bounds"] = [mode >= params["mode_lo"], mode <= params["mode_hi"]]
     if bat.end_rule == "ge_initial":
-        cons[f"{name}_end"] = e[T - 1] >= bat.e_init_mwh
+        cons[f"{name}_end"] = e[T - 1] >= bat.e_init_mwh / unit
     elif bat.end_rule == "equal":
-        cons[f"{name}_end"] = e[T - 1] == bat.e_init_mwh
+        cons[f"{name}_end"] = e[T - 1] == bat.e_init_mwh / unit
+    if unit != 1.0:
+        ch, dis, e = unit * ch, unit * dis, unit * e
     variables = {"charge": ch, "discharge": dis, "energy": e, "mode": mode}
     return variables, cons, {"e_max_mwh": e_max, "p_max_mw": p_max, **params}
 

@@ -2,9 +2,10 @@
 for components with a non-convex exact constraint (:mod:`.sequential`), and the
 infeasibility diagnosis (:mod:`.diagnose`). Model code never imports this package."""
 
-from .diagnose import diagnose_infeasibility
+from .diagnose import diagnose_infeasibility, loads_servable
 from .sequential import FixReport, presolve_start, solve_dispatch, solve_exact, solve_sequential
 from .solver import (
+    CLARABEL_REFINE,
     MIP_SOLVERS,
     SOLVERS,
     SolveInfo,
@@ -14,6 +15,7 @@ from .solver import (
 )
 
 __all__ = [
+    "CLARABEL_REFINE",
     "MIP_SOLVERS",
     "SOLVERS",
     "FixReport",
@@ -21,6 +23,7 @@ __all__ = [
     "available_solvers",
     "check_solver",
     "diagnose_infeasibility",
+    "loads_servable",
     "presolve_start",
     "solve_dispatch",
     "solve_exact",

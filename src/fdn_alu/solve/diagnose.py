@@ -1,12 +1,16 @@
 """Infeasibility diagnosis: re-solve with penalised slacks on the network limits and name the
-buses, branches and periods that needed them."""
+buses, branches and periods that needed them; when that is infeasible too, test whether the
+feeder can carry its fixed loads at all (from an unlimited root, limits relaxed)."""
 
 from __future__ import annotations
 
+import cvxpy as cp
 import numpy as np
 
-from ..errors import InfeasibleError
-from ..model.recipe import build_model
+from ..errors import InfeasibleError, SolveError
+from ..model.block import flat_constraints, to_buses
+from ..model.distflow import distflow_block
+from ..model.recipe import Model, build_model, objective
 from .solver import solve_model
 
 # A threshold on limit slack (pu) under which a diagnostic slack counts as zero.
@@ -25,7 +29,7 @@ def diagnose_infeasibility(data, solver: str = "clarabel") -> list[str]:
     model = build_model(data, soft_limits=True)
     try:
         solve_model(model, solver)
-    except InfeasibleError:
+    except (InfeasibleError, SolveError):  # no (usable) soft solution: the cause is elsewhere
         return []
     net = data.net
     others = np.setdiff1d(np.arange(net.n_bus), [net.root])
@@ -47,6 +51,31 @@ def diagnose_infeasibility(data, solver: str = "clarabel") -> list[str]:
                 f"{s[:, col].max():.4g} pu² in period(s) {_ranges(periods)}"
             )
     return found
+
+
+def loads_servable(data, solver: str = "clarabel") -> bool:
+    """Whether the feeder can carry its fixed loads with no device at all: the root supplies
+    whatever it takes (no import limit, either sign) and the voltage and current limits have
+    penalised slacks. False means the loads cannot be served by this network (its impedances
+    cannot carry the demand: past its maximum loadability), whatever the devices do.
+    """
+    T, n = data.periods, data.net.n_bus
+    p0 = cp.Variable((T, 1), name="root_p")
+    q0 = cp.Variable((T, 1), name="root_q")
+    root = np.array([data.net.root])
+    p_inj = to_buses(p0, root, n) - data.p_load_pu
+    q_inj = to_buses(q0, root, n) - data.q_load_pu
+    dist = distflow_block(data, p_inj, q_inj, soft_limits=True)
+    obj, costs, emissions = objective(data, [dist])
+    problem = cp.Problem(obj, flat_constraints([dist]))
+    model = Model(data, {"distflow": dist}, problem, costs, emissions)
+    try:
+        solve_model(model, solver if solver in ("clarabel", "mosek") else "clarabel")
+    except InfeasibleError:
+        return False
+    except SolveError:  # undecided: do not claim the loads cannot be served
+        return True
+    return True
 
 
 def _ranges(idx: np.ndarray) -> str:

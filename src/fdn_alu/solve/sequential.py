@@ -22,7 +22,7 @@ from ..components.base import Relinearisation
 from ..components.registry import BY_NAME
 from ..errors import InfeasibleError
 from ..model.block import flat_constraints
-from ..model.recipe import OBJECTIVE_SCALE, Model
+from ..model.recipe import Model, objective_scale
 from .consumption import intensity_sequence
 from .solver import SolveInfo, solve_model
 
@@ -125,7 +125,7 @@ def presolve_start(model: Model, name: str) -> np.ndarray:
         for e in blk.emissions_t.values():
             carbon = carbon + e
         cost = cost + data.carbon_price_per_t * carbon
-    problem = cp.Problem(cp.Minimize(OBJECTIVE_SCALE * cost), flat_constraints([blk]))
+    problem = cp.Problem(cp.Minimize(objective_scale(data) * cost), flat_constraints([blk]))
     small = Model(data, {name: blk}, problem, {}, {})
     rel = comp.relinearisation(blk, data.components[name], data)
     solve_sequential(small, lambda: solve_model(small, "clarabel"), [rel], warn=False)
@@ -169,7 +169,10 @@ class FixReport:
 
 
 def solve_exact(
-    model: Model, solver: str = "clarabel", starts: dict[str, np.ndarray] | None = None
+    model: Model,
+    solver: str = "clarabel",
+    starts: dict[str, np.ndarray] | None = None,
+    options: dict | None = None,
 ) -> tuple[SolveInfo, int, FixReport | None]:
     """:func:`solve_dispatch`, then relax-and-fix where a relaxed binary rule is broken.
 
@@ -178,17 +181,19 @@ def solve_exact(
     the convex problem is solved again (with any re-linearisation), so the returned schedule
     satisfies the rules exactly. The relaxed objective bounds the gap.
 
+    ``options`` (solver options over the defaults) apply to every solve.
+
     Returns
     -------
     (SolveInfo, int, FixReport or None)
         Times summed over all solves, the number of solves, and the fixing report (None when
         nothing needed fixing).
     """
-    info, iterations = solve_dispatch(model, solver, starts)
+    info, iterations = solve_dispatch(model, solver, starts, options)
     if not model.relax_integers:
         return info, iterations, None
     data = model.data
-    relaxed = float(model.problem.value) / OBJECTIVE_SCALE
+    relaxed = float(model.problem.value) / objective_scale(model.data)
     fixed: list[str] = []
     first = info
     for _ in range(FIX_ROUNDS):
@@ -204,7 +209,7 @@ def solve_exact(
             fix.fix()
         fixed += [f.name for f in fixes if f.name not in fixed]
         try:
-            info, it2 = solve_dispatch(model, solver, starts=_current_points(model))
+            info, it2 = solve_dispatch(model, solver, _current_points(model), options)
         except InfeasibleError as exc:
             raise InfeasibleError(
                 f"fixing the relaxed binaries of {', '.join(fixed)} made the problem "
@@ -216,7 +221,7 @@ def solve_exact(
         )
     if not fixed:
         return info, iterations, None
-    exact = float(model.problem.value) / OBJECTIVE_SCALE
+    exact = float(model.problem.value) / objective_scale(model.data)
     report = FixReport(fixed, relaxed, exact, (exact - relaxed) / max(abs(relaxed), 1e-12))
     return first, iterations, report
 
@@ -227,7 +232,10 @@ def _current_points(model: Model) -> dict[str, np.ndarray]:
 
 
 def solve_dispatch(
-    model: Model, solver: str = "clarabel", starts: dict[str, np.ndarray] | None = None
+    model: Model,
+    solver: str = "clarabel",
+    starts: dict[str, np.ndarray] | None = None,
+    options: dict | None = None,
 ) -> tuple[SolveInfo, int]:
     """Solve a dispatch model: one solve, or the sequence when a component needs it.
 
@@ -241,6 +249,8 @@ def solve_dispatch(
         component's own default below. Nodal carbon intensities held in the model
         (consumption accounting, footprint limits) join the sequence
         (:func:`~fdn_alu.solve.consumption.intensity_sequence`).
+    options : dict, optional
+        Solver options over the defaults (every solve of the sequence).
 
     Returns
     -------
@@ -250,7 +260,7 @@ def solve_dispatch(
     parts = relinearisations(model)
     carbon = intensity_sequence(model)
     if not parts and carbon is None:
-        return solve_model(model, solver), 1
+        return solve_model(model, solver, options), 1
     data = model.data
     starts = dict(starts or {})
     if not starts and data.net.n_bus * data.periods >= PRESOLVE_MIN:
@@ -262,7 +272,7 @@ def solve_dispatch(
     limit = MAX_ITERATIONS if carbon is None else MAX_INTENSITY_ITERATIONS
     # The proximal terms of the intensity sequence are quadratic: passed to the solver as
     # cones, not as a quadratic objective, which left Clarabel "almost solved" on ieee15.
-    opts = {"use_quad_obj": False} if model.proximal else None
+    opts = {**(options or {}), **({"use_quad_obj": False} if model.proximal else {})}
     return solve_sequential(
         model,
         lambda: solve_model(model, solver, options=opts),

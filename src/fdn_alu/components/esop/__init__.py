@@ -28,6 +28,9 @@ class Esop(Component):
     tables = ("esop",)
     limits_hint = "battery energy bounds and end-of-horizon rule, converter ratings"
 
+    def rated_mva(self, settings):
+        return float(max(settings["s_i_mva"], settings["s_j_mva"]))
+
     def validate(self, raw, where, problems):
         return validate_esop(raw, f"{where} [esop]", problems)
 

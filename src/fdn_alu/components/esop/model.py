@@ -19,34 +19,40 @@ from .data import EsopData
 
 
 def esop_block(e: EsopData, core, relax_integers: bool = True) -> Block:
-    """ESOP variables and constraint families; terminal injections onto buses i and j."""
+    """ESOP variables and constraint families; terminal injections onto buses i and j.
+
+    The solver's variables are per unit of the feeder's power base (``p``, ``q``, ``loss`` in
+    the block are the MW / Mvar expressions), see docs/ARCHITECTURE.md, "Scaling".
+    """
     T, n, base = core.periods, core.net.n_bus, core.base_mva
-    p = cp.Variable((T, 2), name="esop_p_mw")
-    q = cp.Variable((T, 2), name="esop_q_mvar")
-    loss = cp.Variable((T, 2), nonneg=True, name="esop_loss_mw")
-    s_max = np.tile([e.s_i_mva, e.s_j_mva], (T, 1)).ravel(order="F")
-    pq = cp.vstack([cp.vec(p, order="F"), cp.vec(q, order="F")])
-    bv, bc, bp = storage_variables("battery", e.battery, T, core.dt_h, relax_integers)
+    p_pu = cp.Variable((T, 2), name="esop_p_pu")
+    q_pu = cp.Variable((T, 2), name="esop_q_pu")
+    loss_pu = cp.Variable((T, 2), nonneg=True, name="esop_loss_pu")
+    s_max = np.tile([e.s_i_mva, e.s_j_mva], (T, 1)).ravel(order="F") / base
+    pq = cp.vstack([cp.vec(p_pu, order="F"), cp.vec(q_pu, order="F")])
+    bv, bc, bp = storage_variables("battery", e.battery, T, core.dt_h, relax_integers, base)
+    ch_pu, dis_pu = bv["charge"] / base, bv["discharge"] / base
     om = cp.Parameter(nonneg=True, name="esop_om_cost", value=e.om_cost_per_day)
     cons = {
         # A2: converter capacity ||(P, Q)|| <= S at each terminal.
         "capacity": cp.SOC(s_max, pq, axis=0),
         # Converter loss L >= A ||(P, Q)||.
-        "converter_loss": cp.SOC(cp.vec(loss, order="F") / max(e.loss_coeff, 1e-12), pq, axis=0),
+        "converter_loss": cp.SOC(cp.vec(loss_pu, order="F") / max(e.loss_coeff, 1e-12), pq, axis=0),
         # DC link (node k): P_i + P_j + L_i + L_j + P_ch - P_dis = 0.
-        "dc_balance": cp.sum(p + loss, axis=1) + bv["charge"] - bv["discharge"] == 0,
+        "dc_balance": cp.sum(p_pu + loss_pu, axis=1) + ch_pu - dis_pu == 0,
         **bc,
     }
     if e.loss_coeff == 0:
-        cons["converter_loss"] = loss == 0
+        cons["converter_loss"] = loss_pu == 0
     bus = np.array([e.bus_i, e.bus_j])
+    p, q, loss = p_pu * base, q_pu * base, loss_pu * base
     variables = {"p": p, "q": q, "loss": loss, **{f"battery_{k}": v for k, v in bv.items()}}
     return Block(
         "esop",
         variables,
         cons,
-        p_bus=to_buses(p / base, bus, n),
-        q_bus=to_buses(q / base, bus, n),
+        p_bus=to_buses(p_pu, bus, n),
+        q_bus=to_buses(q_pu, bus, n),
         costs={"esop": om},
         parameters={**bp, "om_cost": om},
     )

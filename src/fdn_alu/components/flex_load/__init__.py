@@ -23,6 +23,9 @@ class FlexLoad(Component):
     tables = ("flex_load",)
     limits_hint = "p_min_mw * horizon <= energy_mwh <= p_max_mw * horizon"
 
+    def rated_mva(self, settings):
+        return float(sum(x["p_max_mw"] / x["pf"] for x in settings))
+
     def validate(self, raw, where, problems):
         out = super().validate(raw, where, problems)
         for k, x in enumerate(out):

@@ -32,6 +32,25 @@ class Grid(Component):
     def data(self, settings, core, profiles):
         return grid_data(settings, core, profiles)
 
+    def limits(self, data, core):
+        """The root's import limit when there is one; the export ban when the case can
+        generate (negative fixed demand, or any device besides the grid and an empty PV list)."""
+        out = []
+        peak = float(core.p_load_pu.sum(axis=1).max() * core.base_mva) if core.periods else 0.0
+        if np.isfinite(data.p_max_pu):
+            out.append(
+                f"import limit at the root p_max_mw = {data.p_max_pu * core.base_mva:.4g} MW "
+                f"(peak fixed demand {peak:.4g} MW before losses and devices)"
+            )
+        devices = [
+            n
+            for n, c in core.components.items()
+            if n != self.name and len(getattr(c, "names", [n]))
+        ]
+        if not data.allow_export and (devices or (core.p_load_pu.sum(axis=1) < 0).any()):
+            out.append("no export to the upstream grid (allow_export = false)")
+        return out
+
     def data_problems(self, data, core):
         if np.any(data.ci_kg_per_mwh < 0):
             return [Problem("grid carbon intensity", "negative values", "grid", "ci_profile")]

@@ -56,6 +56,17 @@ class Park(Component):
         "end-of-horizon rule, PCC limit"
     )
 
+    def rated_mva(self, settings):
+        """Rated potline power (eq. 1 at rated current) at the PCC power factor."""
+        p_mw = sum(
+            pl["cells"]
+            * (pl["r_cell_uohm"] * 1e-3 * pl["i_rated_ka"] + pl["e_cell_v"])
+            * pl["i_rated_ka"]
+            * 1e-3
+            for pl in settings["potlines"]
+        )
+        return float(p_mw / settings["pcc_pf"])
+
     def validate(self, raw, where, problems):
         return validate_park(raw, f"{where} [park]", problems)
 

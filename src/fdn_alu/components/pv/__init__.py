@@ -20,6 +20,9 @@ class Pv(Component):
     schema = SCHEMA
     summary_energy = ("pv", "pv_available")
 
+    def rated_mva(self, settings):
+        return float(sum(p["s_mva"] for p in settings))
+
     def validate(self, raw, where, problems):
         out = super().validate(raw, where, problems)
         names = [p.get("name") for p in out]

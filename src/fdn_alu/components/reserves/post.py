@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...model.block import OBJECTIVE_SCALE, Block
+from ...model.block import Block, objective_scale
 from .data import ReservesData
 from .settings import PRODUCTS
 
@@ -36,7 +36,7 @@ def reserves_solution(d: ReservesData, block: Block, core) -> dict:
     out["price_per_mw_h"] = (
         np.zeros((T, len(PRODUCTS)))
         if dual is None
-        else np.asarray(dual).reshape(T, len(PRODUCTS)) / (OBJECTIVE_SCALE * core.dt_h)
+        else np.asarray(dual).reshape(T, len(PRODUCTS)) / (objective_scale(core) * core.dt_h)
     )
     for key in ("deployed_up", "deployed_down"):
         out[f"{key}_mw"] = _val(e[key], (T, n)) * base if key in e else np.zeros((T, n))

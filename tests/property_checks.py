@@ -1,0 +1,80 @@
+"""The property every random feeder must have (shared by the fast and the long profile).
+
+A run is either exact (status ok / warning, no failed check, the AC check converged and in
+agreement with an independent sweep) or an :class:`InfeasibleError` whose message names only
+limits and devices the case has. The park's own relaxation checks (cone gap, production) are
+the one documented exception: its cone and efficiency relaxations can be inexact for small parks
+with long periods (the run then says ``check_failed``, naming them).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from fdn_alu import run
+from fdn_alu.cases import case_from_net
+from fdn_alu.checks import TOLERANCES, ac_check_sweep
+from fdn_alu.errors import InfeasibleError
+from feeders import FeederSpec, random_feeder
+
+PARK_CHECKS = {"eaip_cone_gap_max", "production_rel_err"}
+# Words an infeasibility message may only contain when the case has the matching thing.
+MENTIONS = {
+    "park": ("potline", "park"),
+    "esop": ("esop", "converter"),
+    "flex_load": ("flex_load",),
+    "grid_limit": ("import limit",),
+    "rated_lines": ("branch current limit",),
+}
+
+
+def check_feeder(spec: FeederSpec) -> str:
+    """Run ``spec``'s feeder and assert the property; return the outcome's kind."""
+    net, sections, profiles = random_feeder(spec)
+    case = case_from_net(net, "random", profiles=profiles, **sections)
+    scenario = 3 if "esop" in sections else 2
+    print(f"replay: {spec!r}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = run(case, scenario=scenario)
+    except InfeasibleError as exc:
+        text = str(exc)
+        has = {
+            "park": "park" in sections,
+            "esop": "esop" in sections,
+            "flex_load": "flex_load" in sections,
+            "grid_limit": "grid" in sections,
+            "rated_lines": spec.rated_lines,
+        }
+        for key, words in MENTIONS.items():
+            if not has[key]:
+                assert not any(w in text.lower() for w in words), (key, text)
+        assert "voltage" in text or "current" in text or "cannot be served" in text, text
+        kind = "cannot be served" if "cannot be served" in text else text.split("\n")[0][-40:]
+        print(f"outcome: infeasible ({kind})")
+        return "infeasible"
+    c = res.summary["checks"]
+    failed = set(c["failed"])
+    if "park" in sections:
+        failed -= PARK_CHECKS
+    assert not failed, {k: c[k] for k in failed}
+    assert res.summary["status"] in ("ok", "warning", "check_failed")
+    assert c["ac_converged"] is True
+    for key in ("soc_gap_max", "ac_vm_err_max_pu", "ac_loss_rel_err", "carbon_balance_rel_err"):
+        assert c[key] <= TOLERANCES[key], (key, c[key])
+    # Independent AC check: the vectorised sweep against the dispatched voltages.
+    sweep = ac_check_sweep(res.data, res.solution)
+    assert sweep.converged and sweep.vm_err_max_pu <= TOLERANCES["ac_vm_err_max_pu"]
+    # Results stay in physical units: the root supplies the fixed loads plus losses (+ devices).
+    assert np.all(np.isfinite(res.buses.p_net_mw))
+    kind = "park_inexact" if set(c["failed"]) else "exact"
+    notes = " refined" if any("re-solved" in n for n in res.summary["notes"]) else ""
+    print(
+        f"outcome: {kind} status={res.summary['status']}{notes} base={res.data.base_mva:g} "
+        f"gap={c['soc_gap_max']:.2e} ac_vm={c['ac_vm_err_max_pu']:.2e} "
+        f"ac_loss={c['ac_loss_rel_err']:.2e} carbon={c['carbon_balance_rel_err']:.1e}"
+    )
+    return kind
