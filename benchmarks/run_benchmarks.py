@@ -67,10 +67,10 @@ import numpy as np
 from fdn_alu import load_case
 from fdn_alu.data import build_model_data
 from fdn_alu.model.recipe import build_model
-from fdn_alu.model.eaip import solve_with_production
+from fdn_alu.solve import solve_exact
 case = load_case("ieee85")
 data = build_model_data(case, 3, 24)
-t0 = time.perf_counter(); model = build_model(data); solve_with_production(model, "clarabel")
+t0 = time.perf_counter(); model = build_model(data); solve_exact(model, "clarabel")
 first = time.perf_counter() - t0
 price = model.blocks["grid"].parameters["price_per_mwh"]
 park = model.blocks["park"].parameters
@@ -82,11 +82,11 @@ for _ in range(n):
     price.value = data.grid.price_per_mwh * rng.uniform(0.8, 1.2, data.periods)
     for k, v in start.items():
         park[k].value = v
-    solve_with_production(model, "clarabel")
+    solve_exact(model, "clarabel")
 resolve = (time.perf_counter() - t0) / n
 t0 = time.perf_counter()
 for _ in range(n):
-    m = build_model(data); solve_with_production(m, "clarabel")
+    m = build_model(data); solve_exact(m, "clarabel")
 fresh = (time.perf_counter() - t0) / n
 print(json.dumps({"first_build_and_solve_s": first, "parametrised_resolve_s": resolve,
                   "fresh_build_and_solve_s": fresh}))

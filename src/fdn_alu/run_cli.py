@@ -6,7 +6,6 @@ The API (cases, run, solvers, numpy) is imported when the command runs, not at s
 from __future__ import annotations
 
 import json
-import math
 import re
 import sys
 import tomllib
@@ -130,23 +129,9 @@ def write_run_folder(result, folder: Path) -> None:
     ``float_format="%.10g"``; JSON: indent 2, numpy scalars as Python numbers, non-finite floats
     as null).
     """
+    from .results.write import jsonable
+
     for name, df in result.tables().items():
         df.to_csv(folder / f"{name}.csv", index=False, float_format="%.10g")
     with (folder / "summary.json").open("w") as fh:
-        json.dump(_jsonable(result.summary), fh, indent=2)
-
-
-def _jsonable(obj):
-    import numpy as np
-
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
+        json.dump(jsonable(result.summary), fh, indent=2)

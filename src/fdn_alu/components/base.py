@@ -73,6 +73,10 @@ class Relinearisation:
         Set the linearisation point.
     stall_message : str
         Why the error can stop changing above ``tol`` (shown in the warning).
+    initial : callable () -> ndarray, optional
+        The component's own first linearisation point (e.g. rated operation, where the
+        approximation is exact), to restart from when a later point makes the problem
+        infeasible.
     """
 
     name: str
@@ -82,6 +86,7 @@ class Relinearisation:
     point: Callable[[], np.ndarray]
     start: Callable[[np.ndarray], None]
     stall_message: str = ""
+    initial: Callable[[], np.ndarray] | None = None
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ def write_results(result: Any, out: str | os.PathLike, overwrite: bool = True) -
         for name, df in result.tables().items():
             df.to_csv(tmp / f"{name}.csv", index=False, float_format="%.10g")
         with (tmp / "summary.json").open("w") as fh:
-            json.dump(_jsonable(result.summary), fh, indent=2)
+            json.dump(jsonable(result.summary), fh, indent=2)
         if out.exists():
             if not overwrite:
                 raise FileExistsError(f"{out} exists")
@@ -44,25 +44,17 @@ def write_results(result: Any, out: str | os.PathLike, overwrite: bool = True) -
     return out
 
 
-def _jsonable(obj):
+def jsonable(obj):
+    """``obj`` for JSON: string keys, numpy arrays and scalars as Python values, non-finite
+    floats as None."""
     if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
     if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
-
-
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return _jsonable(obj.item())
+        return jsonable(obj.item())
     if isinstance(obj, float) and not np.isfinite(obj):
         return None
     return obj

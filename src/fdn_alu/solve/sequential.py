@@ -209,7 +209,7 @@ def solve_exact(
             fix.fix()
         fixed += [f.name for f in fixes if f.name not in fixed]
         try:
-            info, it2 = solve_dispatch(model, solver, _current_points(model), options)
+            info, it2 = _solve_fixed(model, solver, options)
         except InfeasibleError as exc:
             raise InfeasibleError(
                 f"fixing the relaxed binaries of {', '.join(fixed)} made the problem "
@@ -224,6 +224,20 @@ def solve_exact(
     exact = float(model.problem.value) / objective_scale(model.data)
     report = FixReport(fixed, relaxed, exact, (exact - relaxed) / max(abs(relaxed), 1e-12))
     return first, iterations, report
+
+
+def _solve_fixed(model: Model, solver: str, options: dict | None) -> tuple[SolveInfo, int]:
+    """Re-solve after fixing binaries, from the current linearisation points; if that is
+    infeasible (a linearisation is an inner approximation, so a point far from the fixed
+    schedule can cut it off), once more from each component's own initial point."""
+    try:
+        return solve_dispatch(model, solver, _current_points(model), options)
+    except InfeasibleError:
+        parts = relinearisations(model)
+        starts = {n: p.initial() for n, p in parts.items() if p.initial is not None}
+        if not starts:
+            raise
+        return solve_dispatch(model, solver, starts, options)
 
 
 def _current_points(model: Model) -> dict[str, np.ndarray]:

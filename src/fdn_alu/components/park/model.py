@@ -283,6 +283,7 @@ def park_relinearisation(park: ParkData, block: Block, core) -> Relinearisation:
         start,
         "the target is not binding: the thermal window keeps power (and so production) "
         "above what the target needs",
+        lambda: np.full(params["s_bar"].shape, park.eta_rated + 1.0),
     )
 
 
