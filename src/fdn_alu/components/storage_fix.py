@@ -27,3 +27,18 @@ def battery_fix(label: str, variables: dict, params: dict) -> IntegerFix | None:
         params["mode_lo"].value = params["mode_hi"].value = mode
 
     return IntegerFix(f"{label} charge/discharge exclusivity", violated, fix)
+
+
+def block_battery_fix(
+    label: str, block, var_prefix: str, param_prefix: str | None = None
+) -> IntegerFix | None:
+    """:func:`battery_fix` of a battery whose variables (and Parameters) sit in ``block`` under
+    a key prefix (``param_prefix`` defaults to ``var_prefix``; ``""`` for unprefixed ones)."""
+    param_prefix = var_prefix if param_prefix is None else param_prefix
+    return battery_fix(
+        label, _unprefixed(block.variables, var_prefix), _unprefixed(block.parameters, param_prefix)
+    )
+
+
+def _unprefixed(d: dict, prefix: str) -> dict:
+    return {k[len(prefix) :]: v for k, v in d.items() if k.startswith(prefix)}

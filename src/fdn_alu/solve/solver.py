@@ -107,9 +107,7 @@ def _options(key: str, problem: cp.Problem) -> dict:
     return {}
 
 
-def solve_model(
-    model: Model, solver: str = "clarabel", options: dict | None = None, reuse: bool = False
-) -> SolveInfo:
+def solve_model(model: Model, solver: str = "clarabel", options: dict | None = None) -> SolveInfo:
     """Solve a built model in place (cvxpy stores the values on its variables).
 
     Parameters
@@ -118,13 +116,9 @@ def solve_model(
     solver : str
     options : dict, optional
         Solver options over the defaults of this module.
-    reuse : bool
-        Compile through cvxpy's parametrised (DPP) path, so that later re-solves with new
-        Parameter values skip canonicalisation. Off by default, and nowhere on in the package:
-        measured on ieee85 x 96 (scenario 3, three solves) the DPP path took 47-53 s against
-        17-18 s without it, and on the bare case85 x 96 its one-shot compilation costs
-        1.15 s and 800 MB against 0.25 s and 350 MB (issue 11); a re-solve saves ~1 s of
-        canonicalisation, so DPP pays only after dozens of re-solves of one model.
+    (cvxpy's parametrised DPP path is never used: measured on ieee85 x 96, scenario 3, three
+    solves, it took 47-53 s against 17-18 s without it, and on the bare case85 x 96 its
+    one-shot compilation costs 1.15 s and 800 MB against 0.25 s and 350 MB (issue 11).)
 
     Raises
     ------
@@ -142,7 +136,7 @@ def solve_model(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.problem.solve(solver=SOLVERS[key], ignore_dpp=not reuse, **opts)
+            model.problem.solve(solver=SOLVERS[key], ignore_dpp=True, **opts)
     except cp.error.SolverError as exc:
         text = str(exc)
         if key == "gurobi":

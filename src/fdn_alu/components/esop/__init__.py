@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from ..base import Component
 from ..battery_settings import SCHEMA as BATTERY
-from ..storage_fix import battery_fix
+from ..storage_fix import block_battery_fix
 from .data import esop_data
 from .model import esop_block
 from .post import esop_carbon, esop_checks, esop_solution, esop_source_rows, esop_table
@@ -51,10 +51,7 @@ class Esop(Component):
         return esop_block(data, core, relax_integers)
 
     def integer_fixes(self, block, data, core):
-        battery = {
-            k[len("battery_") :]: v for k, v in block.variables.items() if k.startswith("battery_")
-        }
-        fix = battery_fix("ESOP battery", battery, block.parameters)
+        fix = block_battery_fix("ESOP battery", block, "battery_", "")
         return [fix] if fix else []
 
     def reserve_offers(self, block, data, core):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ..base import Component
-from ..storage_fix import battery_fix
+from ..storage_fix import block_battery_fix
 from .data import park_data, park_problems
 from .model import (
     park_block,
@@ -99,10 +99,7 @@ class Park(Component):
     def integer_fixes(self, block, data, core):
         fixes = [park_integer_fix(data, block, core)]
 
-        def strip(d: dict) -> dict:
-            return {k[len("battery_") :]: v for k, v in d.items() if k.startswith("battery_")}
-
-        fixes.append(battery_fix("park battery", strip(block.variables), strip(block.parameters)))
+        fixes.append(block_battery_fix("park battery", block, "battery_"))
         fixes.append(turbine_integer_fix(data.gas_turbine, block.variables, block.parameters))
         return [f for f in fixes if f is not None]
 

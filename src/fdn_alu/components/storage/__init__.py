@@ -13,7 +13,7 @@ from typing import ClassVar
 from ...errors import Problem
 from ..base import Component
 from ..battery_settings import check_battery
-from ..storage_fix import battery_fix
+from ..storage_fix import block_battery_fix
 from .data import storage_data
 from .model import storage_block
 from .post import (
@@ -71,10 +71,7 @@ class Bess(Component):
     def integer_fixes(self, block, data, core):
         fixes = []
         for name in data.names:
-            n = len(name) + 1
-            own = {k[n:]: v for k, v in block.variables.items() if k.startswith(f"{name}_")}
-            par = {k[n:]: v for k, v in block.parameters.items() if k.startswith(f"{name}_")}
-            fix = battery_fix(f"battery {name}", own, par)
+            fix = block_battery_fix(f"battery {name}", block, f"{name}_")
             if fix:
                 fixes.append(fix)
         return fixes
