@@ -440,3 +440,19 @@ def test_quiet_and_one_line_warnings(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "building and solving case15da scenario 2: 15 buses x 2 periods" in captured.err
     assert "results written to" in captured.out
+
+
+def test_progress_shows_each_solve_of_the_production_sequence(tmp_path, capsys):
+    """Issue 10.12: every solve of the sequence (presolve, dispatch, relax-and-fix) is a
+    progress line with elapsed time and the production error; none with -q."""
+    argv = ["run", "--case", "ieee15", "--scenario", "3", "--out", str(tmp_path / "r")]
+    assert main(argv) == 0
+    err = capsys.readouterr().err.splitlines()
+    solves = [ln for ln in err if "solve " in ln and "park production error" in ln]
+    assert any("presolve park solve 1" in ln for ln in solves), err
+    assert any("] " in ln and "dispatch solve 1" in ln for ln in solves), err
+    last = float(solves[-1].split("park production error ")[1].split()[0])
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert last == pytest.approx(summary["checks"]["production_rel_err"], rel=0.05, abs=1e-9)
+    assert main([*argv[:-1], str(tmp_path / "q"), "-q"]) == 0
+    assert capsys.readouterr().err == ""

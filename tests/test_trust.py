@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import copy
+import re
 
+import numpy as np
 import pytest
 
 from fdn_alu import load_case, run
+from fdn_alu.data import build_model_data
+from fdn_alu.errors import InputError
 
 
 def _pv_export_case():
@@ -93,3 +97,52 @@ def test_heat_balance_with_shell_heat_exchangers_passes_its_checks():
     lines = res.eaip[res.eaip.potline != "park"]
     limit = 0.3 * res.data.park.p_rated_mw.max()
     assert 0.01 < lines.heat_exchange_mw.abs().max() <= limit + 1e-6
+
+
+def _most_production_by_hand(park, dt_h: float, periods: int) -> float:
+    """Largest production the ieee15 park can make over the day, found without the model.
+
+    With the paper's thermal model the temperature follows the power level,
+    T = T_0 + (P - P_N) dt / (c m), and P = N (R I^2 + E I), so each potline's hourly production
+    N eta(T(I)) K I dt is a function of its current alone. Its best current (a grid search over
+    the current range, inside the temperature window and one ramp step from rated) can be held
+    all day with one adjustment, so the day's most is 24 times the best hour.
+    """
+    total = 0.0
+    for n in range(len(park.names)):
+        i_ka = np.linspace(park.i_min_ka[n], park.i_max_ka[n], 400_001)
+        p_mw = park.a_mw_per_ka2[n] * i_ka**2 + park.b_mw_per_ka[n] * i_ka
+        temp = (
+            park.temp_init_c
+            + (p_mw - park.p_rated_mw[n]) * dt_h * 3600.0 / (park.heat_capacity_mj_per_k[n])
+        )
+        ok = (temp >= park.temp_min_c) & (temp <= park.temp_max_c)
+        ok &= np.abs(p_mw - park.p_rated_mw[n]) <= park.ramp_mw[n]
+        hourly = park.cells[n] * park.efficiency(temp) * park.k_al_kg_per_ka_h * i_ka * dt_h / 1e3
+        total += periods * hourly[ok].max()
+    return total
+
+
+def test_production_targets_above_rated_within_reach_are_met_beyond_it_refused():
+    """Issue 10.10: the first tangent (at rated) cannot reach targets above rated; phase 1
+    finds a start that can, and a target beyond the most is refused with that most."""
+    case = load_case("ieee15")
+    data = build_model_data(case, 2, None)
+    park = data.components["park"]
+    assert park.thermal_model == "paper" and park.max_adjustments >= 1
+    most = _most_production_by_hand(park, data.dt_h, data.periods)
+    rated = park.production_target_t
+    assert 1.018 < most / rated < 1.019  # hand value: 1.01852 x rated
+
+    def with_target(t):
+        return case.with_settings(park={**case.settings["park"], "production_target_t": t})
+
+    s = run(with_target(most * (1 - 2e-4)), scenario=2).summary
+    assert s["status"] == "ok", s["checks"]["failed"]
+    assert s["checks"]["production_t"] == pytest.approx(most * (1 - 2e-4), rel=1e-4)
+    with pytest.raises(InputError, match="out of reach") as exc:
+        run(with_target(1.03 * rated), scenario=2)
+    problem = exc.value.problems[0]
+    assert (problem.section, problem.key) == ("park", "production_target_t")
+    said = float(re.search(r"at most ([0-9.]+) t", problem.what).group(1))
+    assert said == pytest.approx(most, rel=1e-5)

@@ -4,8 +4,11 @@ and the failed checks with value and tolerance. Pure formatting, no heavy import
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -41,6 +44,35 @@ class Progress:
         if not self.quiet:
             dt = time.perf_counter() - self.t0
             print(f"[{dt:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+    @contextmanager
+    def solves(self) -> Iterator[None]:
+        """Show the toolkit's INFO log lines (each solve of a sequence, phase 1, relax-and-fix)
+        as indented progress lines while the block runs; nothing with ``-q``."""
+        if self.quiet:
+            yield
+            return
+        logger = logging.getLogger("fdn_alu")
+        handler = _SayHandler(self)
+        level = logger.level
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
+
+class _SayHandler(logging.Handler):
+    """A log handler that prints INFO records as :class:`Progress` lines."""
+
+    def __init__(self, say: Progress):
+        super().__init__(logging.INFO)
+        self.say = say
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.say(f"  {record.getMessage()}")
 
 
 def failed_checks(s: dict) -> list[str]:

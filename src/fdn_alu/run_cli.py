@@ -98,7 +98,7 @@ def main(args) -> int:
         f"building and solving {case.name} scenario {args.scenario}: {n_bus} buses x {periods} "
         f"periods, solver {args.solver} (about {est_gb:.1f} GB)"
     )
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), say.solves():
         # the failed checks are reported below, with value and tolerance: not twice
         warnings.filterwarnings("ignore", message=r".*checks outside tolerance")
         result = run(

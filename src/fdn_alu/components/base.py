@@ -14,7 +14,6 @@ in. Methods are pure: they return new objects and never modify their arguments.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -23,6 +22,9 @@ import pandas as pd
 
 from ..errors import Problem
 from ..schema import Field, validate_section
+from .sequence import IntegerFix, Reach, Relinearisation
+
+__all__ = ["CarbonPart", "Component", "IntegerFix", "Reach", "Relinearisation", "ReserveOffer"]
 
 
 @dataclass(frozen=True)
@@ -48,60 +50,6 @@ class CarbonPart:
     links: list[tuple[int, int, np.ndarray]] = field(default_factory=list)
     sources: list[tuple[int, np.ndarray, np.ndarray]] = field(default_factory=list)
     storages: list[dict] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Relinearisation:
-    """A component's part in a sequential (convex-concave) solve.
-
-    The solve layer (:func:`fdn_alu.solve.sequential.solve_sequential`) re-solves the model until
-    every component's ``error()`` is within ``tol`` (or stops changing); between solves it calls
-    ``update()``, which moves the component's cvxpy Parameters to the last solution.
-
-    Attributes
-    ----------
-    name : str
-    tol : float
-        Relative error below which the component is exact.
-    error : callable () -> float
-        Error of the current solution (e.g. production vs target, relative).
-    update : callable () -> None
-        Re-linearise at the current solution (parameters only, no rebuild).
-    point : callable () -> ndarray
-        The linearisation point the current solution gives (to start another model there).
-    start : callable (ndarray) -> None
-        Set the linearisation point.
-    stall_message : str
-        Why the error can stop changing above ``tol`` (shown in the warning).
-    initial : callable () -> ndarray, optional
-        The component's own first linearisation point (e.g. rated operation, where the
-        approximation is exact), to restart from when a later point makes the problem
-        infeasible.
-    """
-
-    name: str
-    tol: float
-    error: Callable[[], float]
-    update: Callable[[], None]
-    point: Callable[[], np.ndarray]
-    start: Callable[[np.ndarray], None]
-    stall_message: str = ""
-    initial: Callable[[], np.ndarray] | None = None
-
-
-@dataclass(frozen=True)
-class IntegerFix:
-    """A component's relax-and-fix step for binaries a conic solver relaxes.
-
-    After the relaxed solve, the solve layer asks ``violated()`` (does the relaxed solution
-    break a rule the binaries would enforce?); if so it calls ``fix()`` (set the component's
-    Parameters so that the indicators take a 0/1 pattern that satisfies the rule) and
-    re-solves the convex problem, reporting the cost against the relaxed bound.
-    """
-
-    name: str
-    violated: Callable[[], bool]
-    fix: Callable[[], None]
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..carbon import carbon_flow, carbon_network
-from ..components.base import Relinearisation
+from ..components.sequence import Relinearisation
 from ..model.recipe import Model
 from ..solution import extract_solution
 

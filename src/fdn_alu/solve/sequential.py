@@ -6,11 +6,16 @@ A component supplies a :class:`~fdn_alu.components.base.Relinearisation` (its er
 current solution and how to move its linearisation point there); this module re-solves the
 compiled problem (parameters only, no rebuild) until every error is within its tolerance or
 stops changing. It also offers a cheap first linearisation point: the component's block alone,
-its bus draw priced at the root's energy price (:func:`presolve_start`).
+its bus draw priced at the root's energy price (:func:`presolve_start`), and a phase 1 for
+targets beyond the first approximation's reach (:func:`reach_start`).
+
+Each solve is logged (logger ``fdn_alu.solve.sequential``, level INFO): the command line shows
+these lines as progress.
 """
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -18,10 +23,10 @@ from dataclasses import dataclass, replace
 import cvxpy as cp
 import numpy as np
 
-from ..components.base import Relinearisation
 from ..components.registry import BY_NAME
-from ..errors import InfeasibleError
-from ..model.block import flat_constraints
+from ..components.sequence import Relinearisation
+from ..errors import InfeasibleError, InputError, Problem
+from ..model.block import Block, flat_constraints
 from ..model.recipe import Model, objective_scale
 from .consumption import intensity_sequence
 from .solver import SolveInfo, solve_model
@@ -38,6 +43,12 @@ MAX_INTENSITY_ITERATIONS = 100
 PRESOLVE_MIN = 0
 # Relax-and-fix rounds: a fix can expose another relaxed rule (our choice; 1-2 suffice).
 FIX_ROUNDS = 4
+# Phase 1 stops when its true value rises by less than this fraction of the target between
+# iterations (our choice: the convex-concave sequence rises monotonically; 1e-7 is far below
+# the 1e-4 production check and far above solver noise on a tonne-scale sum).
+REACH_STALL = 1e-7
+
+log = logging.getLogger(__name__)
 
 
 def relinearisations(model: Model) -> dict[str, Relinearisation]:
@@ -57,6 +68,7 @@ def solve_sequential(
     parts: list[Relinearisation],
     warn: bool = True,
     max_iterations: int = MAX_ITERATIONS,
+    label: str = "dispatch",
 ) -> tuple[SolveInfo, int]:
     """Solve, re-linearise every part at the solution, and repeat until all are exact.
 
@@ -81,6 +93,13 @@ def solve_sequential(
         total_solver += info.solver_s
         total_wall += info.solve_s
         errs = [p.error() for p in parts]
+        log.info(
+            "%s solve %d: %s (solver %.2f s)",
+            label,
+            it,
+            ", ".join(f"{p.name} error {e:.1e}" for p, e in zip(parts, errs, strict=True)),
+            info.solver_s,
+        )
         if all(e <= p.tol for e, p in zip(errs, parts, strict=True)):
             break
         stalled = all(
@@ -128,8 +147,71 @@ def presolve_start(model: Model, name: str) -> np.ndarray:
     problem = cp.Problem(cp.Minimize(objective_scale(data) * cost), flat_constraints([blk]))
     small = Model(data, {name: blk}, problem, {}, {})
     rel = comp.relinearisation(blk, data.components[name], data)
-    solve_sequential(small, lambda: solve_model(small, "clarabel"), [rel], warn=False)
+    label = f"presolve {name}"
+    try:
+        solve_sequential(small, lambda: solve_model(small, "clarabel"), [rel], False, label=label)
+    except InfeasibleError:
+        if rel.reach is None:
+            raise
+        rel.start(reach_start(blk, rel, data))
+        solve_sequential(small, lambda: solve_model(small, "clarabel"), [rel], False, label=label)
     return rel.point()
+
+
+def reach_start(block, rel: Relinearisation, data) -> np.ndarray:
+    """Phase 1: a linearisation point where ``rel``'s target is inside the approximation.
+
+    Maximises the approximation of the quantity (:class:`~fdn_alu.components.base.Reach`)
+    over the block without the target's constraint, re-linearising at every solution. The true
+    value never falls (the approximation is exact at its point and a lower bound elsewhere), so
+    the sequence either meets the target, and returns that point, or stalls at the most the
+    component can reach.
+
+    Raises
+    ------
+    InputError
+        The target is above the most the sequence reaches; the message gives that value.
+    """
+    reach = rel.reach
+    kept = {k: v for k, v in block.constraints.items() if k != reach.family}
+    cons = flat_constraints([Block(block.name, constraints=kept)])
+    problem = cp.Problem(cp.Maximize(reach.approx / reach.target), cons)
+    small = Model(data, {block.name: block}, problem, {}, {})
+    best = -np.inf
+    for it in range(1, MAX_ITERATIONS + 1):
+        solve_model(small, "clarabel")
+        value = reach.value()
+        log.info(
+            "phase 1 (%s target %.6g %s beyond the first approximation) iteration %d: %.6g %s",
+            reach.label,
+            reach.target,
+            reach.unit,
+            it,
+            value,
+            reach.unit,
+        )
+        if value >= reach.target:
+            return rel.point()
+        if value <= best + REACH_STALL * reach.target:
+            break
+        best = max(best, value)
+        rel.update()
+    best = max(best, value)
+    if best >= reach.target * (1 - REACH_STALL):
+        return rel.point()
+    section, key = reach.setting
+    raise InputError(
+        [
+            Problem(
+                f"[{section}].{key}",
+                f"{reach.label} target {reach.target:.6g} {reach.unit} is out of reach: at most "
+                f"{best:.6g} {reach.unit} ({best / reach.target:.4%} of the target) within "
+                "the device's limits and operating rules",
+                section,
+                key,
+            )
+        ]
+    )
 
 
 def root_price(data) -> tuple[np.ndarray, np.ndarray]:
@@ -208,6 +290,7 @@ def solve_exact(
         for fix in fixes:
             fix.fix()
         fixed += [f.name for f in fixes if f.name not in fixed]
+        log.info("relaxed solution breaks %s: fixing and solving again", ", ".join(fixed))
         try:
             info, it2 = _solve_fixed(model, solver, options)
         except InfeasibleError as exc:
@@ -230,14 +313,15 @@ def _solve_fixed(model: Model, solver: str, options: dict | None) -> tuple[Solve
     """Re-solve after fixing binaries, from the current linearisation points; if that is
     infeasible (a linearisation is an inner approximation, so a point far from the fixed
     schedule can cut it off), once more from each component's own initial point."""
+    label = "dispatch with the states fixed"
     try:
-        return solve_dispatch(model, solver, _current_points(model), options)
+        return solve_dispatch(model, solver, _current_points(model), options, label)
     except InfeasibleError:
         parts = relinearisations(model)
         starts = {n: p.initial() for n, p in parts.items() if p.initial is not None}
         if not starts:
             raise
-        return solve_dispatch(model, solver, starts, options)
+        return solve_dispatch(model, solver, starts, options, label)
 
 
 def _current_points(model: Model) -> dict[str, np.ndarray]:
@@ -250,6 +334,7 @@ def solve_dispatch(
     solver: str = "clarabel",
     starts: dict[str, np.ndarray] | None = None,
     options: dict | None = None,
+    label: str = "dispatch",
 ) -> tuple[SolveInfo, int]:
     """Solve a dispatch model: one solve, or the sequence when a component needs it.
 
@@ -265,6 +350,8 @@ def solve_dispatch(
         (:func:`~fdn_alu.solve.consumption.intensity_sequence`).
     options : dict, optional
         Solver options over the defaults (every solve of the sequence).
+    label : str
+        Names the solves in the log lines.
 
     Returns
     -------
@@ -292,4 +379,5 @@ def solve_dispatch(
         lambda: solve_model(model, solver, options=opts),
         sequence,
         max_iterations=limit,
+        label=label,
     )

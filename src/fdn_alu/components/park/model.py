@@ -18,7 +18,7 @@ import numpy as np
 
 from ...model.block import Block, lagged, to_buses
 from ...model.storage import storage_variables
-from ..base import IntegerFix, Relinearisation
+from ..sequence import IntegerFix, Reach, Relinearisation
 from .data import MJ_PER_MWH, ParkData
 from .states import state_pattern
 from .turbine import turbine_model
@@ -68,11 +68,11 @@ def park_block(park: ParkData, core, relax_integers: bool = True) -> Block:
     cons.update(thermal_cons)
     states, state_cons, state_params = _operating_states(park, pw, pw_prev, T, relax_integers)
     cons.update(state_cons)
-    prod_params, prod_con = _production(park, y, dtemp, T, dt)
-    cons["production"] = prod_con
+    prod_params, made_t = _production(park, y, dtemp, T, dt)
+    cons["production"] = [made_t >= park.production_target_t]
 
     variables = {"current_pu": y, "dtemp": dtemp, "power": pw, **states, **thermal_vars}
-    expressions = {"current": cur, "temperature": temp}
+    expressions = {"current": cur, "temperature": temp, "production_inner_t": made_t}
     pcc = cp.Variable(T, nonneg=True, name="park_pcc_mw")
     supply = pcc
     costs = {"eaip": park.running_cost_per_mwh * cp.sum(pw) * dt}
@@ -224,8 +224,8 @@ def _operating_states(
     return {"up": up, "down": down}, cons, params
 
 
-def _production(park: ParkData, y, dtemp, T: int, dt: float) -> tuple[dict, list]:
-    """Production target (3) as a convex inner approximation of the bilinear eta * I.
+def _production(park: ParkData, y, dtemp, T: int, dt: float) -> tuple[dict, cp.Expression]:
+    """Production (3) as a concave lower bound of the bilinear eta * I (the target's left side).
 
     With y = I / I_N (so that eta and y are both ~1) and s = eta + y, d = eta - y,
     eta y = (s^2 - d^2) / 4. The convex s^2 is replaced by its tangent at s_bar (a lower
@@ -236,6 +236,8 @@ def _production(park: ParkData, y, dtemp, T: int, dt: float) -> tuple[dict, list
     is convex and implies the true production >= M_N at every iterate (convex-concave
     procedure). Re-linearising at the last solution converges to a point where the tangent is
     exact; as production costs energy, the target is then met with equality.
+
+    Returns the linearisation parameters and the lower bound (t, a concave expression).
     """
     N = y.shape[1]
     s0 = np.full((T, N), park.eta_rated + 1.0)
@@ -248,7 +250,7 @@ def _production(park: ParkData, y, dtemp, T: int, dt: float) -> tuple[dict, list
     # expression minus a parameter, so the problem stays DPP and re-solves skip compilation.
     tangent = cp.multiply(2 * s_bar, eta + y) - s_bar_sq
     made = (cp.sum(cp.multiply(w, tangent)) - cp.sum(cp.multiply(w, cp.square(eta - y)))) / 4
-    return {"s_bar": s_bar, "s_bar_sq": s_bar_sq}, [made >= park.production_target_t]
+    return {"s_bar": s_bar, "s_bar_sq": s_bar_sq}, made
 
 
 def park_relinearisation(park: ParkData, block: Block, core) -> Relinearisation:
@@ -268,11 +270,13 @@ def park_relinearisation(park: ParkData, block: Block, core) -> Relinearisation:
         params["s_bar"].value = s_bar
         params["s_bar_sq"].value = s_bar**2
 
-    def error() -> float:
+    def made_t() -> float:
         cur = np.asarray(expr["current"].value)
         temp = np.asarray(expr["temperature"].value)
-        made = park.production_t(cur, temp, core.dt_h).sum()
-        return float(abs(made - park.production_target_t) / park.production_target_t)
+        return float(park.production_t(cur, temp, core.dt_h).sum())
+
+    def error() -> float:
+        return abs(made_t() - park.production_target_t) / park.production_target_t
 
     return Relinearisation(
         "park production",
@@ -284,6 +288,15 @@ def park_relinearisation(park: ParkData, block: Block, core) -> Relinearisation:
         "the target is not binding: the thermal window keeps power (and so production) "
         "above what the target needs",
         lambda: np.full(params["s_bar"].shape, park.eta_rated + 1.0),
+        Reach(
+            "park-production",
+            expr["production_inner_t"],
+            made_t,
+            park.production_target_t,
+            "park production",
+            "t",
+            ("park", "production_target_t"),
+        ),
     )
 
 

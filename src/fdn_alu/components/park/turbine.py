@@ -16,7 +16,7 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from ..base import IntegerFix
+from ..sequence import IntegerFix
 from .data import GasTurbineData
 
 # A relaxed on-status counts as fractional between these (our choice, far above solver noise).
