@@ -75,9 +75,10 @@ def test_one_stop_covers_the_expensive_window(tmp_path):
     assert s["full"]["costs_cny"]["total"] == pytest.approx(expected, rel=1e-9)
 
 
-def test_no_stop_when_restart_exceeds_the_saving(tmp_path):
+def test_no_stop_when_restart_exceeds_the_saving(tmp_path, capfd):
     fd = _one_line(tmp_path, 1.05 * THRESHOLD_CNY / L_MW)
     res = run_season(fd, ("modulation", "full"))
+    assert "HiGHS" not in capfd.readouterr().out  # no banner from the C++ library on stdout
     full = res.strategies["full"]
     assert full.nu.min() == 1 and full.chi.sum() == 0
     assert full.costs_cny["total"] == pytest.approx(COST_MOD, rel=1e-9)

@@ -4,8 +4,12 @@ file written by HiGHS (the model is the same matrix; only HiGHS reports nodes fo
 
 from __future__ import annotations
 
+import os
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,13 +51,37 @@ class SolveReport:
         }
 
 
+@contextmanager
+def _fd_silenced(fd: int, active: bool) -> Iterator[None]:
+    """Send file descriptor ``fd`` to the null device while the block runs.
+
+    HiGHS prints its banner from C++ to the process's stdout when the solver object is made,
+    before any option can switch it off (HiGHS issue #1932), which would mix it into the
+    command line's own output.
+    """
+    if not active:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
 def _highs(model: FleetModel, opts: dict, start: np.ndarray | None) -> SolveReport:
     try:
         import highspy
     except ImportError as e:  # pragma: no cover - highspy is a dependency
         raise SolverUnavailableError("highspy is not installed (pip install highspy)") from e
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(opts.get("verbose", False)))
+    verbose = bool(opts.get("verbose", False))
+    with _fd_silenced(1, not verbose):
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", verbose)
     h.setOptionValue("mip_rel_gap", float(opts["mip_rel_gap"]))
     h.setOptionValue("time_limit", float(opts["time_limit_s"]))
     h.setOptionValue("threads", int(opts["threads"]))
