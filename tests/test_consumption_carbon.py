@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from fdn_alu import case_from_net, load_case, run
-from fdn_alu.carbon import CarbonNetwork, carbon_flow
+from fdn_alu.carbon import CarbonNetwork, carbon_flow, marginal_intensity
 from helpers import flat_profiles, radial_net
 
 PRICE = 300.0  # CNY/MWh in both hours: the energy bill does not favour either hour
@@ -68,7 +69,7 @@ def flex_carbon_kg(x: float) -> tuple[float, float]:
 
 
 @pytest.mark.slow
-def test_tiny_feeder_sequence_finds_the_equilibrium_not_the_optimum():
+def test_tiny_feeder_sequence_finds_the_brute_force_optimum():
     res = run(three_bus("consumption"), scenario=2)
     s = res.summary
     assert s["checks"]["failed"] == []
@@ -78,19 +79,21 @@ def test_tiny_feeder_sequence_finds_the_equilibrium_not_the_optimum():
     grid_x = np.linspace(0.0, 1.0, 2001)
     evals = [flex_carbon_kg(x) for x in grid_x]
     cost = np.array([PRICE * b + CARBON_PRICE * c / 1000.0 for c, b in evals])
-    # Equilibrium (brute force): hour 1's bus intensity equals hour 2's, i.e. the draw is a
-    # best response to the intensities it causes. By hand: 800 (x - 0.2) / (x + 0.3) = 400,
-    # x = 0.7.
+    # The optimum of the non-convex problem (brute force): by hand, with the flat energy price
+    # only the carbon charge matters, d/dx [800 x (x - 0.2) / (x + 0.3) + 400 (1 - x)] = 0
+    # gives x^2 + 0.6 x - 0.21 = 0, x = 0.2477.
+    x_opt = grid_x[np.argmin(cost)]
+    assert x_opt == pytest.approx(0.2477, abs=1e-3)
+    assert x_seq == pytest.approx(x_opt, abs=1e-3)
+    c_seq, c_opt = flex_carbon_kg(x_seq)[0], flex_carbon_kg(x_opt)[0]
+    assert c_seq <= c_opt * (1 + 1e-4)
+    # Holding the intensities fixed (a price-taker at its bus's average intensity) would stop
+    # at the equilibrium instead, where hour 1's bus intensity equals hour 2's:
+    # 800 (x - 0.2) / (x + 0.3) = 400, x = 0.7, charging 26 % more.
     e1 = np.array([800.0 * max(x - 0.2, 0.0) / (x + LOAD_MW) for x in grid_x])
     x_eq = grid_x[np.argmin(np.abs(e1 - E_GRID[1]))]
     assert x_eq == pytest.approx(0.7, abs=1e-4)
-    assert x_seq == pytest.approx(x_eq, abs=1e-3)
-    # The optimum of the non-convex problem (brute force) draws less in hour 1: by hand,
-    # x^2 + 0.6 x - 0.21 = 0, x = 0.2477; the equilibrium's carbon charge is 26 % higher.
-    x_opt = grid_x[np.argmin(cost)]
-    assert x_opt == pytest.approx(0.2477, abs=1e-3)
-    c_seq, c_opt = flex_carbon_kg(x_seq)[0], flex_carbon_kg(x_opt)[0]
-    assert c_seq / c_opt == pytest.approx(400.0 / 318.2, rel=2e-3)
+    assert flex_carbon_kg(x_eq)[0] / c_opt == pytest.approx(400.0 / 318.2, rel=2e-3)
     # The run's own charge is the brute-force charge at its dispatch (to the line losses).
     assert s["carbon_accounting"]["charged_t"] * 1000.0 == pytest.approx(c_seq, rel=1e-4)
 
@@ -117,3 +120,44 @@ def test_ieee15_consumption_sequence_converges():
     assert s["carbon_accounting"]["charged_t"] == pytest.approx(
         s["emissions_t"]["park_footprint"], rel=1e-5
     )
+
+
+def test_marginal_intensity_equals_finite_differences_of_the_carbon_flow():
+    """The adjoint formula of :func:`marginal_intensity` against central differences of the
+    carbon flow itself: root 0 (grid, 600 kg/MWh) - bus 1 (gas 0.4 MW at 450) with children
+    bus 2 (draw 0.5 MW) and bus 3 (PV 0.9 MW, draw 0.3 MW, so it exports 0.6 MW to bus 1).
+    One more MW drawn at bus b comes from the root along the path root -> b."""
+    draw = np.array([0.0, 0.2, 0.5, 0.3])  # MW charged at each bus
+    path = sp.csr_matrix(np.array([[0, 1, 1, 1], [0, 0, 1, 0], [0, 0, 0, 1]], dtype=float))
+    br_from, br_to = np.array([0, 1, 1]), np.array([1, 2, 3])
+
+    def network(extra: np.ndarray) -> CarbonNetwork:
+        d = draw + extra
+        p = np.array([d[1] + d[2] + d[3] - 0.4 - 0.9, d[2], d[3] - 0.9])  # lossless branches
+        return CarbonNetwork(
+            n_nodes=4,
+            br_from=br_from,
+            br_to=br_to,
+            p_send_mw=p[None, :],
+            loss_mw=np.zeros((1, 3)),
+            link_from=np.zeros(0, int),
+            link_to=np.zeros(0, int),
+            link_mw=np.zeros((1, 0)),
+            src_node=np.array([0, 1, 3]),
+            src_mw=np.array([[p[0], 0.4, 0.9]]),
+            src_ci=np.array([[600.0, 450.0, 0.0]]),
+        )
+
+    def charge(extra: np.ndarray) -> float:
+        return float((draw + extra) @ carbon_flow(network(extra)).node_ci[0])
+
+    cn = network(np.zeros(4))
+    assert cn.p_send_mw[0, 2] < 0  # bus 3 exports: the reverse-flow rule is exercised
+    node_ci = carbon_flow(cn).node_ci
+    m = marginal_intensity(cn, node_ci, draw[None, :], path, 0, np.array([600.0]))
+    h = 1e-6
+    for b in range(1, 4):
+        unit = np.eye(4)[b] * h
+        fd = (charge(unit) - charge(-unit)) / (2 * h)
+        assert m[0, b] == pytest.approx(fd, rel=1e-6, abs=1e-6), b
+    assert not np.allclose(m[0, 1:], node_ci[0, 1:4])  # the draws move their intensities

@@ -142,10 +142,11 @@ def carbon_flow(cn: CarbonNetwork) -> CarbonResult:
     p = cn.p_send_mw
     sent_f = np.maximum(p, 0.0)
     sent_t = np.maximum(cn.loss_mw - p, 0.0)
-    recv_f = np.maximum(-p, 0.0)
-    recv_t = np.maximum(p - cn.loss_mw, 0.0)
+    rows_recv, rows_send, recv_all = _receipts(cn)
+    recv_t, recv_f = recv_all[:, :m], recv_all[:, m : 2 * m]
     lf = np.maximum(cn.link_mw, 0.0)  # link flow from -> to
     lt = np.maximum(-cn.link_mw, 0.0)  # link flow to -> from
+    src_node, src_mw_all = _source_mw(cn)
     n_st = len(cn.storages)
     carbon = {s.name: np.zeros(T + 1) for s in cn.storages}
     e_dis = {s.name: np.zeros(T) for s in cn.storages}
@@ -155,8 +156,6 @@ def carbon_flow(cn: CarbonNetwork) -> CarbonResult:
     branch_ci = np.zeros((T, m))
     loss_c = np.zeros(T)
     cons_c = np.zeros((T, N))
-    rows_recv = np.concatenate([cn.br_to, cn.br_from, cn.link_to, cn.link_from])
-    rows_send = np.concatenate([cn.br_from, cn.br_to, cn.link_from, cn.link_to])
     for t in range(T):
         # Storage discharge enters as a source whose intensity comes from the tank state.
         st_ci = np.zeros(n_st)
@@ -164,20 +163,11 @@ def carbon_flow(cn: CarbonNetwork) -> CarbonResult:
             e0 = s.energy_mwh[t]
             st_ci[k] = 1000.0 * carbon[s.name][t] / e0 / s.eta_dis if e0 > 1e-12 else 0.0
             e_dis[s.name][t] = st_ci[k]
-        src_node = np.concatenate([cn.src_node, [s.node for s in cn.storages]]).astype(int)
-        src_mw = np.concatenate([cn.src_mw[t], [s.discharge_mw[t] for s in cn.storages]])
+        src_mw = src_mw_all[t]
         src_ci = np.concatenate([cn.src_ci[t], st_ci])
-        # A branch end receives its flow carrying the intensity of the end that sends it.
-        recv = np.concatenate([recv_t[t], recv_f[t], lf[t], lt[t]])
-        throughput = np.bincount(rows_recv, weights=recv, minlength=N) + np.bincount(
-            src_node, weights=src_mw, minlength=N
-        )
-        idle = throughput <= IDLE_MW
-        A = sp.csr_matrix((-recv, (rows_recv, rows_send)), shape=(N, N)) + sp.diags(
-            np.where(idle, 1.0, throughput)
-        )
+        A, idle, throughput = _system(N, rows_recv, rows_send, recv_all[t], src_node, src_mw)
         rhs = np.bincount(src_node, weights=src_mw * src_ci, minlength=N)
-        e = spla.spsolve(A.tocsc(), rhs)
+        e = spla.spsolve(A, rhs)
         e[idle] = 0.0
         node_ci[t] = e
         # Branch intensity: the sending end's (both ends send only when the loss exceeds the
@@ -221,6 +211,109 @@ def carbon_flow(cn: CarbonNetwork) -> CarbonResult:
     rhs = float(cons_c.sum() + loss_c.sum() + stored_end)
     rel = abs(lhs - rhs) / max(abs(lhs), 1e-12)
     return CarbonResult(node_ci, branch_ci, loss_c, cons_c, carbon, e_dis, direct, rel)
+
+
+def _receipts(cn: CarbonNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What each node receives from a neighbour: the receiving node and the sending node of
+    each column, and the power received (MW, (T, k)): branch ends (receiving-end flows, the
+    to-end then the from-end) and links (each direction)."""
+    p = cn.p_send_mw
+    recv = np.hstack(
+        [
+            np.maximum(p - cn.loss_mw, 0.0),
+            np.maximum(-p, 0.0),
+            np.maximum(cn.link_mw, 0.0),
+            np.maximum(-cn.link_mw, 0.0),
+        ]
+    )
+    rows_recv = np.concatenate([cn.br_to, cn.br_from, cn.link_to, cn.link_from]).astype(int)
+    rows_send = np.concatenate([cn.br_from, cn.br_to, cn.link_from, cn.link_to]).astype(int)
+    return rows_recv, rows_send, recv
+
+
+def _source_mw(cn: CarbonNetwork) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes (s,) and power (T, s) of every source, storage discharge included."""
+    nodes = np.concatenate([cn.src_node, [st.node for st in cn.storages]]).astype(int)
+    T = cn.p_send_mw.shape[0]
+    dis = [st.discharge_mw for st in cn.storages]
+    mw = np.column_stack([cn.src_mw, *dis]) if dis else cn.src_mw.reshape(T, -1)
+    return nodes, mw
+
+
+def _system(
+    n: int,
+    rows_recv: np.ndarray,
+    rows_send: np.ndarray,
+    recv: np.ndarray,
+    src_node: np.ndarray,
+    src_mw: np.ndarray,
+) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
+    """One period's proportional-sharing matrix A (e = A^-1 (sources' carbon)), the idle
+    nodes (throughput below ``IDLE_MW``, given a unit row) and the nodes' throughput (MW).
+
+    A node's throughput is what it receives plus its sources; a node receives a flow at the
+    intensity of the node that sends it: A = diag(throughput) - (received from).
+    """
+    throughput = np.bincount(rows_recv, weights=recv, minlength=n) + np.bincount(
+        src_node, weights=src_mw, minlength=n
+    )
+    idle = throughput <= IDLE_MW
+    A = sp.csr_matrix((-recv, (rows_recv, rows_send)), shape=(n, n)) + sp.diags(
+        np.where(idle, 1.0, throughput)
+    )
+    return A.tocsc(), idle, throughput
+
+
+def marginal_intensity(
+    cn: CarbonNetwork,
+    node_ci: np.ndarray,
+    weights_mw: np.ndarray,
+    path: sp.spmatrix,
+    root: int,
+    root_ci: np.ndarray,
+) -> np.ndarray:
+    """Marginal intensity of a draw at each AC bus for a weighted charge, kg/MWh (T, n_bus).
+
+    The charge is Phi(t) = sum_j W_j e_j(t) (W: the charged draws, MW; e: the nodal
+    intensities of :func:`carbon_flow`). One more MW drawn at bus b, supplied from the root
+    along the path root -> b (the other injections held), changes Phi by
+
+        m_b = e_b + lambda_root (ci_root - e_root) + sum_{branches k on the path} g_k,
+
+    with lambda = A^-T W the adjoint of the period's sharing system (:func:`_system`) and, for
+    branch k from parent j to child i, g_k = lambda_i (e_j - e_i) when it carries power to the
+    child (the child receives one more MW at e_j) and lambda_j (e_j - e_i) when it carries
+    power to the parent (the parent receives one MW less from the child). Branch losses'
+    change and the carbon a storage carries into later periods are not differentiated.
+
+    Parameters
+    ----------
+    cn : CarbonNetwork
+    node_ci : ndarray (T, n_nodes)
+        Intensities of :func:`carbon_flow` on ``cn``.
+    weights_mw : ndarray (T, n_bus)
+        Charged draw at each AC bus.
+    path : sparse (m, n_bus)
+        Branch k lies on the path root -> bus j (:func:`fdn_alu.network.path_matrix`).
+    root : int
+    root_ci : ndarray (T,)
+        Intensity of the supply at the root (the upstream grid).
+    """
+    T, N = node_ci.shape
+    n_bus = weights_mw.shape[1]
+    rows_recv, rows_send, recv = _receipts(cn)
+    src_node, src_mw = _source_mw(cn)
+    out = np.zeros((T, n_bus))
+    for t in range(T):
+        A, idle, _ = _system(N, rows_recv, rows_send, recv[t], src_node, src_mw[t])
+        w = np.zeros(N)
+        w[:n_bus] = np.where(idle[:n_bus], 0.0, weights_mw[t])
+        lam = spla.spsolve(A.T.tocsc(), w)
+        e = node_ci[t]
+        j, i = cn.br_from, cn.br_to
+        g = np.where(cn.p_send_mw[t] >= 0, lam[i], lam[j]) * (e[j] - e[i])
+        out[t] = e[:n_bus] + lam[root] * (root_ci[t] - e[root]) + path.T @ g
+    return out
 
 
 def carbon_network(data, sol) -> tuple[CarbonNetwork, dict[str, dict[str, int]]]:

@@ -59,6 +59,8 @@ class Model:
         the charged draws near the last iterate and vanish at the fixed point.
     proximal_started : bool
         Whether the proximal terms hold a previous iterate (set by the solve layer).
+    charge : Charge or None
+        The consumption-based charge (its parameters and draws), None under direct accounting.
     """
 
     data: Any
@@ -74,6 +76,7 @@ class Model:
     intensity_history: list = field(default_factory=list)
     proximal: list = field(default_factory=list)
     proximal_started: bool = False
+    charge: Any = None
 
     def var(self, block: str, name: str):
         """Solved value of a variable (numpy array)."""
@@ -162,11 +165,12 @@ def build_model(data, soft_limits: bool = False, relax_integers: bool = True) ->
         for name, cdata in data.components.items()
         for pair in BY_NAME[name].intensity_parameters(blocks_of(blocks, name), cdata, data)
     ]
-    charged_t, proximal = None, []
+    charge = None
     if getattr(data, "carbon_accounting", "direct") == "consumption":
-        ci, charged_t, proximal = consumption_charge(data, blocks)
-        intensity.append((ci, np.arange(data.net.n_bus)))
-    obj, costs, emissions = objective(data, blocks, charged_t)
+        charge = consumption_charge(data, blocks)
+        intensity.append((charge.ci, np.arange(data.net.n_bus)))
+    obj, costs, emissions = objective(data, blocks, charge.priced_t if charge else None)
+    proximal = charge.proximal if charge else []
     if proximal:
         prox = cp.sum(cp.hstack([cp.sum_squares(cp.multiply(w, d) - c) for w, c, d in proximal]))
         obj = cp.Minimize(obj.args[0] + objective_scale(data) * prox)
@@ -181,8 +185,9 @@ def build_model(data, soft_limits: bool = False, relax_integers: bool = True) ->
         time.perf_counter() - t0,
         relax_integers=relax_integers,
         intensity=intensity,
-        charged_t=charged_t,
+        charged_t=charge.charged_t if charge else None,
         proximal=proximal,
+        charge=charge,
     )
 
 
@@ -191,20 +196,51 @@ def blocks_of(blocks: list[Block], name: str) -> Block:
     return next(b for b in blocks if b.name == name)
 
 
-def consumption_charge(data, blocks: list[Block]) -> tuple[cp.Parameter, cp.Expression, list]:
+@dataclass
+class Charge:
+    """Consumption-based carbon charge of a model (see :func:`consumption_charge`).
+
+    Attributes
+    ----------
+    ci, mc : cp.Parameter (T, n_bus)
+        Average and marginal nodal intensities (kg/MWh), set by the solve layer.
+    charged_t : cp.Expression
+        The charge at the average intensities (t CO2): what the consumers are billed.
+    priced_t : cp.Expression
+        The charge's first-order model at the last iterate, priced in the objective (t CO2 plus
+        a constant): the draws at their marginal intensities.
+    proximal : list
+        See ``Model.proximal``.
+    draws : list of (ndarray (k,), cp.Expression (T, k))
+        The charged draws (bus positions, MW); fixed loads are added when all are charged.
+    """
+
+    ci: cp.Parameter
+    mc: cp.Parameter
+    charged_t: cp.Expression
+    priced_t: cp.Expression
+    proximal: list
+    draws: list
+
+
+def consumption_charge(data, blocks: list[Block]) -> Charge:
     """Carbon charged to consumers under consumption-based accounting (t CO2).
 
     sum_t sum_b ci_b(t) P_b(t) dt / 1000 over the charged components' draws (their
     :meth:`~fdn_alu.components.base.Component.charged_draw`), plus their own direct emissions;
     with ``carbon_charged = "all"`` also every fixed load at its bus. ``ci`` is a Parameter
-    (T, n_bus) in kg/MWh: fixed within a solve (the charge is then linear), moved to the carbon
-    flow's intensities by the solve layer between solves. Each charged draw also gets a
+    (T, n_bus) in kg/MWh: fixed within a solve, moved to the carbon flow's intensities by the
+    solve layer between solves. The objective prices the same draws at ``mc``, the marginal
+    intensities (the charge's gradient at the last iterate, which includes how a draw raises
+    the intensity of every charged draw), so that the sequence's fixed point is a stationary
+    point of the charge, not only a price-taker equilibrium. Each charged draw also gets a
     proximal term (weight ``PROX_W0`` until the solve layer sets it, see ``Model.proximal``).
     """
     T, n = data.periods, data.net.n_bus
     ci = cp.Parameter((T, n), nonneg=True, name="bus_ci_kg_per_mwh", value=np.zeros((T, n)))
+    mc = cp.Parameter((T, n), name="bus_marginal_ci_kg_per_mwh", value=np.zeros((T, n)))
     every = data.carbon_charged == "all"
-    terms, proximal = [], []
+    terms, priced, proximal, draws = [], [], [], []
     for name, cdata in data.components.items():
         if not every and name != data.carbon_charged:
             continue
@@ -216,9 +252,18 @@ def consumption_charge(data, blocks: list[Block]) -> tuple[cp.Parameter, cp.Expr
         w = cp.Parameter(nonneg=True, name=f"{name}_prox_w", value=PROX_W0)
         c = cp.Parameter(p_mw.shape, name=f"{name}_prox_c", value=np.zeros(p_mw.shape))
         proximal.append((w, c, p_mw))
-        terms.append(cp.sum(cp.multiply(ci[:, np.asarray(bus, dtype=int)], p_mw)))
-        terms += [1000.0 / data.dt_h * e for e in blk.emissions_t.values()]
+        cols = np.asarray(bus, dtype=int)
+        draws.append((cols, p_mw))
+        own = [1000.0 / data.dt_h * e for e in blk.emissions_t.values()]
+        terms += [cp.sum(cp.multiply(ci[:, cols], p_mw)), *own]
+        priced += [cp.sum(cp.multiply(mc[:, cols], p_mw)), *own]
     if every:
-        terms.append(cp.sum(cp.multiply(ci, data.p_load_pu * data.base_mva)))
-    total = cp.sum(cp.hstack(terms)) if terms else cp.Constant(0.0)
-    return ci, total * data.dt_h / 1000.0, proximal
+        load_mw = data.p_load_pu * data.base_mva
+        draws.append((np.arange(n), cp.Constant(load_mw)))
+        terms.append(cp.sum(cp.multiply(ci, load_mw)))
+        priced.append(cp.sum(cp.multiply(mc, load_mw)))
+
+    def tonnes(parts):
+        return (cp.sum(cp.hstack(parts)) if parts else cp.Constant(0.0)) * data.dt_h / 1000.0
+
+    return Charge(ci, mc, tonnes(terms), tonnes(priced), proximal, draws)

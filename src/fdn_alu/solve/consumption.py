@@ -16,18 +16,23 @@ last; rho starts at the carbon price times the largest intensity per MW of the f
 and then follows a secant estimate of the iteration's gain from successive steps (see
 ``RHO_MARGIN``). At the fixed point P = P_prev and the term vanishes.
 
-The fixed point is a dispatch that is optimal *given* the intensities it produces (each
-charged consumer a price-taker at its bus intensity); docs/CARBON.md compares it with the
-brute-force optimum of the non-convex problem on a 3-bus feeder.
+The objective prices the charged draws at their *marginal* intensities
+(:func:`fdn_alu.carbon.marginal_intensity`: the charge's gradient at the last iterate, through
+an adjoint of the carbon flow's linear system), while the bill and any footprint limit use the
+average intensities. At the fixed point the draws are therefore stationary for the true,
+non-convex charge (with the other injections held and the margin supplied from the root), not
+only a price-taker equilibrium; docs/CARBON.md checks it against the brute-force optimum of a
+3-bus feeder.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..carbon import carbon_flow, carbon_network
+from ..carbon import carbon_flow, carbon_network, marginal_intensity
 from ..components.sequence import Relinearisation
 from ..model.recipe import Model
+from ..network import path_matrix
 from ..solution import extract_solution
 
 # Stop when no intensity changed by more than this, relative to the largest intensity
@@ -83,9 +88,22 @@ def rho_start(data) -> float:
 
 def node_intensities(model: Model) -> np.ndarray:
     """Nodal intensities (T, n_bus) in kg/MWh of the model's current solution (carbon flow)."""
+    return _flow(model)[1][:, : model.data.net.n_bus]
+
+
+def _flow(model: Model):
+    """The carbon network of the model's current solution and its nodal intensities (T, N)."""
+    cn, _ = carbon_network(model.data, extract_solution(model))
+    return cn, carbon_flow(cn).node_ci
+
+
+def charged_weights(model: Model) -> np.ndarray:
+    """The charged draws of the current solution at each AC bus, MW (T, n_bus)."""
     data = model.data
-    cn, _ = carbon_network(data, extract_solution(model))
-    return carbon_flow(cn).node_ci[:, : data.net.n_bus]
+    out = np.zeros((data.periods, data.net.n_bus))
+    for cols, p_mw in model.charge.draws:
+        np.add.at(out.T, cols, np.asarray(p_mw.value, dtype=float).reshape(data.periods, -1).T)
+    return out
 
 
 def _set(model: Model, ci: np.ndarray) -> None:
@@ -110,7 +128,8 @@ def intensity_sequence(model: Model) -> Relinearisation | None:
     computing the carbon flow of the current solution (and at least the change of the charged
     draws per MW of the feeder's base, see :func:`_draw_change`); it is appended to
     ``model.intensity_history``. ``update`` moves the parameters to the new intensities (the
-    full step) and the proximal terms to the current draws. The first solve holds the
+    full step), the marginal intensities of the objective to the adjoint's values at the current
+    solution, and the proximal terms to the current draws. The first solve holds the
     intensities at 0 (the parameters' initial value): the first dispatch then ignores the
     network carbon it is charged for, and every limit priced at the intensities is feasible
     when the dispatch without it is (a first guess at the root's intensity would overstate the
@@ -120,10 +139,13 @@ def intensity_sequence(model: Model) -> Relinearisation | None:
         return None
     data = model.data
     rho0 = rho_start(data)
-    state = {"new": None, "rho": rho0, "step": None}
+    state = {"new": None, "rho": rho0, "step": None, "flow": None}
+    path = path_matrix(data.net) if model.charge is not None else None
 
     def error() -> float:
-        new = node_intensities(model)
+        cn, node_ci = _flow(model)
+        state["flow"] = (cn, node_ci)
+        new = node_ci[:, : data.net.n_bus]
         held = _current(model)
         mask = ~np.isnan(held)
         scale = max(float(np.max(np.abs(new))), 1e-9)
@@ -145,6 +167,11 @@ def intensity_sequence(model: Model) -> Relinearisation | None:
                 state["rho"] = float(np.clip(rho, rho0 / RHO_RANGE, rho0 * RHO_RANGE))
         state["step"] = step
         _set(model, state["new"])
+        if model.charge is not None:
+            cn, node_ci = state["flow"]
+            model.charge.mc.value = marginal_intensity(
+                cn, node_ci, charged_weights(model), path, data.net.root, root_intensity(data)
+            )
         w = float(np.sqrt(state["rho"] * data.dt_h))
         for wp, cp_, draw in model.proximal:
             wp.value = w
