@@ -75,8 +75,12 @@ def check_feeder(spec: FeederSpec) -> str:
     assert sweep.converged
     sweep_ok = sweep.vm_err_max_pu <= TOLERANCES["ac_vm_err_max_pu"]
     assert sweep_ok or "ac_vm_err_max_pu" in c["failed"], sweep.vm_err_max_pu
-    # Results stay in physical units: the root supplies the fixed loads plus losses (+ devices).
-    assert np.all(np.isfinite(res.buses.p_net_mw))
+    # Results stay in physical units: in every period the net injections of all buses (root
+    # import, loads, devices) add up to the branch losses (MW, whatever the power base).
+    inject = res.buses.groupby("period").p_net_mw.sum().to_numpy()
+    loss = res.branches.groupby("period").loss_mw.sum().to_numpy()
+    scale = max(1.0, float(res.buses.p_net_mw.abs().max()))
+    assert np.allclose(inject, loss, rtol=0, atol=1e-6 * scale), np.abs(inject - loss).max()
     kind = "check_failed" if c["failed"] else "exact"
     notes = " refined" if any("re-solved" in n for n in res.summary["notes"]) else ""
     print(

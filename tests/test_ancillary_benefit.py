@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+import figure_checks as fc
 from fdn_alu.cli import main as cli_main
 from fdn_alu.errors import InputError
 from fdn_alu.studies.ancillary_benefit import (
@@ -15,6 +16,7 @@ from fdn_alu.studies.ancillary_benefit import (
     load_params,
     reserve_penalty_t_per_mwh,
 )
+from fdn_alu.studies.ancillary_output import plot
 
 HAND_TOML = """
 [region]
@@ -129,7 +131,6 @@ def test_default_penalty_from_sourced_curves():
     0.031244 = 0.031006 t per MW-h."""
     coal = 3 * (1 / 0.985 - 1 / 0.996) / 0.369 * 0.34
     gas = 3 * (1 / 0.966 - 1 / 0.994) / 0.56 * 0.20
-    assert coal == pytest.approx(0.030993, abs=1e-6)
     got = float(reserve_penalty_t_per_mwh(load_params()))
     assert got == pytest.approx(0.95 * coal + 0.05 * gas, rel=1e-12)
     assert got == pytest.approx(0.031006, abs=1e-6)
@@ -275,3 +276,33 @@ def test_cli_writes_result_folder(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text("[scan]\ntau = [2.0]\n")
     assert cli_main(["ancillary-benefit", "--out", str(tmp_path / "x"), "--config", str(bad)]) == 2
+
+
+def test_figure_shows_the_table(tmp_path):
+    """The result figure, read back: (a) one curve per tau = lambda pair, (b) the tau x lambda
+    map of the last year, (c) the part-load penalty with the default point; labels with units."""
+    res = compute(tau=[0.0, 0.5, 1.0], lam=[0.0, 0.5, 1.0])
+    fig = plot(res)
+    fig.savefig(tmp_path / "co2_saved.png", dpi=150)
+    t = res.table
+    a, b, c = fc.panels(fig)
+    fc.title(fig)
+    for ax in (a, b, c):
+        fc.title(fig, ax)
+    fc.labels(a, x=False)  # x: calendar year
+    curves = fc.data_lines(a)
+    assert len(curves) == 2 and fc.legend_texts(a) == ["τ = 0.5, λ = 0.5", "τ = 1, λ = 1"]
+    for line, v in zip(curves, (0.5, 1.0), strict=True):
+        s = t[(t["tau"] == v) & (t["lambda"] == v)].sort_values("year")
+        assert np.allclose(fc.finite(line.get_xdata(), len(s)), s["year"])
+        assert np.allclose(line.get_ydata(), s["co2_saved_t_per_yr"] / 1e6, rtol=1e-12)
+    (im,) = b.images
+    last = t[t["year"] == t["year"].max()]
+    want = last.pivot(index="lambda", columns="tau", values="co2_saved_t_per_yr") / 1e6
+    assert np.allclose(fc.finite(np.asarray(im.get_array()).ravel(), 9), want.to_numpy().ravel())
+    assert "Mt/yr" in fc.colorbar_label(fig)
+    fc.labels(c)
+    curve, point = fc.data_lines(c)
+    assert np.all(fc.finite(curve.get_ydata(), 60) > 0)
+    e_kg = res.summary["reserve_penalty_t_per_mwh"] * 1e3
+    assert point.get_ydata() == pytest.approx([e_kg]) and e_kg == pytest.approx(31.006, abs=1e-3)

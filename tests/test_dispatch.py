@@ -50,7 +50,10 @@ def test_ieee_dispatch_is_exact_and_ac_feasible(case_name, tmp_path):
     assert dv <= 1e-5
     assert loss_err <= 1e-3
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["periods"] == 24 and summary["dt_h"] == 1.0
+    # 24 periods of 1 h: the summary's energies are the CSV time series summed over the day
+    assert summary["energy_mwh"]["losses"] == pytest.approx(branches.loss_mw.sum(), rel=1e-8)
+    grid = pd.read_csv(out / "sources.csv").query("kind == 'grid'").p_mw.sum()
+    assert summary["energy_mwh"]["grid_import"] == pytest.approx(grid, rel=1e-8)
     assert buses.vm_pu.min() >= 0.9 - 1e-7
     # Conservation: the net injections of all buses add up to the branch losses, every period.
     net_injection = buses.groupby("period").p_net_mw.sum()
@@ -61,7 +64,10 @@ def test_ieee_dispatch_is_exact_and_ac_feasible(case_name, tmp_path):
 def test_quarter_hour_periods_work():
     res = run("ieee15", scenario=2, periods=96)
     s = res.summary
-    assert s["periods"] == 96 and s["dt_h"] == 0.25
+    # Quarter-hour steps: the purchase is 0.25 h x price x import in every period.
+    p_grid = res.sources[res.sources.kind == "grid"].sort_values("period").p_mw.to_numpy()
+    price = np.repeat(load_case("ieee15").profiles.price_per_mwh.to_numpy(), 4)
+    assert s["costs"]["purchase"] == pytest.approx(0.25 * price @ p_grid, rel=1e-8)
     assert s["checks"]["soc_gap_max"] <= 1e-6 and s["checks"]["ac_vm_err_max_pu"] <= 1e-5
     hourly = run("ieee15", scenario=2, periods=24).summary
     # Step-held profiles: the same daily load energy and production at either resolution.
@@ -78,12 +84,30 @@ def test_zero_resistance_branch_shows_no_false_gap():
 
 
 def test_scenario_1_reports_carbon_ex_post():
-    s1 = run("ieee15", scenario=1).summary
+    res = run("ieee15", scenario=1)
+    s1 = res.summary
     s2 = run("ieee15", scenario=2).summary
     assert s1["costs"]["carbon"] > 0
-    assert s1["costs"]["total"] == pytest.approx(
-        sum(v for k, v in s1["costs"].items() if k != "total")
+    # Every cost term recomputed from the time series of the tables and the case's prices.
+    case = load_case("ieee15")
+    grid, park = case.settings["grid"], case.settings["park"]
+    prof = case.profiles
+    src = res.sources.set_index(["kind", "period"]).p_mw
+    p_grid, gas = src.loc["grid"].to_numpy(), src.loc["gas_turbine"].to_numpy()
+    potlines = res.eaip[res.eaip.potline != "park"].p_mw.sum()
+    dt = 1.0  # 24 periods over the day
+    co2_t = (prof.grid_ci_kg_per_mwh.to_numpy() @ p_grid + 577.0 * gas.sum()) * dt / 1000
+    want = {
+        "purchase": prof.price_per_mwh.to_numpy() @ p_grid * dt,
+        "loss": grid["loss_price_per_mwh"] * res.branches.loss_mw.sum() * dt,
+        "carbon": grid["carbon_price_per_t"] * co2_t,
+        "gas_turbine": park["gas_turbine"]["cost_per_mwh"] * gas.sum() * dt,
+        "eaip": park["running_cost_per_mwh"] * potlines * dt,
+    }
+    assert {k: v for k, v in s1["costs"].items() if v != 0.0} == pytest.approx(
+        {**want, "total": sum(want.values())}, rel=1e-6
     )
+    assert s1["emissions_t"]["total"] == pytest.approx(co2_t, rel=1e-6)
     assert s2["costs"]["total"] <= s1["costs"]["total"] + 1e-6
     assert s2["emissions_t"]["total"] <= s1["emissions_t"]["total"] + 1e-9
 

@@ -8,14 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import figure_checks as fc
 from fdn_alu.errors import InputError
 from fdn_alu.fleet import day_plan, example_toml, load_fleet, run_season, write_season
 from fdn_alu.fleet.model import STRATEGIES
+from fdn_alu.fleet.plots import fig_inventory, fig_lines_by_month, fig_monthly_energy_price
+from fdn_alu.fleet.schema import STRATEGY_LABELS
 
 # One line of 100 MW, 10 MWh/t, 30 days; prices 100 CNY/MWh except days 10-19 at 300.
 L_MW, E, DAYS, C0, C1 = 100.0, 10.0, 30, 100.0, 300.0
 WIN = np.arange(10, 20)
 SB = 1.0  # stand-by, CNY/(MW h)
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 def _one_line(tmp_path, restart_cny_per_mw, min_down=5, utilisation=0.8):
@@ -202,3 +206,55 @@ def test_price_csv_problems(tmp_path):
         load_fleet(fd_toml, prices=tmp_path / "p.csv")
     msg = str(e.value)
     assert "48" in msg and "'a'" in msg and "unknown column" in msg
+
+
+def test_figures_show_the_season(ieee15_year, tmp_path):
+    """The three season figures, read back from matplotlib: labels with units, one series per
+    strategy (or region), legends, and the plotted values recomputed from the result arrays."""
+    res, fd = ieee15_year, ieee15_year.data
+    month = pd.date_range("2021-01-01", periods=fd.days, freq="D").month.to_numpy() - 1  # 0..11
+    used = np.unique(month)
+    labels = [STRATEGY_LABELS[n] for n in res.strategies]
+
+    fig = fig_lines_by_month(res, "full")
+    (ax,) = fig.axes
+    fc.title(fig, ax)
+    fc.labels(ax, x=False)  # x: month names
+    assert [t.get_text() for t in ax.get_xticklabels()] == [MONTHS[k] for k in used]
+    (line,) = fc.data_lines(ax)  # one region
+    nu = res.strategies["full"].nu[:, 0]
+    want = [nu[month == k].mean() for k in used]
+    assert np.allclose(fc.finite(line.get_ydata(), len(used)), want)
+    assert fc.legend_texts(ax) == [f"{fd.regions[0]} ({fd.lines[0]} lines)"]
+
+    fig = fig_monthly_energy_price(res)
+    ax, ax2 = fig.axes
+    fc.title(fig, ax)
+    fc.labels(ax, x=False)
+    fc.labels(ax2, x=False)
+    scale = {"TWh": 1e6, "GWh": 1e3, "MWh": 1.0}[ax.get_ylabel().split("(")[-1].rstrip(")")]
+    hour_month = np.repeat(month, 24)
+    for group, (name, sr) in zip(fc.bars(ax), res.strategies.items(), strict=True):
+        want = [sr.p_mw[hour_month == k].sum() / scale for k in used]
+        assert np.allclose(fc.finite([b.get_height() for b in group], len(used)), want)
+        assert group.get_label() == STRATEGY_LABELS[name]
+    (price,) = fc.data_lines(ax2)
+    want = [fd.price[hour_month == k].mean() for k in used]
+    assert np.allclose(fc.finite(price.get_ydata(), len(used)), want)
+    assert fc.legend_texts(ax) == [*labels, "mean price (all regions)"]
+
+    fig = fig_inventory(res)
+    (ax,) = fig.axes
+    fc.title(fig, ax)
+    fc.labels(ax)
+    unit = ax.get_ylabel().split("(")[-1].rstrip(")")
+    scale = {"Mt": 1e6, "kt": 1e3, "t": 1.0}[unit]
+    lines = fc.data_lines(ax)
+    assert len(lines) == len(res.strategies)
+    for line, sr in zip(lines, res.strategies.values(), strict=True):
+        want = sr.inventory_t.sum(axis=1) / scale
+        assert np.allclose(fc.finite(line.get_ydata(), fd.days), want)
+    assert fc.legend_texts(ax) == labels
+    for name, f in (("lines", fig_lines_by_month(res)), ("energy", fig_monthly_energy_price(res))):
+        f.savefig(tmp_path / f"{name}.png", dpi=110)
+    fig.savefig(tmp_path / "inventory.png", dpi=110)

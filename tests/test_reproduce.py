@@ -8,31 +8,54 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 
-from fdn_alu import InputError, load_case, run
+from fdn_alu import InputError, load_case, plots, run
 from fdn_alu.cases.matpower_io import matpower_data_dir
 from fdn_alu.cli import main
+from fdn_alu.data import build_model_data
+from figure_checks import check_case_figures
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "cases" / "examples" / "case33bw.toml"
 
 
 @pytest.mark.slow
-def test_reduced_reproduce_writes_tables_and_figures(tmp_path):
+def test_reduced_reproduce_writes_tables_and_figures(tmp_path, monkeypatch):
+    # Keep every figure object on its way to disk (then write it as usual) to read its content.
+    figs: dict[str, Figure] = {}
+    save = plots.save_figure
+
+    def keep(fig, stem):
+        figs[Path(stem).name] = fig
+        return save(fig, stem)
+
+    monkeypatch.setattr(plots, "save_figure", keep)
     out = tmp_path / "rep"
     assert main(["reproduce", "--out", str(out), "--quick"]) == 0
     index = json.loads((out / "index.json").read_text())
     assert set(index["cases"]) == {"ieee15", "ieee85"}
     pngs = sorted((out / "figures").glob("*.png"))
-    assert len(pngs) >= 16 and all(p.stat().st_size > 10_000 for p in pngs)
+    assert sorted(p.stem for p in pngs) == sorted(figs)
     assert len(list((out / "figures").glob("*.pdf"))) == len(pngs)
     for case in ("ieee15", "ieee85"):
-        table = pd.read_csv(out / case / "comparison.csv")
-        total = table.set_index("quantity").loc["Total cost"]
-        assert total["change_3_vs_1_pct"] == pytest.approx(
-            100 * (total["scenario_3"] - total["scenario_1"]) / total["scenario_1"], rel=1e-4
-        )
+        mine = {k.removeprefix(f"{case}_"): f for k, f in figs.items() if k.startswith(case)}
+        # 8 figures of the paper, the sensitivity and the decomposition; the first case also
+        # the footprint and thermal studies
+        assert len(mine) == (12 if case == "ieee15" else 10)
+        rated = build_model_data(load_case(case), 3).park.p_rated_mw.sum()
+        check_case_figures(mine, out, case, rated_mw=rated)
+        table = pd.read_csv(out / case / "comparison.csv").set_index("quantity")
+        # the comparison table states what each run's own summary.json says
+        totals = {}
         for s in (1, 2, 3):
-            assert (out / case / f"s{s}" / "summary.json").is_file()
+            summary = json.loads((out / case / f"s{s}" / "summary.json").read_text())
+            totals[s] = summary["costs"]["total"]
+            assert table.loc["Total cost", f"scenario_{s}"] == pytest.approx(totals[s], rel=1e-5)
+            assert table.loc["Emissions", f"scenario_{s}"] == pytest.approx(
+                summary["emissions_t"]["total"], rel=1e-5
+            )
+        change = 100 * (totals[3] - totals[1]) / totals[1]
+        assert table.loc["Total cost", "change_3_vs_1_pct"] == pytest.approx(change, abs=1e-4)
         assert (out / case / "s3" / "esop.csv").is_file()
         sweep = pd.read_csv(out / case / "sensitivity.csv")
         assert len(sweep) == 4
@@ -73,6 +96,9 @@ def test_custom_feeder_validation_lists_every_problem(tmp_path):
 def test_bare_matpower_file_runs():
     """A bare .m feeder gets the default settings (grid supply only)."""
     res = run(str(matpower_data_dir() / "case69.m"), scenario=2, periods=4)
-    assert res.summary["periods"] == 4
+    # Grid supply only: the root imports the loads plus the losses (energy conservation).
+    e = res.summary["energy_mwh"]
+    assert e["grid_import"] == pytest.approx(e["load"] + e["losses"], rel=1e-7)
+    assert e["losses"] == pytest.approx(res.branches.loss_mw.sum() * 6.0, rel=1e-9)  # 6-h steps
     assert res.buses.bus.nunique() == 69
     assert res.summary["checks"]["ac_vm_err_max_pu"] <= 1e-5

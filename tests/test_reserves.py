@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import figure_checks as fc
 from fdn_alu import InputError, case_from_net, load_case, run
 from fdn_alu.checks import ac_check_sweep
 from fdn_alu.cli import main
 from fdn_alu.components.cement.post import silo_levels, simulate_event
-from fdn_alu.studies.ancillary_dispatch import TURBINE_PART_LOAD
+from fdn_alu.studies.ancillary_dispatch import TURBINE_PART_LOAD, plot_providers
 from helpers import flat_profiles, radial_net
 
 R_MW = 0.02  # regulation requirement of the hand-sized case, each direction
@@ -166,6 +167,24 @@ def test_ac_sweep_of_the_fully_deployed_dispatch():
     assert raw.min() >= c.raw_min_h - 1e-6 and raw.max() <= c.raw_max_h + 1e-6
     assert raw[-1] == pytest.approx(c.raw_init_h, abs=1e-6)  # production unchanged
     assert p.sum() == pytest.approx(cm["raw_mill_mw"].sum(), rel=1e-9)
+    _check_providers_figure(plot_providers({"S2": res}), res.reserves)
+
+
+def _check_providers_figure(fig, table: pd.DataFrame) -> None:
+    """One panel per product: stacked bars per provider add up to the table's MW per hour."""
+    axes = fc.panels(fig)
+    assert len(axes) == 4
+    products = ("regulation_up", "regulation_down", "spinning", "non_spinning")
+    for ax, prod in zip(axes, products, strict=True):
+        assert fc.title(fig, ax) == f"S2: {prod.replace('_', ' ')}"
+        fc.labels(ax, x=ax is axes[-1])
+        want = table[table["product"] == prod].groupby("time_h").mw.sum()
+        groups = fc.bars(ax)
+        assert groups, prod
+        held = sum(fc.finite([b.get_height() for b in g], len(want)) for g in groups)
+        assert np.allclose(held, want.to_numpy(), atol=1e-6)
+    providers = {g.get_label() for ax in axes for g in fc.bars(ax)}
+    assert set(fc.legend_texts(fig)) == providers
 
 
 def test_config_file_with_reserves_section(tmp_path):

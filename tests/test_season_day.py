@@ -3,6 +3,7 @@ the plan's metal."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from fdn_alu import InputError, load_case, run
@@ -70,5 +71,10 @@ def test_cli_runs_a_season_day(season_dir, tmp_path):
         ]
     )
     assert code == 0
-    assert (out / "eaip.csv").is_file()
+    # The day written by the CLI makes the plan's metal for day 0.
+    plan = read_plan(season_dir)
+    row = plan[(plan.strategy == "full") & (plan.day == 0)].iloc[0]
+    eaip = pd.read_csv(out / "eaip.csv")
+    made = eaip[eaip.potline != "park"].production_t.sum()
+    assert made == pytest.approx(row.production_t, rel=1e-4)
     assert main(["run", "--case", "ieee15", "--season", str(season_dir), "-q"]) == 2

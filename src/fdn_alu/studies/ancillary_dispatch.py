@@ -98,7 +98,9 @@ def plot_providers(results: dict):
     products = ["regulation_up", "regulation_down", "spinning", "non_spinning"]
     providers = sorted({p for r in results.values() for p in r.reserves.provider.unique()})
     colors = dict(zip(providers, plt.get_cmap("tab10").colors, strict=False))
-    fig, axes = plt.subplots(len(products), len(results), figsize=(11, 10), sharex=True)
+    fig, axes = plt.subplots(
+        len(products), len(results), figsize=(11, 10), sharex=True, squeeze=False
+    )
     for j, (name, r) in enumerate(results.items()):
         t = r.reserves
         for i, prod in enumerate(products):
@@ -120,6 +122,7 @@ def plot_providers(results: dict):
                     )
                     bottom = bottom + sub[prov].to_numpy()
             ax.set_title(f"{name}: {prod.replace('_', ' ')}", fontsize=10)
+            ax.set_ylim(bottom=0.0)
             if j == 0:
                 ax.set_ylabel("reserve held (MW)")
             if i == len(products) - 1:

@@ -77,7 +77,7 @@ def plot(result: AncillaryResult, pairs=None):
             fontsize=7,
             color="white" if v < 0.6 * vmax else "black",
         )
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03, label="CO$_2$ saved (Mt/yr)")
 
     ax = axes[2]
     th = result.params.raw["thermal"]
@@ -88,7 +88,7 @@ def plot(result: AncillaryResult, pairs=None):
     e = result.summary["reserve_penalty_t_per_mwh"]
     ax.plot([xr], [e * 1e3], "o", color="C3", label=f"default x$_r$ = {xr:g}: {e * 1e3:.1f} kg")
     ax.set_xlabel("loading of reserve-holding units x$_r$ (pu)")
-    ax.set_ylabel("kg CO$_2$ per MW of reserve per hour")
+    ax.set_ylabel("part-load penalty (kg CO$_2$ per MW-h of reserve)")
     ax.set_title(f"(c) part-load penalty (x$_0$ = {th['reference_loading_pu']:g})", fontsize=10)
     ax.legend(fontsize=8, frameon=False, loc="lower left")
     ax.grid(alpha=0.3)
