@@ -143,4 +143,5 @@ def format_summary(s: dict) -> str:
         f"  time {t['total']:.2f} s (build {t['build']:.2f}, solve {t['solve']:.2f} of which "
         f"solver {t['solver']:.2f}, post-processing {t['postprocess']:.2f})",
     ]
+    lines += [f"  note: {note}" for note in s.get("notes", [])]
     return "\n".join(lines)

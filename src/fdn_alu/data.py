@@ -159,6 +159,7 @@ def build_model_data(case: Case, scenario: int | str = 2, periods: int | None = 
         carbon_accounting=s["grid"]["carbon_accounting"],
         carbon_charged=s["grid"]["carbon_charged"],
         flexible_storage=sc.flexible_storage,
+        notes=list(case.notes),
     )
     problems = _check_numbers(core, prof)
     raise_if_problems(problems, "invalid model data")

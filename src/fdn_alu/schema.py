@@ -71,6 +71,21 @@ class Field:
 CASE: dict[str, Field] = {
     "name": Field(str, REQUIRED, "", "case name, used in result folders and reports"),
     "description": Field(str, "", "", "one line shown by `fdn-alu cases`"),
+    "base": Field(
+        str,
+        "",
+        "",
+        "a built-in case name or a case TOML (relative to this file) whose settings this file "
+        "overrides: tables merge key by key, arrays of tables ([[pv]], ...) are replaced whole",
+        "our choice: one source of truth for case variants",
+    ),
+    "notes": Field(
+        str,
+        "",
+        "",
+        "a note carried into every run's summary (`notes`) and printed by `fdn-alu run`, "
+        "e.g. that some values are fitted",
+    ),
     "network": Field(
         str, REQUIRED, "", "feeder: matpower:NAME, a MATPOWER .m or a pandapower .json path"
     ),

@@ -169,9 +169,62 @@ def _read_toml(path: Path) -> dict:
 
 
 def load_settings_file(path: str | os.PathLike, name: str | None = None) -> Case:
-    """Load a case TOML file (network reference, settings, profile file)."""
+    """Load a case TOML file (network reference, settings, profile file; ``[case] base``
+    merged in, see :func:`read_case_raw`)."""
     path = Path(path)
-    return build_case(_read_toml(path), path, name=name)
+    return build_case(read_case_raw(path)[0], path, name=name)
+
+
+def read_case_raw(path: str | os.PathLike, _seen: tuple[Path, ...] = ()) -> tuple[dict, list[Path]]:
+    """The raw settings of a case TOML with the cases it names in ``[case] base`` merged in.
+
+    A variant file names its base (a built-in case or a TOML file relative to it) and gives only
+    what differs: tables merge key by key, any other value (arrays of tables included) replaces
+    the base's. The base's relative ``network`` and ``profiles`` keep pointing at its own folder.
+
+    Returns
+    -------
+    raw : dict
+        The merged settings, not validated yet (``build_case`` does that).
+    files : list of Path
+        The files read, the base first (their bytes identify the case, e.g. in sweep ids).
+
+    Raises
+    ------
+    InputError
+        An unreadable file, a base that is not found, or a cycle of bases.
+    """
+    path = Path(path)
+    raw = _read_toml(path)
+    ref = raw.get("case", {}).get("base") if isinstance(raw.get("case"), dict) else None
+    if not isinstance(ref, str) or not ref:
+        return raw, [path]
+    builtin = DATA_DIR / f"{ref}.toml"
+    base = builtin if builtin.is_file() and ref != "default" else path.parent / ref
+    where = f"{path.name} [case].base"
+    if not base.is_file():
+        raise_if_problems([Problem(where, f"base case {ref!r} not found ({base})", "case", "base")])
+    if base.resolve() in (*_seen, path.resolve()):
+        raise_if_problems([Problem(where, f"{ref!r} is part of a cycle of bases", "case", "base")])
+    base_raw, files = read_case_raw(base, (*_seen, path.resolve()))
+    head = base_raw.get("case", {})
+    if isinstance(head, dict) and base.parent.resolve() != path.parent.resolve():
+        for key in ("network", "profiles"):
+            value = head.get(key)
+            if isinstance(value, str) and ":" not in value and not Path(value).is_absolute():
+                head[key] = str((base.parent / value).resolve())
+    return _merged(base_raw, raw), [*files, path]
+
+
+def _merged(base: dict, over: dict) -> dict:
+    """``base`` with ``over`` laid on it: tables merge key by key, other values replace."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
 
 
 def build_case(raw: dict, path: Path, name: str | None = None) -> Case:
@@ -199,7 +252,8 @@ def build_case(raw: dict, path: Path, name: str | None = None) -> Case:
     if net is not None and profiles is not None:
         problems.extend(check_against_data(settings, net, profiles, where))
     raise_if_problems(problems, f"invalid case {path}")
-    return Case(name or settings["case"]["name"], net, settings, profiles, str(path))
+    notes = [settings["case"]["notes"]] if settings["case"].get("notes") else []
+    return Case(name or settings["case"]["name"], net, settings, profiles, str(path), notes)
 
 
 def _validated(raw: dict, where: str, net: Any, profiles: pd.DataFrame) -> dict:

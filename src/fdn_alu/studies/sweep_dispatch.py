@@ -11,11 +11,10 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import tomllib
 from pathlib import Path
 from typing import Any
 
-from ..cases import DATA_DIR, Case, build_case, list_cases
+from ..cases import DATA_DIR, Case, build_case, list_cases, read_case_raw
 from ..errors import InputError, Problem, raise_if_problems
 from ..run import run
 from ..solve import available_solvers
@@ -51,14 +50,18 @@ def _dispatch_base(value: Any, spec_dir: Path) -> tuple[dict, list[Problem]]:
         if not path.is_file():
             return {}, [Problem(where, f"case file {path} not found")]
         path = path.resolve()
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    # the file and the bases it names (one file: the digest of its bytes, as before variants)
+    try:
+        files = read_case_raw(path)[1]
+    except InputError as exc:
+        return {}, [Problem(where, p.what) for p in exc.problems]
+    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:16]
     return {"case": name or str(path), "case_digest": digest}, []
 
 
 def _read_case_raw(point: dict) -> tuple[dict, Path, str | None]:
     path, name = _case_file(point["case"])
-    with path.open("rb") as fh:
-        return tomllib.load(fh), path, name
+    return read_case_raw(path)[0], path, name
 
 
 def build_point_case(point: dict) -> Case:

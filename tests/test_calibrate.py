@@ -1,0 +1,214 @@
+"""Case variants (``[case] base``) and the fitted ``ieee15-paper`` / ``ieee85-paper`` cases:
+they load, say they are fitted, and reproduce their stored calibration; the search picks the
+better of two points."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from fdn_alu import load_case, run
+from fdn_alu.cases import DATA_DIR, list_cases
+from fdn_alu.console import format_summary
+from fdn_alu.errors import InputError
+from fdn_alu.studies.calibrate import (
+    PARAMETERS,
+    TARGETS,
+    Parameter,
+    Target,
+    calibrate,
+    changes_pct,
+    misfit,
+    residuals,
+    settings_for,
+)
+
+REF = Path(__file__).parent / "reference"
+# % changes come from costs that move by up to ~2e-5 relative between equally exact solution
+# paths (tests/reference/*/expected.json): 1e-3 relative, 5e-3 percentage points at least
+REL, ABS_PCT = 1e-3, 5e-3
+
+
+def _stored(case: str) -> dict:
+    return json.loads((REF / f"{case}-paper_calibration.json").read_text())
+
+
+@pytest.mark.parametrize("base", ["ieee15", "ieee85"])
+def test_fitted_variant_loads_says_fitted_and_changes_only_the_fitted_keys(base):
+    rec = _stored(base)
+    variant, original = load_case(f"{base}-paper"), load_case(base)
+    assert variant.name == f"{base}-paper"
+    assert variant.settings["case"]["base"] == base
+    assert variant.notes and "FITTED" in variant.notes[0]
+    assert "FITTED" in dict(list_cases())[f"{base}-paper"]
+    assert "FITTED VARIANT" in (DATA_DIR / f"{base}-paper.toml").read_text().splitlines()[0]
+    changed = {}
+    for path, value in rec["settings"].items():
+        *tables, key = path.split(".")
+        a, b = variant.settings, original.settings
+        for t in tables:
+            a, b = a[t], b[t]
+        assert a[key] == pytest.approx(value, rel=1e-12)
+        changed[path] = (a.pop(key), b.pop(key))
+    # every other setting (PV list, potlines, network, ESOP converters, ...) is the base's
+    skip = {"name", "description", "base", "notes"}
+    assert {k: v for k, v in variant.settings["case"].items() if k not in skip} == {
+        k: v for k, v in original.settings["case"].items() if k not in skip
+    }
+    for section in original.settings:
+        if section != "case":
+            assert variant.settings[section] == original.settings[section], section
+    assert any(new != old for new, old in changed.values())
+
+
+def _check_reproduces(base: str) -> None:
+    rec = _stored(base)
+    results = {s: run(f"{base}-paper", scenario=s, periods=rec["periods"]) for s in (1, 2, 3)}
+    for r in results.values():
+        # "warning": Clarabel reported reduced accuracy on one ieee85-paper run; every check
+        # holds (the sweep that fitted the case took the same run as ok)
+        assert r.summary["status"] in ("ok", "warning")
+        assert r.summary["checks"]["failed"] == []
+        assert any("FITTED" in n for n in r.summary["notes"])
+    assert "note: FITTED" in format_summary(results[3].summary)
+    ch = changes_pct({s: r.summary["costs"] for s, r in results.items()})
+    stored = {k: v for k, v in rec["changes_pct"].items() if v is not None}
+    assert {k: ch[k] for k in stored} == pytest.approx(stored, rel=REL, abs=ABS_PCT)
+    res = residuals(ch, TARGETS[base])
+    for row in rec["targets"]:
+        assert res[row["quantity"]] == pytest.approx(row["residual"], rel=1e-2, abs=1e-3)
+    assert misfit(ch, TARGETS[base]) == pytest.approx(rec["misfit"], rel=1e-2, abs=1e-3)
+    assert rec["misfit"] < rec["default_misfit"]
+
+
+def test_ieee15_paper_reproduces_its_stored_residuals():
+    _check_reproduces("ieee15")
+
+
+@pytest.mark.slow
+def test_ieee85_paper_reproduces_its_stored_residuals():
+    _check_reproduces("ieee85")
+
+
+def test_stored_parameters_lie_in_their_stated_ranges():
+    for base in ("ieee15", "ieee85"):
+        rec = _stored(base)
+        params = {p.name: p for p in PARAMETERS[base]}
+        for p in rec["parameters"]:
+            grid = params[p["name"]].values
+            assert min(grid) <= p["value"] <= max(grid)
+            assert p["range_source"]
+        values = {p["name"]: p["value"] for p in rec["parameters"]}
+        assert settings_for(values, 3) == pytest.approx(rec["settings"])
+
+
+def test_gas_cost_and_intensity_follow_price_and_efficiency():
+    s = settings_for({"gas_price_cny_per_m3": 2.0, "gas_efficiency": 0.25, "gas_p_max_mw": 0.4}, 1)
+    assert s["park.gas_turbine.cost_per_mwh"] == pytest.approx(2000.0 / (9.7 * 0.25))
+    assert s["park.gas_turbine.ci_kg_per_mwh"] == pytest.approx(56.1 * 3.6 / 0.25)
+    assert s["park.gas_turbine.ramp_mw_per_h"] == 0.2
+    assert "esop.battery.p_max_mw" not in settings_for({"esop_battery_p_mw": 0.1}, 2)
+
+
+def test_misfit_by_hand():
+    targets = [
+        Target("loss", 1, -20.0, ""),
+        Target("carbon", 1, -0.5, ""),
+        Target("total", 1, None, ""),
+    ]
+    ch = {"loss_3_vs_1": -10.0, "carbon_3_vs_1": 0.5, "total_3_vs_1": 0.05}
+    # (-10 + 20)/20 = 0.5; (0.5 + 0.5)/max(0.5, 1) = 1.0; 0.05 / 0.1 = 0.5
+    assert residuals(ch, targets) == pytest.approx(
+        {"loss_3_vs_1": 0.5, "carbon_3_vs_1": 1.0, "total_3_vs_1": 0.5}
+    )
+    assert misfit(ch, targets) == pytest.approx(0.25 + 1.0 + 0.25)
+    assert misfit({**ch, "total_3_vs_1": -3.0}, targets) == pytest.approx(1.25)
+    assert residuals({}, targets[:1]) == {"loss_3_vs_1": 10.0}
+    assert math.isnan(
+        changes_pct(
+            {
+                1: {"purchase": 1, "gas_turbine": 0.0, "loss": 1, "carbon": 1, "total": 3},
+                3: {"purchase": 1, "gas_turbine": 0.5, "loss": 1, "carbon": 1, "total": 3},
+            }
+        )["gas_turbine_3_vs_1"]
+    )
+
+
+def test_search_on_two_points_returns_the_better_one(tmp_path):
+    """ESOP battery 0.5 MW (the base case) against 0 MW, scored on the paper's 15-bus purchase
+    and loss changes: without the battery's arbitrage the purchase cost barely falls (paper:
+    +4.75 %), so 0 MW must win, with the misfit a direct run gives."""
+    param = Parameter("esop_battery_p_mw", "MW", (0.5, 0.0), (0.5, 0.0), 0.5, "", esop_only=True)
+    targets = [Target("purchase", 1, 4.75, ""), Target("loss", 1, -20.1, "")]
+    res = calibrate("ieee15", tmp_path / "runs", [param], targets, max_cycles=1)
+    assert res.best.values == {"esop_battery_p_mw": 0.0}
+    assert res.evaluations == 2
+    assert res.default.misfit > res.best.misfit
+    # independent: the pinned scenario-1/3 figures of ieee15 and one direct run without battery
+    pinned = {
+        s: json.loads((REF / f"ieee15_s{s}" / "expected.json").read_text())["costs"] for s in (1, 3)
+    }
+    case = load_case("ieee15")
+    esop = {
+        **case.settings["esop"],
+        "battery": {**case.settings["esop"]["battery"], "p_max_mw": 0.0},
+    }
+    no_batt = run(case.with_settings(esop=esop), scenario=3, check_ac=False).summary["costs"]
+    fit = {
+        p: misfit(changes_pct({1: pinned[1], 3: c3}), targets)
+        for p, c3 in ((0.5, pinned[3]), (0.0, no_batt))
+    }
+    assert fit[0.0] < fit[0.5]
+    assert res.best.misfit == pytest.approx(fit[0.0], rel=1e-3)
+    assert res.default.misfit == pytest.approx(fit[0.5], rel=1e-3)
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_variant_file_inherits_overrides_and_replaces_arrays(tmp_path):
+    base = DATA_DIR / "ieee15.toml"
+    v = _write(
+        tmp_path / "v.toml",
+        f'[case]\nname = "v"\nbase = "{base.as_posix()}"\nnotes = "mine"\n'
+        "[grid]\ncarbon_price_per_t = 200.0\n"
+        '[[pv]]\nname = "only"\nbus = 3\np_mw = 0.1\ns_mva = 0.11\nprofile = "pv_pu"\n',
+    )
+    case = load_case(v)
+    orig = load_case("ieee15")
+    assert case.settings["grid"]["carbon_price_per_t"] == 200.0
+    assert (
+        case.settings["grid"]["loss_price_per_mwh"] == orig.settings["grid"]["loss_price_per_mwh"]
+    )
+    assert [p["name"] for p in case.settings["pv"]] == ["only"]  # arrays replace, not merge
+    assert case.settings["park"] == orig.settings["park"]
+    assert case.notes == ["mine"] and len(case.profiles) == 24  # base's relative profile path
+    # a variant of a variant, by a relative path
+    w = _write(
+        tmp_path / "w.toml",
+        '[case]\nname = "w"\nbase = "v.toml"\n[grid]\nloss_price_per_mwh = 1.0\n',
+    )
+    cw = load_case(w)
+    assert (
+        cw.settings["grid"]["carbon_price_per_t"],
+        cw.settings["grid"]["loss_price_per_mwh"],
+    ) == (
+        200.0,
+        1.0,
+    )
+
+
+def test_variant_file_errors_are_input_errors(tmp_path):
+    a = _write(tmp_path / "a.toml", '[case]\nname = "a"\nbase = "b.toml"\n')
+    _write(tmp_path / "b.toml", '[case]\nname = "b"\nbase = "a.toml"\n')
+    with pytest.raises(InputError, match="cycle"):
+        load_case(a)
+    c = _write(tmp_path / "c.toml", '[case]\nname = "c"\nbase = "nosuch"\n')
+    with pytest.raises(InputError, match="not found") as exc:
+        load_case(c)
+    assert (exc.value.problems[0].section, exc.value.problems[0].key) == ("case", "base")
