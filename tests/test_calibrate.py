@@ -82,6 +82,18 @@ def _check_reproduces(base: str) -> None:
         assert res[row["quantity"]] == pytest.approx(row["residual"], rel=1e-2, abs=1e-3)
     assert misfit(ch, TARGETS[base]) == pytest.approx(rec["misfit"], rel=1e-2, abs=1e-3)
     assert rec["misfit"] < rec["default_misfit"]
+    # the fitted ESOP battery cycles (the paper's Fig. 7) as much as the record says, and its
+    # cost term is eq. (18)'s O&M at the fitted converter rating plus the wear per MWh
+    # discharged, by hand: 1 % x 1000 CNY/kVA x 2 S / 365 d + 0.0195 CNY/kWh/d x E + c x E_dis
+    esop, use = results[3].esop, rec["esop_battery"]
+    discharged = float(esop["discharge_mw"].sum())  # 1 h periods
+    assert discharged == pytest.approx(use["discharged_mwh"], rel=1e-3, abs=1e-3)
+    assert discharged > 0.1 and use["discharging_h"]
+    es = load_case(f"{base}-paper").settings["esop"]
+    om = 0.01 * 1000.0 * (es["s_i_mva"] + es["s_j_mva"]) * 1000.0 / 365.0
+    om += 0.0195 * es["battery"]["e_max_mwh"] * 1000.0
+    wear = es["battery"]["degradation_cost_per_mwh"] * discharged
+    assert results[3].summary["costs"]["esop"] == pytest.approx(om + wear, rel=1e-6)
 
 
 def test_ieee15_paper_reproduces_its_stored_residuals():
@@ -111,6 +123,41 @@ def test_gas_cost_and_intensity_follow_price_and_efficiency():
     assert s["park.gas_turbine.ci_kg_per_mwh"] == pytest.approx(56.1 * 3.6 / 0.25)
     assert s["park.gas_turbine.ramp_mw_per_h"] == 0.2
     assert "esop.battery.p_max_mw" not in settings_for({"esop_battery_p_mw": 0.1}, 2)
+
+
+def test_esop_parameters_set_both_converters_in_scenario_3_only():
+    v = {"esop_s_mva": 0.3, "esop_battery_p_mw": 0.1, "esop_degradation_cny_per_mwh": 200.0}
+    assert settings_for(v, 3) == {
+        "esop.s_i_mva": 0.3,
+        "esop.s_j_mva": 0.3,
+        "esop.battery.p_max_mw": 0.1,
+        "esop.battery.degradation_cost_per_mwh": 200.0,
+    }
+    assert settings_for(v, 1) == {} and settings_for(v, 2) == {}
+
+
+def test_degradation_cost_prices_discharge_and_stops_arbitrage_above_the_spread():
+    """ieee15 scenario 3 (pinned: no wear cost). The widest arbitrage margin per MWh discharged
+    is 931.2 - 232.9 / 0.95**2 = 673.1 CNY and the narrowest used, valley to flat, 440.2: at
+    300 CNY/MWh the schedule stays and the ESOP cost rises by exactly 300 x the MWh
+    discharged; at 800 CNY/MWh (above 673 plus the carbon, 80 CNY/t x 0.68 t, and a few % of
+    losses a discharge may save) no cycle pays, so the battery no longer arbitrages."""
+    pinned = json.loads((REF / "ieee15_s3" / "expected.json").read_text())["costs"]
+    case = load_case("ieee15")
+
+    def with_wear(c: float):
+        bat = {**case.settings["esop"]["battery"], "degradation_cost_per_mwh": c}
+        esop = {**case.settings["esop"], "battery": bat}
+        return run(case.with_settings(esop=esop), scenario=3, check_ac=False)
+
+    mid, high = with_wear(300.0), with_wear(800.0)
+    dis = float(mid.esop["discharge_mw"].sum())
+    assert dis > 1.0
+    assert mid.summary["costs"]["esop"] == pytest.approx(pinned["esop"] + 300.0 * dis, rel=1e-6)
+    for k in ("purchase", "loss", "gas_turbine"):
+        assert mid.summary["costs"][k] == pytest.approx(pinned[k], rel=1e-4)
+    assert float(high.esop["discharge_mw"].sum()) < 0.02 * dis
+    assert high.summary["costs"]["purchase"] > pinned["purchase"] * 1.01
 
 
 def test_misfit_by_hand():

@@ -25,6 +25,15 @@ SCHEMA: dict[str, Field] = {
         "seed 001: 400 g/kWh",
         non_negative,
     ),
+    "degradation_cost_per_mwh": Field(
+        NUM,
+        0.0,
+        "currency/MWh",
+        "wear cost per MWh discharged (enters the owner's cost term)",
+        "0: the paper's cost (18) has none; LFP 1000 CNY/kWh over 3000-6000 cycles at "
+        "80-90 % depth gives 185-420 CNY/MWh (docs/PARAMETERS.md)",
+        non_negative,
+    ),
     "end_rule": Field(
         str,
         "ge_initial",

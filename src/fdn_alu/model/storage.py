@@ -30,6 +30,8 @@ class BatteryData:
         Carbon stored at the start (``e_init_mwh`` x the initial intensity).
     end_rule : str
         ``ge_initial`` (E_T >= E_0), ``equal`` (E_T = E_0) or ``free``.
+    degradation_cost_per_mwh : float
+        Wear cost per MWh discharged (0: none, the paper's cost (18)).
     """
 
     p_max_mw: float
@@ -40,6 +42,7 @@ class BatteryData:
     eta_dis: float
     carbon0_t: float
     end_rule: str
+    degradation_cost_per_mwh: float = 0.0
 
     @classmethod
     def from_settings(cls, s: dict) -> BatteryData:
@@ -52,6 +55,7 @@ class BatteryData:
             eta_dis=s["eta_dis"],
             carbon0_t=s["e_init_mwh"] * s["ci_init_kg_per_mwh"] / 1000.0,
             end_rule=s["end_rule"],
+            degradation_cost_per_mwh=s["degradation_cost_per_mwh"],
         )
 
 
@@ -113,6 +117,14 @@ def storage_variables(
         ch, dis, e = unit * ch, unit * dis, unit * e
     variables = {"charge": ch, "discharge": dis, "energy": e, "mode": mode}
     return variables, cons, {"e_max_mwh": e_max, "p_max_mw": p_max, **params}
+
+
+def degradation_cost(bat: BatteryData, discharge_mw: cp.Expression, dt_h: float) -> list:
+    """Wear cost of a battery: ``c_deg sum_t P_dis,t dt`` (currency), as a list of zero or one
+    expression (empty when the cost is 0, so that the default model is unchanged)."""
+    if bat.degradation_cost_per_mwh <= 0.0:
+        return []
+    return [bat.degradation_cost_per_mwh * dt_h * cp.sum(discharge_mw)]
 
 
 def mode_pattern(charge: np.ndarray, discharge: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ import cvxpy as cp
 import numpy as np
 
 from ...model.block import Block, to_buses
-from ...model.storage import storage_variables
+from ...model.storage import degradation_cost, storage_variables
 from .data import EsopData
 
 
@@ -44,6 +44,10 @@ def esop_block(e: EsopData, core, relax_integers: bool = True) -> Block:
     }
     if e.loss_coeff == 0:
         cons["converter_loss"] = loss_pu == 0
+    # (18) O&M, plus the battery's wear per MWh discharged when it is priced (0 by default).
+    cost = om
+    for wear in degradation_cost(e.battery, bv["discharge"], core.dt_h):
+        cost = cost + wear
     bus = np.array([e.bus_i, e.bus_j])
     p, q, loss = p_pu * base, q_pu * base, loss_pu * base
     variables = {"p": p, "q": q, "loss": loss, **{f"battery_{k}": v for k, v in bv.items()}}
@@ -53,6 +57,6 @@ def esop_block(e: EsopData, core, relax_integers: bool = True) -> Block:
         cons,
         p_bus=to_buses(p_pu, bus, n),
         q_bus=to_buses(q_pu, bus, n),
-        costs={"esop": om},
+        costs={"esop": cost},
         parameters={**bp, "om_cost": om},
     )

@@ -17,7 +17,7 @@ import cvxpy as cp
 import numpy as np
 
 from ...model.block import Block, lagged, to_buses
-from ...model.storage import storage_variables
+from ...model.storage import degradation_cost, storage_variables
 from ..sequence import IntegerFix, Reach, Relinearisation
 from .data import MJ_PER_MWH, ParkData
 from .states import state_pattern
@@ -96,6 +96,9 @@ def park_block(park: ParkData, core, relax_integers: bool = True) -> Block:
         state_params.update({f"battery_{k}": v for k, v in bp.items()})
         cons.update(bc)
         supply = supply + bv["discharge"] - bv["charge"]
+        # The battery's wear per MWh discharged (0 by default) is a cost of the park.
+        for wear in degradation_cost(park.battery, bv["discharge"], dt):
+            costs["eaip"] = costs["eaip"] + wear
         variables.update({f"battery_{k}": v for k, v in bv.items()})
     # (4): sum_n P_n = P_pcc + P_pv + P_MT + P_dis - P_ch.
     cons["balance"] = cp.sum(pw, axis=1) == supply

@@ -8,7 +8,7 @@ import cvxpy as cp
 import numpy as np
 
 from ...model.block import Block, to_buses
-from ...model.storage import storage_variables
+from ...model.storage import degradation_cost, storage_variables
 from .data import StorageData
 
 
@@ -16,10 +16,11 @@ def storage_block(d: StorageData, core, relax_integers: bool = True) -> Block:
     """Charge, discharge, energy and mode of every battery (one set per battery, named
     ``"{name}_charge"`` ...), net injection ``P_dis - P_ch`` (T, k) onto the batteries' buses;
     reactive injection ``Q`` (T, k) with ``||(P_dis - P_ch, Q)|| <= S`` where ``s_max_mva > 0``
-    and ``Q = 0`` elsewhere. The energy is bought through the network: no cost of its own."""
+    and ``Q = 0`` elsewhere. The energy is bought through the network; the batteries' wear per
+    MWh discharged, when priced, is the cost term ``storage_wear`` (absent at the default 0)."""
     T, n, base, k = core.periods, core.net.n_bus, core.base_mva, len(d.names)
     variables, cons, params = {}, {}, {}
-    charge, discharge = [], []
+    charge, discharge, wear = [], [], []
     # One battery's equations per device (k is small); each is vectorised over the periods.
     for name, bat in zip(d.names, d.batteries, strict=True):
         v, c, p = storage_variables(name, bat, T, core.dt_h, relax_integers)
@@ -28,6 +29,7 @@ def storage_block(d: StorageData, core, relax_integers: bool = True) -> Block:
         cons.update(c)
         charge.append(v["charge"])
         discharge.append(v["discharge"])
+        wear += degradation_cost(bat, v["discharge"], core.dt_h)
     p_net = cp.vstack(discharge).T - cp.vstack(charge).T
     q = cp.Variable((T, k), name="storage_q_mvar")
     rated = np.flatnonzero(d.s_max_mva > 0)
@@ -45,5 +47,6 @@ def storage_block(d: StorageData, core, relax_integers: bool = True) -> Block:
         cons,
         p_bus=to_buses(p_net / base, d.bus, n),
         q_bus=to_buses(q / base, d.bus, n),
+        costs={"storage_wear": cp.sum(cp.hstack(wear))} if wear else {},
         parameters=params,
     )
