@@ -250,7 +250,10 @@ def feeder_base_mva(net, device_mva: float = 0.0) -> float:
     """Power base of the per-unit model, chosen from the feeder's own size.
 
     ``S_ref`` is the larger of the fixed loads' total apparent power and the generation plus
-    device ratings (static generators' |S| and ``device_mva``). The net's own ``sn_mva`` is kept
+    device ratings (static generators' |S| and ``device_mva``), per branch leaving the root: a
+    substation that feeds k feeders is scaled like one of them, whose flows are what the solver
+    sees (40 copies of ieee85 under one root x 96 periods: 27 Clarabel iterations on 1 MVA
+    against 41 on the 100 MVA the feeders' total gave, issue 11). The net's own ``sn_mva`` is kept
     when it fits the feeder (``0.5 <= S_ref / sn_mva < 10``: head flow ~0.3-10 pu, as on the
     IEEE cases); otherwise the base is the power of ten at or below
     ``S_ref``, ``10 ** floor(log10(S_ref))`` (head flow 1-10 pu), so a 5 kW street on a 1 MVA
@@ -268,11 +271,21 @@ def feeder_base_mva(net, device_mva: float = 0.0) -> float:
             s_load = float(np.nansum(s))
         else:
             s_gen = float(np.nansum(s))
-    s_ref = max(s_load, s_gen + float(device_mva))
+    s_ref = max(s_load, s_gen + float(device_mva)) / _root_branches(net)
     sn_mva = float(getattr(net, "sn_mva", 1.0) or 1.0)
     if not np.isfinite(s_ref) or s_ref <= 0 or KEEP_SN_MVA[0] <= s_ref / sn_mva < KEEP_SN_MVA[1]:
         return sn_mva
     return float(10.0 ** np.floor(np.log10(s_ref)))
+
+
+def _root_branches(net) -> int:
+    """In-service lines at the in-service slack bus (at least 1)."""
+    ext = net.ext_grid[net.ext_grid.in_service] if "ext_grid" in net else ()
+    if len(ext) != 1 or "line" not in net:
+        return 1
+    root = ext.bus.iloc[0]
+    lines = net.line[net.line.in_service]
+    return max(1, int(((lines.from_bus == root) | (lines.to_bus == root)).sum()))
 
 
 def _orient_tree(
