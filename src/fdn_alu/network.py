@@ -252,8 +252,10 @@ def feeder_base_mva(net, device_mva: float = 0.0) -> float:
     ``S_ref`` is the larger of the fixed loads' total apparent power and the generation plus
     device ratings (static generators' |S| and ``device_mva``), per branch leaving the root: a
     substation that feeds k feeders is scaled like one of them, whose flows are what the solver
-    sees (40 copies of ieee85 under one root x 96 periods: 27 Clarabel iterations on 1 MVA
-    against 41 on the 100 MVA the feeders' total gave, issue 11). The net's own ``sn_mva`` is kept
+    sees (k copies of ieee85 under one root x 96 periods, Clarabel iterations on 1 / 10 /
+    100 MVA: k = 40, 27 / 30 / 41 where the total gave 100 MVA; k = 10, 28 / 24 / -, where the
+    total gave 10 MVA; on 1 MVA both end "solved", on 10 MVA "almost solved"; issue 11).
+    The net's own ``sn_mva`` is kept
     when it fits the feeder (``0.5 <= S_ref / sn_mva < 10``: head flow ~0.3-10 pu, as on the
     IEEE cases); otherwise the base is the power of ten at or below
     ``S_ref``, ``10 ** floor(log10(S_ref))`` (head flow 1-10 pu), so a 5 kW street on a 1 MVA
