@@ -23,9 +23,10 @@ MIP_SOLVERS = {"gurobi", "scip", "mosek"}
 # Iterative refinement of the KKT solves off (our choice, issue 11): it took half of Clarabel's
 # time (ieee85 x 96 scenario 3: 24 iterations either way, 0.66-1.0 s instead of 1.4-2.1 s per
 # solve; 841 buses x 96: 24 iterations instead of 25) for residuals far below the checks' (SOC
-# gap 1.9e-9 instead of 6.6e-10, tolerance 1e-6; cost equal to 3e-12). On 3,361 buses x 96 the
-# primal residual then stalls at ~2e-8 (41 iterations instead of 33, still less time); the
-# refinement comes back in CLARABEL_REFINE, the re-solve a failed SOC-gap check triggers.
+# gap 1.9e-9 instead of 6.6e-10, tolerance 1e-6; cost equal to 3e-12). On 3,361 buses x 96 on
+# a 100 MVA base the primal residual then stalled at ~2e-8 (41 iterations instead of 33, still
+# less time; on the 1 MVA base network.feeder_base_mva now gives it, 27 iterations, "solved");
+# the refinement comes back in CLARABEL_REFINE, the re-solve a failed SOC-gap check triggers.
 CLARABEL_OPTIONS = {
     "tol_gap_abs": 1e-10,
     "tol_gap_rel": 1e-11,
