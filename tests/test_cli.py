@@ -372,6 +372,30 @@ def test_absurd_size_refused_fast_subprocess(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_console_entry_flushes_and_keeps_exit_codes(tmp_path):
+    """The console script's fast exit (no interpreter finalisation) loses neither buffered
+    output on a pipe nor the command's exit code."""
+    code = (
+        "import sys; from fdn_alu.cli import console; "
+        "sys.argv = ['fdn-alu', *sys.argv[1:]]; console()"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+    ok = subprocess.run(
+        [sys.executable, "-c", code, "cases"], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "ieee85" in ok.stdout and "ieee15" in ok.stdout
+    bad = subprocess.run(
+        [sys.executable, "-c", code, "run", "--case", "ieee15", "--periods", "100000"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert bad.returncode == 2 and "--max-memory-gb" in bad.stderr
+
+
 # ---- items 8, 9: every wrong invocation ends in one message; -q; warnings --------------------
 
 

@@ -20,13 +20,26 @@ MIP_SOLVERS = {"gurobi", "scip", "mosek"}
 
 # Tight interior-point tolerances: our choice (with OBJECTIVE_SCALE in model/recipe.py), so
 # that the SOC relaxation gap is resolved to ~1e-8 and the AC check is not polluted by noise.
+# Iterative refinement of the KKT solves off (our choice, issue 11): it took half of Clarabel's
+# time (ieee85 x 96 scenario 3: 24 iterations either way, 0.66-1.0 s instead of 1.4-2.1 s per
+# solve; 841 buses x 96: 24 iterations instead of 25) for residuals far below the checks' (SOC
+# gap 1.9e-9 instead of 6.6e-10, tolerance 1e-6; cost equal to 3e-12). On 3,361 buses x 96 on
+# a 100 MVA base the primal residual then stalled at ~2e-8 (41 iterations instead of 33, still
+# less time; on the 1 MVA base network.feeder_base_mva now gives it, 27 iterations, "solved");
+# the refinement comes back in CLARABEL_REFINE, the re-solve a failed SOC-gap check triggers.
 CLARABEL_OPTIONS = {
     "tol_gap_abs": 1e-10,
     "tol_gap_rel": 1e-11,
     "tol_feas": 1e-10,
     "tol_ktratio": 1e-8,
     "max_iter": 500,
+    "iterative_refinement_enable": False,
 }
+# cvxpy's canonicalisation backend: COO (our choice, measured on the common feeder-day, CPU s of
+# get_problem_data): 1.22 / 2.45 s at 841 / 1,681 buses x 96 periods against 2.04 / 7.82 s with
+# the default C++ backend, whose time grows ~quadratically with size (the same matrices, entry for
+# entry, on ieee85 x 96 scenario 3).
+CANON_BACKEND = cp.COO_CANON_BACKEND
 # A second Clarabel solve, when the first leaves a relaxation gap above the check's tolerance:
 # tighter tolerances (our choice). The first solve's residual on the squared current of a
 # branch is ~mu / (its loss weight), so on low-resistance branches (r ~ 1e-6 pu of the
@@ -37,6 +50,7 @@ CLARABEL_REFINE = {
     "tol_gap_rel": 1e-13,
     "tol_feas": 1e-11,
     "tol_ktratio": 1e-10,
+    "iterative_refinement_enable": True,
 }
 GUROBI_OPTIONS = {
     "BarConvTol": 1e-10,
@@ -136,7 +150,9 @@ def solve_model(model: Model, solver: str = "clarabel", options: dict | None = N
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.problem.solve(solver=SOLVERS[key], ignore_dpp=True, **opts)
+            model.problem.solve(
+                solver=SOLVERS[key], ignore_dpp=True, canon_backend=CANON_BACKEND, **opts
+            )
     except cp.error.SolverError as exc:
         text = str(exc)
         if key == "gurobi":
