@@ -156,6 +156,7 @@ T, n_bus = z["p_load_mw"].shape
 snap = pd.RangeIndex(T)
 n = pypsa.Network()
 n.set_snapshots(snap)
+n.snapshot_weightings = n.snapshot_weightings.astype(float)
 n.snapshot_weightings.loc[:, :] = float(z["dt_h"])
 kv, base = float(z["base_kv"]), float(z["base_mva"])
 buses = [f"b{k}" for k in range(n_bus)]
