@@ -5,9 +5,9 @@ command line start in a fraction of a second and load cvxpy, pandas and pandapow
 command needs them.
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
 
+from ._lazy import lazy_getattr
 from .errors import FdnAluError, InfeasibleError, InputError, SolveError, SolverUnavailableError
 
 __version__ = "0.1.0"
@@ -29,12 +29,7 @@ if TYPE_CHECKING:
     from .run import run
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'fdn_alu' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 __all__ = [

@@ -10,9 +10,10 @@ subcommand.
 
 from __future__ import annotations
 
-from importlib import import_module, resources
+from importlib import resources
 from typing import TYPE_CHECKING
 
+from .._lazy import lazy_getattr
 from .schema import STRATEGIES, STRATEGY_LABELS, schema_text
 
 # Public name -> the module that defines it, loaded on first use (PEP 562): the ``fdn-alu``
@@ -37,12 +38,7 @@ if TYPE_CHECKING:
     from .study import breakeven, run_season
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'fdn_alu.fleet' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 def example_toml() -> str:
