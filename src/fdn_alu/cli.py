@@ -177,6 +177,12 @@ def _parser() -> argparse.ArgumentParser:
         help="AC check: pandapower Newton-Raphson per period, the vectorised sweep, or auto",
     )
     r.add_argument(
+        "--relaxation-bound",
+        action="store_true",
+        help="converge the relaxed problem before fixing relaxed binaries, so that "
+        "integer_fix.gap_rel bounds the fixing's cost (one more solve when fixing is needed)",
+    )
+    r.add_argument(
         "--season",
         default=None,
         help="a season result folder (fdn-alu season --out DIR): dispatch one day of its plan",

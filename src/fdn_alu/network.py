@@ -1,4 +1,4 @@
-"""pandapower network -> per-unit arrays, radial orientation and index maps (no cvxpy here).
+"""Feeder tables (pandapower layout) -> per-unit arrays, radial orientation, index maps.
 
 The DistFlow model needs every branch oriented away from the substation. This module checks
 that the in-service network is a tree hanging from one slack bus, orients each branch
@@ -116,7 +116,7 @@ def network_data(
 
     Parameters
     ----------
-    net : pandapowerNet
+    net : Feeder or pandapowerNet
         Radial feeder with one ext_grid, lines, loads and optionally static generators.
     vm_min_pu, vm_max_pu : float
         Voltage bounds applied at every bus but the root.

@@ -52,6 +52,7 @@ def run(
     solver: str = "clarabel",
     check_ac: bool = True,
     ac_method: str = "auto",
+    relaxation_bound: bool = False,
 ) -> RunResult:
     """Build, solve and post-process one case and scenario.
 
@@ -72,6 +73,10 @@ def run(
         backward/forward sweep over all periods at once (same equations, agrees with
         pandapower to ~1e-11 pu, ~20x faster on ieee15 x 24); ``auto``: pandapower up to
         ``checks.AC_PANDAPOWER_MAX`` bus-periods (0: the sweep at every size), the sweep above.
+    relaxation_bound : bool
+        With a conic solver, converge the relaxed problem before relax-and-fix so that
+        ``integer_fix.gap_rel`` bounds what fixing the binaries cost (one more full solve when
+        the first relaxed solution breaks a rule; see :func:`~fdn_alu.solve.solve_exact`).
 
     Returns
     -------
@@ -94,7 +99,7 @@ def run(
     model = build_model(data, relax_integers=not mip)
     t_solve = time.perf_counter()
     try:
-        info, iterations, fix = solve_exact(model, solver)
+        info, iterations, fix = solve_exact(model, solver, bound=relaxation_bound)
     except InfeasibleError as exc:
         found = diagnose_infeasibility(data, solver)
         servable = bool(found) or loads_servable(data, solver)
@@ -111,7 +116,9 @@ def run(
         t_refine = time.perf_counter()
         refined = build_model(data, relax_integers=not mip)
         try:
-            info2, it2, fix2 = solve_exact(refined, solver, options=CLARABEL_REFINE)
+            info2, it2, fix2 = solve_exact(
+                refined, solver, options=CLARABEL_REFINE, bound=relaxation_bound
+            )
         except (InfeasibleError, SolveError):
             info2 = None
         refine_s = time.perf_counter() - t_refine

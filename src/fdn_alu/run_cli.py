@@ -108,6 +108,7 @@ def main(args) -> int:
             solver=args.solver,
             check_ac=not args.no_ac_check,
             ac_method=args.ac_method,
+            relaxation_bound=args.relaxation_bound,
         )
     say(f"writing {out}/")
     write_dir_atomic(out, lambda tmp: write_run_folder(result, tmp), kind="run")

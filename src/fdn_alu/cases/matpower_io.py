@@ -1,4 +1,4 @@
-"""Read MATPOWER case files into pandapower networks, unit conversions included.
+"""Read MATPOWER case files into feeder tables (pandapower layout), unit conversions included.
 
 Many distribution cases in MATPOWER (case15da, case85, case33bw, case69, case141, ...) store
 branch impedances in ohms and loads in kW/kvar (case141: kVA) and convert them in MATLAB code
@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import Problem, raise_if_problems
+from .feeder import Feeder, feeder_from_ppc
 
 # MATPOWER column indices (0-based), see MATPOWER's idx_bus / idx_brch.
 _PD, _QD, _BASE_KV = 2, 3, 9
@@ -221,8 +222,9 @@ def read_matpower_ppc(path: str | os.PathLike) -> dict:
     return {"version": "2", "baseMVA": base_mva, "bus": bus, "branch": branch, "gen": gen}
 
 
-def read_matpower(path: str | os.PathLike, root_vm_pu: float | None = None):
-    """Read a MATPOWER ``.m`` case into a pandapower network (bus index = MATPOWER bus number).
+def read_matpower(path: str | os.PathLike, root_vm_pu: float | None = None) -> Feeder:
+    """Read a MATPOWER ``.m`` case into a :class:`~fdn_alu.cases.feeder.Feeder` (pandapower's
+    table layout without importing pandapower; ``.to_pandapower()`` gives the pandapower net).
 
     Parameters
     ----------
@@ -233,20 +235,13 @@ def read_matpower(path: str | os.PathLike, root_vm_pu: float | None = None):
 
     Returns
     -------
-    pandapowerNet
-        Lines carry the branch impedances in ohm; out-of-service branches (e.g. the tie
-        switches of case33bw) stay out of service. Column ``branch_no`` holds the MATPOWER
-        branch number (row, from 1), used as the branch label in results.
+    Feeder
+        Bus index = MATPOWER bus number. Lines carry the branch impedances in ohm;
+        out-of-service branches (e.g. the tie switches of case33bw) stay out of service. Column
+        ``branch_no`` holds the MATPOWER branch number (row, from 1), used as the branch label
+        in results.
     """
-    from pandapower.converter.pypower import from_ppc
-
     ppc = read_matpower_ppc(path)
     if root_vm_pu is not None and len(ppc["gen"]):
         ppc["gen"][:, _VG] = root_vm_pu
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        net = from_ppc(ppc, f_hz=50, validate_conversion=False)
-    net.name = Path(path).stem
-    # MATPOWER numbers branches by row, from 1; keep that number for the result tables.
-    net.line["branch_no"] = np.arange(1, len(net.line) + 1)
-    return net
+    return feeder_from_ppc(ppc, Path(path).stem)

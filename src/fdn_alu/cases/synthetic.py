@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-import pandapower as pp
 import pandas as pd
 
 from . import Case
@@ -28,21 +27,16 @@ def replicate_case(case: Case, copies: int) -> Case:
     loads0 = net0.load[net0.load.in_service]
     has_no = "branch_no" in net0.line
     n_lines0 = len(net0.line)
+    buses0 = net0.bus.drop(index=root)
     for c in range(1, copies):
         mapping = {b: (b + c * offset if b != root else root) for b in net0.bus.index}
-        for b in net0.bus.index:
-            if b != root:
-                pp.create_bus(
-                    net,
-                    vn_kv=float(net0.bus.vn_kv.at[b]),
-                    index=mapping[b],
-                    max_vm_pu=float(net0.bus.max_vm_pu.at[b]),
-                    min_vm_pu=float(net0.bus.min_vm_pu.at[b]),
-                )
+        new_buses = buses0.copy()
+        new_buses.index = buses0.index + c * offset
+        net.bus = _concat(net.bus, new_buses)
         new_lines = lines0.copy()
         new_lines["from_bus"] = new_lines.from_bus.map(mapping)
         new_lines["to_bus"] = new_lines.to_bus.map(mapping)
-        new_lines.index = new_lines.index + c * n_lines0 + n_lines0 * 0
+        new_lines.index = new_lines.index + c * n_lines0
         if has_no:
             new_lines["branch_no"] = new_lines["branch_no"] + c * offset
         net.line = _concat(net.line, new_lines)

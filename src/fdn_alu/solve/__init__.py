@@ -1,9 +1,11 @@
 """Solve layer: solver choice and status mapping (:mod:`.solver`), sequential convex solves
-for components with a non-convex exact constraint (:mod:`.sequential`), and the
+for components with a non-convex exact constraint (:mod:`.sequential`), relax-and-fix of
+relaxed binaries (:mod:`.relax_fix`), and the
 infeasibility diagnosis (:mod:`.diagnose`). Model code never imports this package."""
 
 from .diagnose import diagnose_infeasibility, loads_servable
-from .sequential import FixReport, presolve_start, solve_dispatch, solve_exact, solve_sequential
+from .relax_fix import FixReport, solve_exact
+from .sequential import presolve_start, solve_dispatch, solve_sequential
 from .solver import (
     CLARABEL_REFINE,
     MIP_SOLVERS,

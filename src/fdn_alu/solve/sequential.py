@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import cvxpy as cp
 import numpy as np
@@ -41,8 +41,6 @@ MAX_INTENSITY_ITERATIONS = 100
 # size, ieee15 x 24 1.0 s instead of 2.3 s, ieee85 x 96 13.9 s instead of 19.0 s on a loaded
 # machine; without relax-and-fix it saved one solve from ~5000 bus-periods on).
 PRESOLVE_MIN = 0
-# Relax-and-fix rounds: a fix can expose another relaxed rule (our choice; 1-2 suffice).
-FIX_ROUNDS = 4
 # Phase 1 stops when its true value rises by less than this fraction of the target between
 # iterations (our choice: the convex-concave sequence rises monotonically; 1e-7 is far below
 # the 1e-4 production check and far above solver noise on a tonne-scale sum).
@@ -69,12 +67,16 @@ def solve_sequential(
     warn: bool = True,
     max_iterations: int = MAX_ITERATIONS,
     label: str = "dispatch",
+    interrupt: Callable[[], str | None] | None = None,
 ) -> tuple[SolveInfo, int]:
     """Solve, re-linearise every part at the solution, and repeat until all are exact.
 
     Stops when every part's error is at most its ``tol``, or when no error changed by more
     than 1 % of its tolerance since the last iteration (a stalled error is warned about with
-    the part's ``stall_message``), or after ``max_iterations``.
+    the part's ``stall_message``), or after ``max_iterations``. ``interrupt``, asked after a
+    solve that is not exact yet, stops the sequence early (no warning) when it returns a
+    reason: the caller continues from the current solution (relax-and-fix, see
+    :func:`~fdn_alu.solve.relax_fix.solve_exact`).
 
     Returns
     -------
@@ -101,6 +103,11 @@ def solve_sequential(
             info.solver_s,
         )
         if all(e <= p.tol for e, p in zip(errs, parts, strict=True)):
+            break
+        reason = interrupt() if interrupt is not None else None
+        if reason:
+            log.info("%s solve %d: %s, the sequence stops here", label, it, reason)
+            warn = False
             break
         stalled = all(
             e <= p.tol or abs(e - q) <= p.tol * 1e-2
@@ -225,116 +232,13 @@ def root_price(data) -> tuple[np.ndarray, np.ndarray]:
     return np.zeros(data.periods), np.zeros(data.periods)
 
 
-@dataclass(frozen=True)
-class FixReport:
-    """Relax-and-fix outcome: which rules the relaxed solution broke, and what fixing cost.
-
-    Attributes
-    ----------
-    fixed : list of str
-        The components' rules whose binaries were fixed to a 0/1 pattern.
-    relaxed_objective : float
-        Objective of the relaxed problem (a lower bound of the exact problem's).
-    objective : float
-        Objective with the pattern fixed (a feasible point of the exact problem).
-    gap_rel : float
-        ``(objective - relaxed_objective) / |relaxed_objective|``: the optimality gap at most.
-    """
-
-    fixed: list[str]
-    relaxed_objective: float
-    objective: float
-    gap_rel: float
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
-def solve_exact(
-    model: Model,
-    solver: str = "clarabel",
-    starts: dict[str, np.ndarray] | None = None,
-    options: dict | None = None,
-) -> tuple[SolveInfo, int, FixReport | None]:
-    """:func:`solve_dispatch`, then relax-and-fix where a relaxed binary rule is broken.
-
-    With a conic solver (relaxed binaries), every component's :class:`IntegerFix` is asked
-    whether the relaxed solution breaks its rule; the broken ones are fixed to a 0/1 pattern and
-    the convex problem is solved again (with any re-linearisation), so the returned schedule
-    satisfies the rules exactly. The relaxed objective bounds the gap.
-
-    ``options`` (solver options over the defaults) apply to every solve.
-
-    Returns
-    -------
-    (SolveInfo, int, FixReport or None)
-        Times summed over all solves, the number of solves, and the fixing report (None when
-        nothing needed fixing).
-    """
-    info, iterations = solve_dispatch(model, solver, starts, options)
-    if not model.relax_integers:
-        return info, iterations, None
-    data = model.data
-    relaxed = float(model.problem.value) / objective_scale(model.data)
-    fixed: list[str] = []
-    first = info
-    for _ in range(FIX_ROUNDS):
-        fixes = [
-            fix
-            for name, cdata in data.components.items()
-            for fix in BY_NAME[name].integer_fixes(model.blocks[name], cdata, data)
-            if fix.violated()
-        ]
-        if not fixes:
-            break
-        for fix in fixes:
-            fix.fix()
-        fixed += [f.name for f in fixes if f.name not in fixed]
-        log.info("relaxed solution breaks %s: fixing and solving again", ", ".join(fixed))
-        try:
-            info, it2 = _solve_fixed(model, solver, options)
-        except InfeasibleError as exc:
-            raise InfeasibleError(
-                f"fixing the relaxed binaries of {', '.join(fixed)} made the problem "
-                "infeasible; use a MIP solver (scip, gurobi) for the exact problem"
-            ) from exc
-        iterations += it2
-        first = replace(
-            info, solver_s=first.solver_s + info.solver_s, solve_s=first.solve_s + info.solve_s
-        )
-    if not fixed:
-        return info, iterations, None
-    exact = float(model.problem.value) / objective_scale(model.data)
-    report = FixReport(fixed, relaxed, exact, (exact - relaxed) / max(abs(relaxed), 1e-12))
-    return first, iterations, report
-
-
-def _solve_fixed(model: Model, solver: str, options: dict | None) -> tuple[SolveInfo, int]:
-    """Re-solve after fixing binaries, from the current linearisation points; if that is
-    infeasible (a linearisation is an inner approximation, so a point far from the fixed
-    schedule can cut it off), once more from each component's own initial point."""
-    label = "dispatch with the states fixed"
-    try:
-        return solve_dispatch(model, solver, _current_points(model), options, label)
-    except InfeasibleError:
-        parts = relinearisations(model)
-        starts = {n: p.initial() for n, p in parts.items() if p.initial is not None}
-        if not starts:
-            raise
-        return solve_dispatch(model, solver, starts, options, label)
-
-
-def _current_points(model: Model) -> dict[str, np.ndarray]:
-    """Each re-linearised component's point at the current solution (to restart there)."""
-    return {name: rel.point() for name, rel in relinearisations(model).items()}
-
-
 def solve_dispatch(
     model: Model,
     solver: str = "clarabel",
     starts: dict[str, np.ndarray] | None = None,
     options: dict | None = None,
     label: str = "dispatch",
+    interrupt: Callable[[], str | None] | None = None,
 ) -> tuple[SolveInfo, int]:
     """Solve a dispatch model: one solve, or the sequence when a component needs it.
 
@@ -352,6 +256,8 @@ def solve_dispatch(
         Solver options over the defaults (every solve of the sequence).
     label : str
         Names the solves in the log lines.
+    interrupt : callable, optional
+        Stops the sequence early (see :func:`solve_sequential`).
 
     Returns
     -------
@@ -385,4 +291,5 @@ def solve_dispatch(
         sequence,
         max_iterations=limit,
         label=label,
+        interrupt=interrupt,
     )
