@@ -175,8 +175,6 @@ class SerialBackend:
 
 POOL_PRELOAD = (
     "fdn_alu.studies.sweep",
-    "pandapower.create",
-    "pandapower.converter",
     "matpowercaseframes",
     "cvxpy",
 )
