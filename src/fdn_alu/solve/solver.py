@@ -208,14 +208,15 @@ def _solve(model: Model, key: str, opts: dict) -> None:
     Clarabel goes through :data:`~fdn_alu.solve.compile.CLARABEL_SOLVER`, cvxpy's interface with
     a parametrised compilation linear in size, on cvxpy's DPP path: the first solve of a problem
     compiles it (as fast as the unparametrised compilation), each re-solve only maps the new
-    Parameter values to the data. Measured (issue 11, minimum of interleaved rounds, compile
-    per solve / in-process total / peak RSS): ieee85 x 96 scenario 3, three solves:
-    0.22-0.36 s per solve and 4.12 s / 326 MB with ``ignore_dpp=True`` against 0.23 s for the
-    first and 0.006-0.009 s per re-solve, 3.14 s / 318 MB; ieee15 x 24 scenario 3: 0.65 s
-    against 0.43 s. cvxpy's own DPP compilation costs time and memory growing as (variables x
-    Parameter entries): 11.1 s and 4.4 GB on ieee85 x 96 scenario 3 (compile.py says why).
-    The other solvers keep the unparametrised compilation (``ignore_dpp=True``): cvxpy's
-    reordering step is theirs too.
+    Parameter values to the data. Measured (issue 11, benchmarks/RESULTS.md "Performance pass
+    3"; compile per solve, in-process minimum of interleaved rounds, peak RSS): ieee85 x 96
+    scenario 3, three solves: 0.19-0.36 s per solve, 3.11 s, 326 MB with ``ignore_dpp=True``;
+    0.23 s for the first and 0.004-0.009 s per re-solve, 2.80 s, 319 MB here; ieee15 x 24
+    scenario 3: 0.67 -> 0.43 s; 3,361 x 96 (one solve): compile 6.3-7.4 s and 3.3 GB either way.
+    cvxpy's own DPP compilation costs time and memory growing as (variables x Parameter
+    entries): 11.1 s and 4.4 GB on ieee85 x 96 scenario 3 (compile.py says why). The other
+    solvers keep the unparametrised compilation (``ignore_dpp=True``): cvxpy's reordering step
+    is theirs too.
     """
     clarabel = key == "clarabel"
     with warnings.catch_warnings():
