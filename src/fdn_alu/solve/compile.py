@@ -17,6 +17,11 @@ column of the tensor: :class:`Clarabel` applies it to the tensor's row indices, 
 permutation itself comes from cvxpy's own ``format_constraints`` run on an m x m identity (one
 source of truth for the cone order); when it is not a signed permutation (a cone type whose
 reordering mixes rows) cvxpy's own method runs instead.
+
+Upstream cvxpy made the same change (pull request 3525, "Cone restructuring ... as a permutation
+instead of a matrix product", merged after 1.9.3, the latest release when this was written, and
+tested only with 1.9.3); once a release has it, this module can go and ``solver._solve`` can pass
+``"CLARABEL"`` with ``ignore_dpp=False``.
 """
 
 from __future__ import annotations
