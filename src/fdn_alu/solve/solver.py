@@ -14,6 +14,7 @@ import cvxpy as cp
 
 from ..errors import InfeasibleError, SolveError, SolverUnavailableError
 from ..model.recipe import Model
+from .compile import CLARABEL_SOLVER
 
 SOLVERS = {"clarabel": "CLARABEL", "gurobi": "GUROBI", "scip": "SCIP", "mosek": "MOSEK"}
 MIP_SOLVERS = {"gurobi", "scip", "mosek"}
@@ -134,9 +135,10 @@ def solve_model(model: Model, solver: str = "clarabel", options: dict | None = N
     solver : str
     options : dict, optional
         Solver options over the defaults of this module.
-    (cvxpy's parametrised DPP path is never used: measured on ieee85 x 96, scenario 3, three
-    solves, it took 47-53 s against 17-18 s without it, and on the bare case85 x 96 its
-    one-shot compilation costs 1.15 s and 800 MB against 0.25 s and 350 MB (issue 11).)
+
+    With Clarabel the problem is compiled once, parametrised (DPP), and every re-solve of the
+    same problem (the production sequence, relax-and-fix, sweeps: only Parameters change) reuses
+    that compilation; see :func:`_solve`.
 
     Raises
     ------
@@ -201,11 +203,29 @@ def solve_model(model: Model, solver: str = "clarabel", options: dict | None = N
 
 
 def _solve(model: Model, key: str, opts: dict) -> None:
-    """One cvxpy solve of the model's problem (cvxpy's warnings silenced: the status says it)."""
+    """One cvxpy solve of the model's problem (cvxpy's warnings silenced: the status says it).
+
+    Clarabel goes through :data:`~fdn_alu.solve.compile.CLARABEL_SOLVER`, cvxpy's interface with
+    a parametrised compilation linear in size, on cvxpy's DPP path: the first solve of a problem
+    compiles it (as fast as the unparametrised compilation), each re-solve only maps the new
+    Parameter values to the data. Measured (issue 11, benchmarks/RESULTS.md "Performance pass
+    3"; compile per solve, in-process minimum of interleaved rounds, peak RSS): ieee85 x 96
+    scenario 3, three solves: 0.19-0.36 s per solve, 3.11 s, 326 MB with ``ignore_dpp=True``;
+    0.23 s for the first and 0.004-0.009 s per re-solve, 2.80 s, 319 MB here; ieee15 x 24
+    scenario 3: 0.67 -> 0.43 s; 3,361 x 96 (one solve): compile 6.3-7.4 s and 3.3 GB either way.
+    cvxpy's own DPP compilation costs time and memory growing as (variables x Parameter
+    entries): 11.1 s and 4.4 GB on ieee85 x 96 scenario 3 (compile.py says why). The other
+    solvers keep the unparametrised compilation (``ignore_dpp=True``): cvxpy's reordering step
+    is theirs too.
+    """
+    clarabel = key == "clarabel"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.problem.solve(
-            solver=SOLVERS[key], ignore_dpp=True, canon_backend=CANON_BACKEND, **opts
+            solver=CLARABEL_SOLVER if clarabel else SOLVERS[key],
+            ignore_dpp=not clarabel,
+            canon_backend=CANON_BACKEND,
+            **opts,
         )
 
 

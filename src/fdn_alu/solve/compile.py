@@ -1,0 +1,102 @@
+"""cvxpy's Clarabel interface with a parametrised (DPP) compilation linear in the problem size.
+
+cvxpy compiles a DPP-compliant problem once into a tensor that maps the Parameters' values to the
+conic data (A, b, c) and, on every re-solve of the same problem, only multiplies that tensor by
+the new values (issue 11: the production sequence's re-solves change only Parameters). Its last
+compilation step, ``ConicSolver.format_constraints``, reorders the constraint rows into the
+solver's cone order (equalities negated, the rows of each second-order cone interleaved); it does
+so by reshaping the tensor, shape ``(m (n + 1), p + 1)`` for m rows, n variables and p Parameter
+entries, to ``(m, (n + 1)(p + 1))`` and multiplying it by a sparse matrix, and scipy's product
+allocates work arrays per column: time and memory grow as n p. On ieee85 x 96 scenario 3
+(n = 35,904, p = 2,121) that step took 10.4 s and 4.4 GB, against 0.3 s for the whole
+compilation without Parameters, which is why the toolkit used to compile every solve afresh
+with ``ignore_dpp=True`` (cvxpy issues 886 and 1332 describe the same cost).
+
+The reordering is a signed permutation of the m rows, the same for every (variable, Parameter)
+column of the tensor: :class:`Clarabel` applies it to the tensor's row indices, O(nnz). The
+permutation itself comes from cvxpy's own ``format_constraints`` run on an m x m identity (one
+source of truth for the cone order); when it is not a signed permutation (a cone type whose
+reordering mixes rows) cvxpy's own method runs instead.
+
+Upstream cvxpy made the same change (pull request 3525, "Cone restructuring ... as a permutation
+instead of a matrix product", merged after 1.9.3, the latest release when this was written, and
+tested only with 1.9.3); once a release has it, this module can go and ``solver._solve`` can pass
+``"CLARABEL"`` with ``ignore_dpp=False``.
+"""
+
+from __future__ import annotations
+
+import copy
+import types
+
+import numpy as np
+import scipy.sparse as sp
+from cvxpy.reductions.dcp2cone.cone_matrix_stuffing import ParamConeProg
+from cvxpy.reductions.solvers.conic_solvers.clarabel_conif import CLARABEL
+
+
+class Clarabel(CLARABEL):
+    """cvxpy's Clarabel interface; only the constraint reordering of the compilation differs.
+
+    Pass one instance (:data:`CLARABEL_SOLVER`) to ``Problem.solve(solver=...)``: cvxpy keys its
+    compiled-problem cache on the solver object, so a new instance per solve would recompile.
+    """
+
+    def name(self) -> str:
+        # cvxpy requires a custom solver to carry a name of its own.
+        return "FDN_CLARABEL"
+
+    @classmethod
+    def format_constraints(cls, problem: ParamConeProg, exp_cone_order) -> ParamConeProg:
+        """cvxpy's ``ConicSolver.format_constraints``, applied to the row indices (O(nnz))."""
+        n_rows = problem.A.shape[0] // (problem.x.size + 1)
+        perm = _row_permutation(problem, exp_cone_order, n_rows)
+        if perm is None:
+            return super().format_constraints(problem, exp_cone_order)
+        new_row, sign = perm
+        coo = problem.A.tocoo()
+        row = coo.row.astype(np.int64)
+        i, j = row % n_rows, row // n_rows  # constraint row, variable column (n: the constant)
+        A = sp.coo_array(
+            (coo.data * sign[i], (new_row[i] + n_rows * j, coo.col.astype(np.int64))),
+            shape=problem.A.shape,
+        )
+        return ParamConeProg(
+            problem.q,
+            problem.x,
+            A,
+            problem.variables,
+            problem.var_id_to_col,
+            problem.constraints,
+            problem.parameters,
+            problem.param_id_to_col,
+            P=problem.P,
+            formatted=True,
+            lower_bounds=problem.lower_bounds,
+            upper_bounds=problem.upper_bounds,
+            lb_tensor=problem.lb_tensor,
+            ub_tensor=problem.ub_tensor,
+            dir_cones=problem.dir_cones,
+        )
+
+
+def _row_permutation(
+    problem: ParamConeProg, exp_cone_order, n_rows: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """cvxpy's row reordering of ``problem``'s constraints as (new row of each row, its sign).
+
+    cvxpy's own method on a copy whose tensor is the n_rows x n_rows identity (no variable
+    columns) returns the reordering matrix itself; None unless each row goes to exactly one
+    row (then the matrix product is that scatter, duplicates summed by the sparse format).
+    """
+    probe = copy.copy(problem)
+    probe.A = sp.eye_array(n_rows, format="csc")
+    probe.x = types.SimpleNamespace(size=0)
+    R = sp.csc_array(CLARABEL.format_constraints(probe, exp_cone_order).A)
+    R.sum_duplicates()
+    if R.shape != (n_rows, n_rows) or np.any(np.diff(R.indptr) != 1):
+        return None
+    return R.indices.astype(np.int64), R.data
+
+
+CLARABEL_SOLVER = Clarabel()
