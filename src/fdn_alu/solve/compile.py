@@ -29,6 +29,7 @@ from __future__ import annotations
 import copy
 import types
 
+import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 from cvxpy.reductions.dcp2cone.cone_matrix_stuffing import ParamConeProg
@@ -100,3 +101,8 @@ def _row_permutation(
 
 
 CLARABEL_SOLVER = Clarabel()
+# The cvxpy releases this module was written and tested against (the tensor's row layout and the
+# ParamConeProg constructor are cvxpy internals). With any other release the solve layer keeps
+# the unparametrised compilation (``ignore_dpp=True``) instead of relying on them.
+TESTED_CVXPY = ("1.9.",)
+PARAMETRISED = cp.__version__.startswith(TESTED_CVXPY)

@@ -14,7 +14,7 @@ import cvxpy as cp
 
 from ..errors import InfeasibleError, SolveError, SolverUnavailableError
 from ..model.recipe import Model
-from .compile import CLARABEL_SOLVER
+from .compile import CLARABEL_SOLVER, PARAMETRISED
 
 SOLVERS = {"clarabel": "CLARABEL", "gurobi": "GUROBI", "scip": "SCIP", "mosek": "MOSEK"}
 MIP_SOLVERS = {"gurobi", "scip", "mosek"}
@@ -216,9 +216,10 @@ def _solve(model: Model, key: str, opts: dict) -> None:
     cvxpy's own DPP compilation costs time and memory growing as (variables x Parameter
     entries): 11.1 s and 4.4 GB on ieee85 x 96 scenario 3 (compile.py says why). The other
     solvers keep the unparametrised compilation (``ignore_dpp=True``): cvxpy's reordering step
-    is theirs too.
+    is theirs too, and so does Clarabel under a cvxpy release compile.py was not tested with
+    (``compile.PARAMETRISED``).
     """
-    clarabel = key == "clarabel"
+    clarabel = key == "clarabel" and PARAMETRISED
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.problem.solve(
