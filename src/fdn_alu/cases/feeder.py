@@ -153,33 +153,15 @@ class Feeder:
                     in_service=df.in_service.to_numpy(),
                     index=df.index.to_numpy(),
                 )
-        for k, row in self.ext_grid.iterrows():
-            pp.create_ext_grid(
-                net,
-                int(row.bus),
-                vm_pu=row.vm_pu,
-                va_degree=row.va_degree,
-                in_service=bool(row.in_service),
-                index=k,
-            )
-        for k, row in self.gen.iterrows():
-            pp.create_gen(
-                net,
-                int(row.bus),
-                p_mw=row.p_mw,
-                vm_pu=row.vm_pu,
-                in_service=bool(row.in_service),
-                index=k,
-            )
-        for k, row in self.shunt.iterrows():
-            pp.create_shunt(
-                net,
-                int(row.bus),
-                q_mvar=row.q_mvar,
-                p_mw=row.p_mw,
-                in_service=bool(row.in_service),
-                index=k,
-            )
+        singles = (
+            ("ext_grid", pp.create_ext_grid, ("vm_pu", "va_degree")),
+            ("gen", pp.create_gen, ("p_mw", "vm_pu")),
+            ("shunt", pp.create_shunt, ("q_mvar", "p_mw")),
+        )
+        for table, create, columns in singles:
+            for k, row in self[table].iterrows():
+                values = {c: float(row[c]) for c in columns}
+                create(net, int(row.bus), **values, in_service=bool(row.in_service), index=k)
         return net
 
     def _as_read(self) -> bool:
