@@ -19,7 +19,7 @@ from .solver import SolveInfo
 # Relax-and-fix rounds: a fix can expose another relaxed rule (our choice; 1-2 suffice).
 FIX_ROUNDS = 4
 
-log = logging.getLogger("fdn_alu.solve.sequential")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
