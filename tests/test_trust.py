@@ -75,6 +75,20 @@ def test_operating_states_hold_exactly_in_the_default_run():
     assert fast["costs"]["total"] >= fix["relaxed_objective"] * (1 - 1e-6)
 
 
+def test_no_early_fixing_while_carbon_intensities_are_still_moving():
+    """Issue 11: the relaxed sequence may stop at its first rule-breaking solve, but not when
+    nodal intensities join it (a footprint limit): that solve priced carbon at the starting
+    intensities, and a pattern fixed there cost +0.53 CNY and left the limit slack."""
+    case = load_case("ieee15")
+    park = {**case.settings["park"], "footprint_max_t_per_t": 6.18623}
+    limited = case.with_settings(park=park)
+    s = run(limited, scenario=2, check_ac=False).summary
+    assert s["integer_fix"]["relaxed_converged"]
+    assert s["emissions_t"]["park_footprint_t_per_t_al"] == pytest.approx(6.18623, abs=2e-6)
+    bound = run(limited, scenario=2, check_ac=False, relaxation_bound=True).summary
+    assert s["costs"]["total"] == pytest.approx(bound["costs"]["total"], rel=1e-7)
+
+
 def test_negative_prices_break_no_relaxation_silently():
     """Issue 10.7: at -150 CNY/MWh in the valley, wasting energy pays. The batteries are made
     exact by relax-and-fix; the converter-loss cone cannot be, so the run says so."""

@@ -70,7 +70,10 @@ def solve_exact(
     By default the relaxed sequence stops at its first solution that breaks a rule (issue 11):
     that schedule is about to be replaced, so the fixing starts there and the re-linearisation
     continues with the states fixed (ieee85 x 96 scenario 3: two full solves instead of three,
-    cost +0.08 CNY of 44,348, 2e-6). With ``bound=True`` the relaxed sequence converges first,
+    cost +0.08 CNY of 44,348, 2e-6). Not when nodal carbon intensities join the sequence
+    (consumption accounting, footprint limits): its first solve is far from the converged one
+    (:func:`~fdn_alu.solve.sequential.solve_dispatch`). With ``bound=True`` the relaxed sequence
+    converges first,
     and its objective bounds the fixing's optimality gap (``FixReport.gap_rel``).
 
     ``options`` (solver options over the defaults) apply to every solve.
