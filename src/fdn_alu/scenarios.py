@@ -96,7 +96,9 @@ def to_markdown(df: pd.DataFrame, digits: int = 2) -> str:
         cells = []
         for v in row:
             if isinstance(v, float | np.floating):
-                cells.append("" if np.isnan(v) else f"{v:,.{digits}f}")
+                text = "" if np.isnan(v) else f"{v:,.{digits}f}"
+                # a change of -1e-14 % is no change: never print "-0.00"
+                cells.append(text[1:] if text.startswith("-") and not text.strip("-0.,") else text)
             else:
                 cells.append(str(v))
         lines.append("| " + " | ".join(cells) + " |")
