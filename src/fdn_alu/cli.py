@@ -180,7 +180,7 @@ def _parser() -> argparse.ArgumentParser:
         "--relaxation-bound",
         action="store_true",
         help="converge the relaxed problem before fixing relaxed binaries, so that "
-        "integer_fix.gap_rel bounds the fixing's cost (one more solve when fixing is needed)",
+        "integer_fix.gap_rel bounds the fixing's cost (more solves when fixing is needed)",
     )
     r.add_argument(
         "--season",

@@ -1,7 +1,7 @@
 """Case -> numeric model data: the time axis, the network's per-unit arrays and loads, and each
 present component's numeric data (T, n arrays, time on axis 0).
 
-This is the last step that reads the case (pandapower net, settings dicts, profile table);
+This is the last step that reads the case (feeder tables, settings dicts, profile table);
 everything after it (model, solve, results, carbon) works on the plain arrays defined here.
 """
 

@@ -112,7 +112,8 @@ def network_data(
     max_i_ka: float = 0.0,
     base_mva: float | None = None,
 ) -> NetworkData:
-    """Convert a pandapower net into :class:`NetworkData`.
+    """Convert a feeder (pandapower net or :class:`~fdn_alu.cases.feeder.Feeder`) into
+    :class:`NetworkData`.
 
     Parameters
     ----------

@@ -32,6 +32,7 @@ from .solution import Solution, extract_solution
 from .solve import (
     CLARABEL_REFINE,
     MIP_SOLVERS,
+    FixInfeasibleError,
     check_solver,
     diagnose_infeasibility,
     loads_servable,
@@ -99,7 +100,15 @@ def run(
     model = build_model(data, relax_integers=not mip)
     t_solve = time.perf_counter()
     try:
-        info, iterations, fix = solve_exact(model, solver, bound=relaxation_bound)
+        try:
+            info, iterations, fix = solve_exact(model, solver, bound=relaxation_bound)
+        except FixInfeasibleError as exc:
+            if not exc.early:
+                raise
+            # the pattern fixed at the first rule-breaking solve cut the problem off: once more
+            # with the relaxed problem converged first (the order that pattern used to come from)
+            model = build_model(data, relax_integers=not mip)
+            info, iterations, fix = solve_exact(model, solver, bound=True)
     except InfeasibleError as exc:
         found = diagnose_infeasibility(data, solver)
         servable = bool(found) or loads_servable(data, solver)

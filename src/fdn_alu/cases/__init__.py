@@ -35,7 +35,8 @@ class Case:
     net : Feeder or pandapowerNet
         The feeder: a :class:`~fdn_alu.cases.feeder.Feeder` (pandapower's table layout, read
         without pandapower; ``net.to_pandapower()`` gives the net) for MATPOWER files, the
-        pandapower net for pandapower JSON files and ``case_from_net``. Never mutated by this
+        pandapower net for pandapower JSON files, whatever was given to ``case_from_net``.
+        Never mutated by this
         package; checks run on copies.
     settings : dict
         Validated settings by section (``case``, ``network``, ``grid``, ``pv`` list, and
@@ -123,11 +124,12 @@ def load_case(case: str | os.PathLike) -> Case:
 def case_from_net(
     net, name: str = "custom", profiles: pd.DataFrame | None = None, **sections: dict
 ) -> Case:
-    """Build a case from a pandapower net in memory, with default settings.
+    """Build a case from a feeder in memory (a pandapower net or a
+    :class:`~fdn_alu.cases.feeder.Feeder`), with default settings.
 
     Parameters
     ----------
-    net : pandapowerNet
+    net : pandapowerNet or Feeder
     name : str
     profiles : DataFrame, optional
         Profile table (``time_h`` + columns); the default day profiles when omitted.

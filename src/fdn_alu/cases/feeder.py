@@ -4,9 +4,9 @@ Reading a case used to build a pandapower net (``from_ppc``): importing pandapow
 1 s and 65 MB and building its tables another 0.3 s, for tables the toolkit only reads
 (:mod:`fdn_alu.network`, the case validation, the scaling copies). :class:`Feeder` holds the
 same tables, in pandapower's layout and with the values ``from_ppc`` gives them (checked table
-by table, and through :func:`fdn_alu.network.network_data`, against pandapower on every shipped
-MATPOWER distribution case in ``tests/test_feeder.py``); :meth:`Feeder.to_pandapower` builds the
-pandapower net when one is needed (the pandapower AC check, a user's own analysis).
+by table, and through :func:`fdn_alu.network.network_data`, against pandapower on 36 shipped
+MATPOWER cases of up to ~150 buses in ``tests/test_feeder.py``); :meth:`Feeder.to_pandapower`
+builds the pandapower net when one is needed (the pandapower AC check, a user's own analysis).
 
 Only the element kinds ``from_ppc`` creates appear: buses, lines, loads, static generators,
 the external grid, voltage-controlled generators, shunts, and (as row counts the model refuses)
@@ -96,8 +96,10 @@ class Feeder:
         """The pandapower net of this feeder (a new object on every call).
 
         From the MATPOWER data with pandapower's own converter when the tables are as read,
-        else from the tables (buses, lines, loads, static generators, external grid, shunts;
-        a feeder with edited tables and transformers cannot be converted).
+        else from the tables (buses, lines, loads, static generators, external grid,
+        voltage-controlled generators, shunts; out-of-service transformers and impedance elements
+        are left out, in-service ones cannot be converted this way; generator limits, zones and
+        names are not carried over).
         """
         import pandapower as pp
 
@@ -111,8 +113,11 @@ class Feeder:
             net.line["branch_no"] = self.line.branch_no.to_numpy()
             net.name = self.name
             return net
-        if len(self.trafo) or len(self.impedance):
-            raise ValueError("an edited feeder with transformers has no pandapower conversion")
+        if self.trafo.in_service.any() or self.impedance.in_service.any():
+            raise ValueError(
+                "an edited feeder with in-service transformers or impedance elements has no "
+                "pandapower conversion (out-of-service ones are left out)"
+            )
         net = pp.create_empty_network(name=self.name, f_hz=self.f_hz, sn_mva=self.sn_mva)
         b = self.bus
         pp.create_buses(

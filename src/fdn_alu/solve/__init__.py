@@ -4,7 +4,7 @@ relaxed binaries (:mod:`.relax_fix`), and the
 infeasibility diagnosis (:mod:`.diagnose`). Model code never imports this package."""
 
 from .diagnose import diagnose_infeasibility, loads_servable
-from .relax_fix import FixReport, solve_exact
+from .relax_fix import FixInfeasibleError, FixReport, solve_exact
 from .sequential import presolve_start, solve_dispatch, solve_sequential
 from .solver import (
     CLARABEL_REFINE,
@@ -20,6 +20,7 @@ __all__ = [
     "CLARABEL_REFINE",
     "MIP_SOLVERS",
     "SOLVERS",
+    "FixInfeasibleError",
     "FixReport",
     "SolveInfo",
     "available_solvers",

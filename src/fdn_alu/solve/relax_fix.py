@@ -22,6 +22,16 @@ FIX_ROUNDS = 4
 log = logging.getLogger(__name__)
 
 
+class FixInfeasibleError(InfeasibleError):
+    """Fixing the relaxed binaries made the problem infeasible. ``early``: the pattern came from
+    the first rule-breaking solution of a relaxed sequence that was stopped there (the caller
+    may try again with ``bound=True`` on a fresh model)."""
+
+    def __init__(self, message: str, early: bool):
+        super().__init__(message)
+        self.early = early
+
+
 @dataclass(frozen=True)
 class FixReport:
     """Relax-and-fix outcome: which rules the relaxed solution broke, and what fixing cost.
@@ -39,8 +49,9 @@ class FixReport:
         ``(objective - relaxed_objective) / |relaxed_objective|``: the optimality gap at most;
         None when the relaxed sequence was not converged (no bound is claimed then).
     relaxed_converged : bool
-        Whether the relaxed sequence ran to its tolerance before the fixing (``bound=True``
-        in :func:`solve_exact`, or when its first solution already met it).
+        Whether the relaxed sequence ran to its end (tolerance met, stalled or at its iteration
+        limit) before the fixing: with ``bound=True`` in :func:`solve_exact`, when its first
+        solution already met the tolerances, or with nodal intensities in the sequence.
     """
 
     fixed: list[str]
@@ -106,13 +117,14 @@ def solve_exact(
         for fix in fixes:
             fix.fix()
         fixed += [f.name for f in fixes if f.name not in fixed]
-        log.info("relaxed solution breaks %s: fixing and solving again", ", ".join(fixed))
+        log.info("fixing %s and solving again", ", ".join(f.name for f in fixes))
         try:
             info, it2 = _solve_fixed(model, solver, options)
         except InfeasibleError as exc:
-            raise InfeasibleError(
+            raise FixInfeasibleError(
                 f"fixing the relaxed binaries of {', '.join(fixed)} made the problem "
-                "infeasible; use a MIP solver (scip, gurobi) for the exact problem"
+                "infeasible; use a MIP solver (scip, gurobi) for the exact problem",
+                early=bool(interrupted),
             ) from exc
         iterations += it2
         first = replace(

@@ -106,7 +106,7 @@ def solve_sequential(
             break
         reason = interrupt() if interrupt is not None else None
         if reason:
-            log.info("%s solve %d: %s, the sequence stops here", label, it, reason)
+            log.info("%s solve %d: %s; the relaxed sequence stops here", label, it, reason)
             warn = False
             break
         stalled = all(

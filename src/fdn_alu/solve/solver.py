@@ -14,7 +14,11 @@ import cvxpy as cp
 
 from ..errors import InfeasibleError, SolveError, SolverUnavailableError
 from ..model.recipe import Model
-from .compile import CLARABEL_SOLVER, PARAMETRISED
+
+try:
+    from .compile import CLARABEL_SOLVER, PARAMETRISED
+except (ImportError, AttributeError):  # a cvxpy release without the internals compile.py uses
+    CLARABEL_SOLVER, PARAMETRISED = None, False
 
 SOLVERS = {"clarabel": "CLARABEL", "gurobi": "GUROBI", "scip": "SCIP", "mosek": "MOSEK"}
 MIP_SOLVERS = {"gurobi", "scip", "mosek"}
