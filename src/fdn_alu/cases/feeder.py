@@ -87,11 +87,6 @@ class Feeder:
             raise KeyError(table)
         return getattr(self, table)
 
-    def __setitem__(self, table: str, frame: pd.DataFrame) -> None:
-        if table not in TABLES:
-            raise KeyError(table)
-        setattr(self, table, frame)
-
     def to_pandapower(self):
         """The pandapower net of this feeder (a new object on every call).
 
