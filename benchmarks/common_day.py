@@ -6,7 +6,7 @@ carbon cost in the objective), no park and no ESOP. Larger feeders are k copies 
 one root (``fdn_alu.cases.synthetic.replicate_case``), each copy with its three PV and its
 battery, so bus-periods grow with the same per-bus content.
 
-PyPSA gets exactly the same day: our :class:`~fdn_alu.data.ModelData` (loads, PV availability,
+PyPSA gets exactly the same day: our :class:`~fdn_alu.core.data.ModelData` (loads, PV availability,
 prices, intensities, branches) is written to an ``.npz`` once (untimed) and a separate process
 builds the PyPSA network from it: the grid as a generator priced at ``price + carbon price x
 intensity``, PV as generators with their availability, loads, lines (x, r in ohm; no rating),
@@ -88,7 +88,7 @@ PREPARE = (
     CASE
     + r"""
 import json, sys
-from fdn_alu.data import build_model_data
+from fdn_alu.core.data import build_model_data
 base, copies, bus, battery, periods, out = json.loads(sys.argv[1])
 d = build_model_data(common_case(base, copies, bus, battery), 2, periods)
 net, grid, pv, st = d.net, d.components["grid"], d.components["pv"], d.components["bess"]

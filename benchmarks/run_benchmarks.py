@@ -65,7 +65,7 @@ import json, sys, time, warnings
 warnings.simplefilter("ignore")
 import numpy as np
 from fdn_alu import load_case
-from fdn_alu.data import build_model_data
+from fdn_alu.core.data import build_model_data
 from fdn_alu.model.recipe import build_model
 from fdn_alu.solve import solve_exact
 case = load_case("ieee85")

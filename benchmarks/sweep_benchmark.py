@@ -25,7 +25,7 @@ import pandas as pd
 CHILD = r"""
 import json, sys, time
 spec, out, workers, scheduler = json.loads(sys.argv[1])
-from fdn_alu.studies.sweep import run_sweep
+from fdn_alu.studies.sweep.study import run_sweep
 marks = {}
 t0 = time.perf_counter()
 

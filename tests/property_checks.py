@@ -16,8 +16,8 @@ import warnings
 import numpy as np
 
 from fdn_alu import run
+from fdn_alu.analysis.checks import TOLERANCES, ac_check_sweep
 from fdn_alu.cases import case_from_net
-from fdn_alu.checks import TOLERANCES, ac_check_sweep
 from fdn_alu.errors import InfeasibleError
 from feeders import FeederSpec, random_feeder
 

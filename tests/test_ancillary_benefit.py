@@ -10,13 +10,13 @@ import pytest
 import figure_checks as fc
 from fdn_alu.cli import main as cli_main
 from fdn_alu.errors import InputError
-from fdn_alu.studies.ancillary_benefit import (
+from fdn_alu.studies.ancillary.benefit import (
     PRODUCTS,
     compute,
     load_params,
     reserve_penalty_t_per_mwh,
 )
-from fdn_alu.studies.ancillary_output import plot
+from fdn_alu.studies.ancillary.output import plot
 
 HAND_TOML = """
 [region]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from fdn_alu import load_case, run
-from fdn_alu.studies.beyond import DECOMPOSED, decomposition_table
+from fdn_alu.paper.beyond import DECOMPOSED, decomposition_table
 
 pytestmark = pytest.mark.slow
 

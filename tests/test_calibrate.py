@@ -12,9 +12,9 @@ import pytest
 
 from fdn_alu import load_case, run
 from fdn_alu.cases import DATA_DIR, list_cases
-from fdn_alu.console import format_summary
+from fdn_alu.cli.console import format_summary
 from fdn_alu.errors import InputError
-from fdn_alu.studies.calibrate import (
+from fdn_alu.paper.calibration import (
     PARAMETERS,
     TARGETS,
     Parameter,

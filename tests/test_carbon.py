@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from fdn_alu import SolverUnavailableError, case_from_net, run, write_results
-from fdn_alu.carbon import CarbonNetwork, Storage, carbon_flow
+from fdn_alu.analysis.carbon import CarbonNetwork, Storage, carbon_flow
 from fdn_alu.cases.matpower_io import matpower_data_dir
 from helpers import flat_profiles, needs_solver, radial_net
 

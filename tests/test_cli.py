@@ -22,7 +22,7 @@ import pytest
 from fdn_alu import load_case, run, write_results
 from fdn_alu.cases.matpower_io import matpower_data_dir
 from fdn_alu.cli import EXIT_CODES, main, write_run_folder
-from fdn_alu.output import (
+from fdn_alu.results.folders import (
     MARKER,
     check_out_dir,
     estimate_memory_mb,
@@ -325,7 +325,8 @@ def test_example_list_print_copy_and_run_from_any_folder(tmp_path, monkeypatch, 
 
 
 def test_estimate_matches_measured_peak_memory():
-    # (buses, periods) -> measured peak RSS in MB (scenario 3, Clarabel; see fdn_alu.output)
+    # (buses, periods) -> measured peak RSS in MB
+    # (scenario 3, Clarabel; see fdn_alu.results.folders)
     measured = {
         (15, 96): 266,
         (15, 384): 331,

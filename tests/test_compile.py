@@ -9,7 +9,7 @@ import pytest
 from cvxpy.reductions.solvers.conic_solvers.clarabel_conif import CLARABEL
 
 from fdn_alu import load_case
-from fdn_alu.data import build_model_data
+from fdn_alu.core.data import build_model_data
 from fdn_alu.model.recipe import build_model
 from fdn_alu.solve.compile import CLARABEL_SOLVER, PARAMETRISED, Clarabel
 from fdn_alu.solve.solver import CANON_BACKEND, solve_model

@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 from fdn_alu import case_from_net, load_case, run
-from fdn_alu.carbon import CarbonNetwork, carbon_flow, marginal_intensity
+from fdn_alu.analysis.carbon import CarbonNetwork, carbon_flow, marginal_intensity
 from helpers import flat_profiles, radial_net
 
 PRICE = 300.0  # CNY/MWh in both hours: the energy bill does not favour either hour

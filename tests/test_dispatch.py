@@ -120,7 +120,7 @@ def test_user_net_is_not_mutated():
 
 
 def test_vectorised_ac_sweep_agrees_with_pandapower():
-    from fdn_alu.checks import ac_check, ac_check_sweep
+    from fdn_alu.analysis.checks import ac_check, ac_check_sweep
 
     res = run("ieee85", scenario=3, periods=24, ac_method="pandapower")
     nr = ac_check(load_case("ieee85").net, res.data, res.solution)

@@ -13,8 +13,8 @@ from pandapower.converter.pypower import from_ppc
 
 from fdn_alu.cases.feeder import TABLES
 from fdn_alu.cases.matpower_io import matpower_data_dir, read_matpower, read_matpower_ppc
+from fdn_alu.core.network import network_data
 from fdn_alu.errors import InputError
-from fdn_alu.network import network_data
 
 # Every shipped MATPOWER case of up to ~150 buses the reader accepts: the radial distribution
 # feeders the model takes, and meshed / transmission cases with generators, shunts and

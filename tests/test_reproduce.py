@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from fdn_alu import InputError, load_case, plots, run
+from fdn_alu import InputError, load_case, run
 from fdn_alu.cases.matpower_io import matpower_data_dir
 from fdn_alu.cli import main
-from fdn_alu.data import build_model_data
+from fdn_alu.core.data import build_model_data
+from fdn_alu.paper import figures as plots
 from figure_checks import check_case_figures
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "cases" / "examples" / "case33bw.toml"

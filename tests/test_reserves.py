@@ -12,10 +12,10 @@ import pytest
 
 import figure_checks as fc
 from fdn_alu import InputError, case_from_net, load_case, run
-from fdn_alu.checks import ac_check_sweep
+from fdn_alu.analysis.checks import ac_check_sweep
 from fdn_alu.cli import main
 from fdn_alu.components.cement.post import silo_levels, simulate_event
-from fdn_alu.studies.ancillary_dispatch import TURBINE_PART_LOAD, plot_providers
+from fdn_alu.studies.ancillary.dispatch import TURBINE_PART_LOAD, plot_providers
 from helpers import flat_profiles, radial_net
 
 R_MW = 0.02  # regulation requirement of the hand-sized case, each direction
@@ -141,7 +141,7 @@ def test_deployed_state_within_voltage_limits_and_carbon_closed(ieee15_reserves)
 def test_ac_sweep_of_the_fully_deployed_dispatch():
     from dataclasses import replace
 
-    from fdn_alu.studies.ancillary_dispatch import with_reserves
+    from fdn_alu.studies.ancillary.dispatch import with_reserves
 
     res = run(with_reserves(load_case("ieee15")), scenario=2)
     part = res.solution.reserves

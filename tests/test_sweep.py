@@ -18,7 +18,7 @@ import pytest
 from fdn_alu.cases import DATA_DIR
 from fdn_alu.cli import main as cli_main
 from fdn_alu.errors import InputError
-from fdn_alu.studies.sweep import apply_settings, load_spec, point_id, read_point, run_sweep
+from fdn_alu.studies.sweep.study import apply_settings, load_spec, point_id, read_point, run_sweep
 
 SPEC = {
     "sweep": {

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from fdn_alu import load_case, run
-from fdn_alu.data import build_model_data
+from fdn_alu.core.data import build_model_data
 from fdn_alu.errors import InputError
 
 

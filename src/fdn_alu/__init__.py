@@ -7,8 +7,14 @@ command needs them.
 
 from typing import TYPE_CHECKING
 
-from ._lazy import lazy_getattr
-from .errors import FdnAluError, InfeasibleError, InputError, SolveError, SolverUnavailableError
+from fdn_alu._lazy import lazy_getattr
+from fdn_alu.errors import (
+    FdnAluError,
+    InfeasibleError,
+    InputError,
+    SolveError,
+    SolverUnavailableError,
+)
 
 __version__ = "0.1.0"
 
@@ -20,13 +26,13 @@ _LAZY = {
     "load_case": ".cases",
     "RunResult": ".results",
     "write_results": ".results",
-    "run": ".run",
+    "run": ".core.run",
 }
 
 if TYPE_CHECKING:
-    from .cases import Case, case_from_net, list_cases, load_case
-    from .results import RunResult, write_results
-    from .run import run
+    from fdn_alu.cases import Case, case_from_net, list_cases, load_case
+    from fdn_alu.core.run import run
+    from fdn_alu.results import RunResult, write_results
 
 
 __getattr__ = lazy_getattr(__name__, _LAZY, globals())

@@ -45,8 +45,8 @@ class FdnAluError(Exception):
     """Base class of every error this package raises on purpose."""
 
 
-class InputError(FdnAluError):
-    """The inputs (network, case settings, profiles) are invalid.
+class InputError(FdnAluError, ValueError):
+    """The inputs (network, case settings, profiles) are invalid (a :class:`ValueError`).
 
     Parameters
     ----------

@@ -16,10 +16,10 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import Problem, raise_if_problems
-from .matpower_io import matpower_data_dir, read_matpower
-from .profiles import read_profiles, validate_profiles
-from .validate import check_against_data, validate_settings
+from fdn_alu.cases.matpower_io import matpower_data_dir, read_matpower
+from fdn_alu.cases.profiles import read_profiles, validate_profiles
+from fdn_alu.cases.validate import check_against_data, validate_settings
+from fdn_alu.errors import Problem, raise_if_problems
 
 DATA_DIR = Path(__file__).parent / "data"
 

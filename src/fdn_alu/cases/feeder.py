@@ -2,9 +2,9 @@
 
 Reading a case used to build a pandapower net (``from_ppc``): importing pandapower costs about
 1 s and 65 MB and building its tables another 0.3 s, for tables the toolkit only reads
-(:mod:`fdn_alu.network`, the case validation, the scaling copies). :class:`Feeder` holds the
+(:mod:`fdn_alu.core.network`, the case validation, the scaling copies). :class:`Feeder` holds the
 same tables, in pandapower's layout and with the values ``from_ppc`` gives them (checked table
-by table, and through :func:`fdn_alu.network.network_data`, against pandapower on 36 shipped
+by table, and through :func:`fdn_alu.core.network.network_data`, against pandapower on 36 shipped
 MATPOWER cases of up to ~150 buses in ``tests/test_feeder.py``); :meth:`Feeder.to_pandapower`
 builds the pandapower net when one is needed (the pandapower AC check, a user's own analysis).
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import Problem, raise_if_problems
-from .feeder import Feeder, feeder_from_ppc
+from fdn_alu.cases.feeder import Feeder, feeder_from_ppc
+from fdn_alu.errors import Problem, raise_if_problems
 
 # MATPOWER column indices (0-based), see MATPOWER's idx_bus / idx_brch.
 _PD, _QD, _BASE_KV = 2, 3, 9

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import Problem, raise_if_problems
+from fdn_alu.errors import Problem, raise_if_problems
 
 
 def read_profiles(path: str | os.PathLike, horizon_h: float) -> pd.DataFrame:

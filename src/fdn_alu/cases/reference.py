@@ -3,13 +3,13 @@ never drift from what validation accepts: ``python -m fdn_alu.cases.reference``.
 
 from __future__ import annotations
 
-from ..components.registry import COMPONENTS
-from ..schema import schema_markdown
-from .validate import CORE
+from fdn_alu.cases.validate import CORE
+from fdn_alu.components.registry import COMPONENTS
+from fdn_alu.core.schema import schema_markdown
 
 HEADER = """# Case settings reference
 
-Generated from the settings schemas (`fdn_alu.schema`, each component's `settings` module) by
+Generated from the settings schemas (`fdn_alu.core.schema`, each component's `settings` module) by
 `python -m fdn_alu.cases.reference > docs/SETTINGS.md`; a test checks that this file is current.
 "Required" settings have no default. Zero for a limit, cost or target means "none" / "rated
 production" where the description says so. Values the built-in cases use, with their sources,

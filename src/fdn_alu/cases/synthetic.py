@@ -13,7 +13,7 @@ import copy
 import numpy as np
 import pandas as pd
 
-from . import Case
+from fdn_alu.cases import Case
 
 
 def replicate_case(case: Case, copies: int) -> Case:

@@ -8,9 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..components.registry import COMPONENTS, SECTIONS
-from ..errors import Problem
-from ..schema import CASE, NETWORK, validate_section
+from fdn_alu.components.registry import COMPONENTS, SECTIONS
+from fdn_alu.core.schema import CASE, NETWORK, validate_section
+from fdn_alu.errors import Problem
 
 CORE = {"case": CASE, "network": NETWORK}
 
@@ -18,7 +18,7 @@ CORE = {"case": CASE, "network": NETWORK}
 def validate_settings(raw: dict, where: str, problems: list[Problem]) -> dict[str, Any]:
     """Validated settings by section (defaults filled); every problem appended to ``problems``.
 
-    Core sections (``[case]``, ``[network]``) are checked against :mod:`fdn_alu.schema`, every
+    Core sections (``[case]``, ``[network]``) are checked against :mod:`fdn_alu.core.schema`, every
     device section by its component; unknown sections are problems too.
     """
     if not isinstance(raw, dict):

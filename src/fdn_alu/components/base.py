@@ -20,9 +20,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ..errors import Problem
-from ..schema import Field, validate_section
-from .sequence import IntegerFix, Reach, Relinearisation
+from fdn_alu.components.sequence import IntegerFix, Reach, Relinearisation
+from fdn_alu.core.schema import Field, validate_section
+from fdn_alu.errors import Problem
 
 __all__ = ["CarbonPart", "Component", "IntegerFix", "Reach", "Relinearisation", "ReserveOffer"]
 
@@ -42,7 +42,7 @@ class CarbonPart:
     sources : list of (node, p_mw (T,), ci_kg_per_mwh (T,))
         Sources of known intensity.
     storages : list of dict
-        Keyword arguments of :class:`fdn_alu.carbon.Storage`.
+        Keyword arguments of :class:`fdn_alu.analysis.carbon.Storage`.
     """
 
     n_virtual: int = 0
@@ -226,7 +226,7 @@ class Component:
 
     def rated_mva(self, settings: Any) -> float:
         """Rated power of the configured device(s), MVA: counted in the feeder's power base
-        (:func:`fdn_alu.network.feeder_base_mva`); 0 for a component without a rating."""
+        (:func:`fdn_alu.core.network.feeder_base_mva`); 0 for a component without a rating."""
         return 0.0
 
     # -- numeric data -------------------------------------------------------------------------

@@ -3,8 +3,8 @@ that hold one; the equations are in :mod:`fdn_alu.model.storage`."""
 
 from __future__ import annotations
 
-from ..errors import Problem
-from ..schema import NUM, REQUIRED, Field, fraction, non_negative, one_of
+from fdn_alu.core.schema import NUM, REQUIRED, Field, fraction, non_negative, one_of
+from fdn_alu.errors import Problem
 
 SCHEMA: dict[str, Field] = {
     "p_max_mw": Field(NUM, REQUIRED, "MW", "charge and discharge power limit", "", non_negative),

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from .base import Component
-from .cement import Cement
-from .esop import Esop
-from .flex_load import FlexLoad
-from .grid import Grid
-from .park import Park
-from .pv import Pv
-from .reserves import Reserves
-from .storage import Bess
+from fdn_alu.components.base import Component
+from fdn_alu.components.cement import Cement
+from fdn_alu.components.esop import Esop
+from fdn_alu.components.flex_load import FlexLoad
+from fdn_alu.components.grid import Grid
+from fdn_alu.components.park import Park
+from fdn_alu.components.pv import Pv
+from fdn_alu.components.reserves import Reserves
+from fdn_alu.components.storage import Bess
 
 COMPONENTS: tuple[Component, ...] = (
     Grid(),

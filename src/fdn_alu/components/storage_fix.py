@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..model.storage import mode_pattern, simultaneous_mw
-from .sequence import IntegerFix
+from fdn_alu.components.sequence import IntegerFix
+from fdn_alu.model.storage import mode_pattern, simultaneous_mw
 
 # Simultaneous charge and discharge above this (MW) counts as a broken exclusivity (our
 # choice: a hundredth of the check's 1e-4 MW tolerance, far above solver noise ~1e-10).

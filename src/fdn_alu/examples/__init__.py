@@ -9,7 +9,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from ..errors import Problem, raise_if_problems
+from fdn_alu.errors import Problem, raise_if_problems
 
 EXAMPLES_DIR = Path(__file__).parent
 

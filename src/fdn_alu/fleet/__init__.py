@@ -13,8 +13,8 @@ from __future__ import annotations
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from .._lazy import lazy_getattr
-from .schema import STRATEGIES, STRATEGY_LABELS, schema_text
+from fdn_alu._lazy import lazy_getattr
+from fdn_alu.fleet.schema import STRATEGIES, STRATEGY_LABELS, schema_text
 
 # Public name -> the module that defines it, loaded on first use (PEP 562): the ``fdn-alu``
 # command line imports ``season_cli`` for its help text without loading the data layer (which
@@ -32,10 +32,10 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from .data import BUILTIN, FleetData, load_fleet
-    from .model import build_model
-    from .results import SeasonResult, day_plan, write_season
-    from .study import breakeven, run_season
+    from fdn_alu.fleet.data import BUILTIN, FleetData, load_fleet
+    from fdn_alu.fleet.model import build_model
+    from fdn_alu.fleet.results import SeasonResult, day_plan, write_season
+    from fdn_alu.fleet.study import breakeven, run_season
 
 
 __getattr__ = lazy_getattr(__name__, _LAZY, globals())

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import load_case
-from ..errors import Problem, raise_if_problems
-from .settings import read_settings
+from fdn_alu import load_case
+from fdn_alu.errors import Problem, raise_if_problems
+from fdn_alu.fleet.settings import read_settings
 
 HOURS_PER_DAY = 24
 _DATA = resources.files("fdn_alu.fleet") / "data"

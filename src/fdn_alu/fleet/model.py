@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from .data import HOURS_PER_DAY, FleetData
-from .schema import STRATEGIES, STRATEGY_LABELS
+from fdn_alu.fleet.data import HOURS_PER_DAY, FleetData
+from fdn_alu.fleet.schema import STRATEGIES, STRATEGY_LABELS
 
 __all__ = [
     "STRATEGIES",

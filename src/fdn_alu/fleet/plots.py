@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .data import HOURS_PER_DAY
-from .schema import STRATEGY_LABELS
+from fdn_alu.fleet.data import HOURS_PER_DAY
+from fdn_alu.fleet.schema import STRATEGY_LABELS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from .results import SeasonResult
+    from fdn_alu.fleet.results import SeasonResult
 
 _MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..output import check_out_dir, write_dir_atomic
-from .data import HOURS_PER_DAY, FleetData
-from .model import STRATEGIES, STRATEGY_LABELS, FleetModel
-from .plots import save_all
-from .solve import SolveReport
+from fdn_alu.fleet.data import HOURS_PER_DAY, FleetData
+from fdn_alu.fleet.model import STRATEGIES, STRATEGY_LABELS, FleetModel
+from fdn_alu.fleet.plots import save_all
+from fdn_alu.fleet.solve import SolveReport
+from fdn_alu.results.folders import check_out_dir, write_dir_atomic
 
 #: Tolerances of the checks (relative unless the name says otherwise).
 TOL = {
@@ -306,7 +306,8 @@ def _write_all(result: SeasonResult, tmp: Path, figures: bool, breakeven=None) -
 def write_season(result: SeasonResult, out: str | Path, figures: bool = True, breakeven=None):
     """Write summary.json, commitment.csv, power.csv (and figures) into ``out`` atomically.
 
-    Uses :mod:`fdn_alu.output` (refuses to overwrite a folder that is not an earlier result).
+    Uses :mod:`fdn_alu.results.folders`
+    (refuses to overwrite a folder that is not an earlier result).
     """
     out = Path(out)
     check_out_dir(out)

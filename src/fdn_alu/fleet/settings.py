@@ -15,8 +15,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem, raise_if_problems
-from .schema import (
+from fdn_alu.errors import Problem, raise_if_problems
+from fdn_alu.fleet.schema import (
     CAPACITY_FIELDS,
     CNY_PER_EUR,
     CNY_PER_USD,

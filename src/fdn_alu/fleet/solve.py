@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InfeasibleError, SolveError, SolverUnavailableError
-from .model import FleetModel
+from fdn_alu.errors import InfeasibleError, SolveError, SolverUnavailableError
+from fdn_alu.fleet.model import FleetModel
 
 HIGHS_HEURISTICS_OFF = (
     "mip_heuristic_run_rins",

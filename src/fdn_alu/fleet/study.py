@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import Problem, raise_if_problems
-from .data import HOURS_PER_DAY, FleetData
-from .model import STRATEGIES, build_model, embed_solution
-from .results import SeasonResult, extract
-from .solve import solve_model
+from fdn_alu.errors import Problem, raise_if_problems
+from fdn_alu.fleet.data import HOURS_PER_DAY, FleetData
+from fdn_alu.fleet.model import STRATEGIES, build_model, embed_solution
+from fdn_alu.fleet.results import SeasonResult, extract
+from fdn_alu.fleet.solve import solve_model
 
 
 def run_season(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from .block import Block
+from fdn_alu.model.block import Block
 
 # Weight (pu resistance) that stands in for r on zero-resistance branches so that the
 # relaxation has a (negligible) reason to be tight there: our choice, 1e-6 pu.

@@ -19,9 +19,9 @@ from typing import Any
 import cvxpy as cp
 import numpy as np
 
-from ..components.registry import BY_NAME
-from .block import Block, flat_constraints, objective_scale
-from .distflow import distflow_block
+from fdn_alu.components.registry import BY_NAME
+from fdn_alu.model.block import Block, flat_constraints, objective_scale
+from fdn_alu.model.distflow import distflow_block
 
 # Initial weight of the proximal terms of consumption accounting (sqrt of currency/(MW^2 h)):
 # small but not 0, since a zero weight makes the cone degenerate and Clarabel then stops at

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cvxpy as cp
 import numpy as np
 
-from .block import lagged
+from fdn_alu.model.block import lagged
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from .summary import Checks, Costs, Emissions, Summary, Timings
-from .write import write_results
+from fdn_alu.results.summary import Checks, Costs, Emissions, Summary, Timings
+from fdn_alu.results.write import write_results
 
 __all__ = [
     "Checks",

@@ -3,10 +3,10 @@ for components with a non-convex exact constraint (:mod:`.sequential`), relax-an
 relaxed binaries (:mod:`.relax_fix`), and the
 infeasibility diagnosis (:mod:`.diagnose`). Model code never imports this package."""
 
-from .diagnose import diagnose_infeasibility, loads_servable
-from .relax_fix import FixInfeasibleError, FixReport, solve_exact
-from .sequential import presolve_start, solve_dispatch, solve_sequential
-from .solver import (
+from fdn_alu.solve.diagnose import diagnose_infeasibility, loads_servable
+from fdn_alu.solve.relax_fix import FixInfeasibleError, FixReport, solve_exact
+from fdn_alu.solve.sequential import presolve_start, solve_dispatch, solve_sequential
+from fdn_alu.solve.solver import (
     CLARABEL_REFINE,
     MIP_SOLVERS,
     SOLVERS,

@@ -2,7 +2,8 @@
 
 The carbon a consumer is charged under consumption accounting, sum_t ci_b(t) P_b(t) dt, is
 not convex: the nodal intensities ci_b come from the carbon emission flow (proportional
-sharing, :mod:`fdn_alu.carbon`), which depends on the flows being decided. The model holds the
+sharing, :mod:`fdn_alu.analysis.carbon`),
+which depends on the flows being decided. The model holds the
 intensities in cvxpy Parameters (``Model.intensity``); this module makes them a
 :class:`~fdn_alu.components.base.Relinearisation` so that :func:`solve_sequential` re-solves
 with the intensities fixed at the last iterate, computes the carbon flow of the new dispatch
@@ -17,7 +18,8 @@ and then follows a secant estimate of the iteration's gain from successive steps
 ``RHO_MARGIN``). At the fixed point P = P_prev and the term vanishes.
 
 The objective prices the charged draws at their *marginal* intensities
-(:func:`fdn_alu.carbon.marginal_intensity`: the charge's gradient at the last iterate, through
+(:func:`fdn_alu.analysis.carbon.marginal_intensity`:
+the charge's gradient at the last iterate, through
 an adjoint of the carbon flow's linear system), while the bill and any footprint limit use the
 average intensities. At the fixed point the draws are therefore stationary for the true,
 non-convex charge (with the other injections held and the margin supplied from the root), not
@@ -29,11 +31,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..carbon import carbon_flow, carbon_network, marginal_intensity
-from ..components.sequence import Relinearisation
-from ..model.recipe import Model
-from ..network import path_matrix
-from ..solution import extract_solution
+from fdn_alu.analysis.carbon import carbon_flow, carbon_network, marginal_intensity
+from fdn_alu.components.sequence import Relinearisation
+from fdn_alu.core.network import path_matrix
+from fdn_alu.core.solution import extract_solution
+from fdn_alu.model.recipe import Model
 
 # Stop when no intensity changed by more than this, relative to the largest intensity
 # (the brief's 1e-6; at 500-700 kg/MWh it is below 1e-3 kg/MWh).

@@ -7,11 +7,11 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from ..errors import InfeasibleError, SolveError
-from ..model.block import flat_constraints, to_buses
-from ..model.distflow import distflow_block
-from ..model.recipe import Model, build_model, objective
-from .solver import solve_model
+from fdn_alu.errors import InfeasibleError, SolveError
+from fdn_alu.model.block import flat_constraints, to_buses
+from fdn_alu.model.distflow import distflow_block
+from fdn_alu.model.recipe import Model, build_model, objective
+from fdn_alu.solve.solver import solve_model
 
 # A threshold on limit slack (pu) under which a diagnostic slack counts as zero.
 SLACK_TOL = 1e-6

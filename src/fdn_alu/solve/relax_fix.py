@@ -9,12 +9,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..components.registry import BY_NAME
-from ..components.sequence import IntegerFix
-from ..errors import InfeasibleError
-from ..model.recipe import Model, objective_scale
-from .sequential import relinearisations, solve_dispatch
-from .solver import SolveInfo
+from fdn_alu.components.registry import BY_NAME
+from fdn_alu.components.sequence import IntegerFix
+from fdn_alu.errors import InfeasibleError
+from fdn_alu.model.recipe import Model, objective_scale
+from fdn_alu.solve.sequential import relinearisations, solve_dispatch
+from fdn_alu.solve.solver import SolveInfo
 
 # Relax-and-fix rounds: a fix can expose another relaxed rule (our choice; 1-2 suffice).
 FIX_ROUNDS = 4

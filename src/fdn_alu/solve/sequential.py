@@ -23,13 +23,13 @@ from dataclasses import replace
 import cvxpy as cp
 import numpy as np
 
-from ..components.registry import BY_NAME
-from ..components.sequence import Relinearisation
-from ..errors import InfeasibleError, InputError, Problem
-from ..model.block import Block, flat_constraints
-from ..model.recipe import Model, objective_scale
-from .consumption import intensity_sequence
-from .solver import SolveInfo, solve_model
+from fdn_alu.components.registry import BY_NAME
+from fdn_alu.components.sequence import Relinearisation
+from fdn_alu.errors import InfeasibleError, InputError, Problem
+from fdn_alu.model.block import Block, flat_constraints
+from fdn_alu.model.recipe import Model, objective_scale
+from fdn_alu.solve.consumption import intensity_sequence
+from fdn_alu.solve.solver import SolveInfo, solve_model
 
 # Iteration limit of the sequence (our choice: the IEEE cases converge in 1-2).
 MAX_ITERATIONS = 30

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import cvxpy as cp
 
-from ..errors import InfeasibleError, SolveError, SolverUnavailableError
-from ..model.recipe import Model
+from fdn_alu.errors import InfeasibleError, SolveError, SolverUnavailableError
+from fdn_alu.model.recipe import Model
 
 try:
-    from .compile import CLARABEL_SOLVER, PARAMETRISED
+    from fdn_alu.solve.compile import CLARABEL_SOLVER, PARAMETRISED
 except (ImportError, AttributeError):  # a cvxpy release without the internals compile.py uses
     CLARABEL_SOLVER, PARAMETRISED = None, False
 

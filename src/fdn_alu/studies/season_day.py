@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..cases import Case
-from ..errors import Problem, raise_if_problems
+from fdn_alu.cases import Case
+from fdn_alu.errors import Problem, raise_if_problems
 
 COMMITMENT_COLUMNS = ("strategy", "day", "region", "lines_online", "production_t")
 

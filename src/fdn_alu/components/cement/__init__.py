@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ..base import Component
-from .data import cement_data
-from .model import cement_block, cement_offers
-from .post import cement_checks, cement_solution, cement_table
-from .settings import SCHEMA, check_cement
+from fdn_alu.components.base import Component
+from fdn_alu.components.cement.data import cement_data
+from fdn_alu.components.cement.model import cement_block, cement_offers
+from fdn_alu.components.cement.post import cement_checks, cement_solution, cement_table
+from fdn_alu.components.cement.settings import SCHEMA, check_cement
 
 
 class Cement(Component):

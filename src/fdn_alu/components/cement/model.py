@@ -22,9 +22,9 @@ import math
 import cvxpy as cp
 import numpy as np
 
-from ...model.block import Block, lagged, to_buses
-from ..base import ReserveOffer
-from .data import NOTICE_H, RESPONSE_S, CementData
+from fdn_alu.components.base import ReserveOffer
+from fdn_alu.components.cement.data import NOTICE_H, RESPONSE_S, CementData
+from fdn_alu.model.block import Block, lagged, to_buses
 
 
 def cement_block(c: CementData, core) -> Block:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...model.block import Block
-from .data import CementData
-from .model import window_matrices
+from fdn_alu.components.cement.data import CementData
+from fdn_alu.components.cement.model import window_matrices
+from fdn_alu.model.block import Block
 
 
 def cement_solution(block: Block) -> dict[str, np.ndarray]:

@@ -3,8 +3,8 @@ schedulable between silos (seed 002 §3.1)."""
 
 from __future__ import annotations
 
-from ...errors import Problem
-from ...schema import NUM, REQUIRED, Field, fraction, non_negative, positive
+from fdn_alu.core.schema import NUM, REQUIRED, Field, fraction, non_negative, positive
+from fdn_alu.errors import Problem
 
 _SILO = (
     "our choice (check): silos of a few hours to a day of kiln flow; seed 002 §3.1 notes "

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ..base import Component
-from ..battery_settings import SCHEMA as BATTERY
-from ..storage_fix import block_battery_fix
-from .data import esop_data
-from .model import esop_block
-from .post import esop_carbon, esop_checks, esop_solution, esop_source_rows, esop_table
-from .reserve import esop_offers
-from .settings import ESOP, validate_esop
+from fdn_alu.components.base import Component
+from fdn_alu.components.battery_settings import SCHEMA as BATTERY
+from fdn_alu.components.esop.data import esop_data
+from fdn_alu.components.esop.model import esop_block
+from fdn_alu.components.esop.post import (
+    esop_carbon,
+    esop_checks,
+    esop_solution,
+    esop_source_rows,
+    esop_table,
+)
+from fdn_alu.components.esop.reserve import esop_offers
+from fdn_alu.components.esop.settings import ESOP, validate_esop
+from fdn_alu.components.storage_fix import block_battery_fix
 
 
 class Esop(Component):

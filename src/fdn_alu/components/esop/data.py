@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ...model.storage import BatteryData
+from fdn_alu.model.storage import BatteryData
 
 
 @dataclass(frozen=True)

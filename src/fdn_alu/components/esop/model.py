@@ -13,9 +13,9 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from ...model.block import Block, to_buses
-from ...model.storage import degradation_cost, storage_variables
-from .data import EsopData
+from fdn_alu.components.esop.data import EsopData
+from fdn_alu.model.block import Block, to_buses
+from fdn_alu.model.storage import degradation_cost, storage_variables
 
 
 def esop_block(e: EsopData, core, relax_integers: bool = True) -> Block:

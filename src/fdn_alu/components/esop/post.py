@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...model.block import Block
-from ...model.storage import energy_trajectory, simultaneous_mw
-from ...results.tables import source_rows
-from ..base import CarbonPart
-from .data import EsopData
+from fdn_alu.components.base import CarbonPart
+from fdn_alu.components.esop.data import EsopData
+from fdn_alu.model.block import Block
+from fdn_alu.model.storage import energy_trajectory, simultaneous_mw
+from fdn_alu.results.tables import source_rows
 
 # Below this (MW) a battery power counts as zero when naming the state (our choice).
 STATE_TOL_MW = 1e-5

@@ -6,10 +6,10 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from ...model.block import Block
-from ...model.storage import storage_headroom
-from ..base import ReserveOffer
-from .data import EsopData
+from fdn_alu.components.base import ReserveOffer
+from fdn_alu.components.esop.data import EsopData
+from fdn_alu.model.block import Block
+from fdn_alu.model.storage import storage_headroom
 
 QUAL = (1.0, 1.0, 0.0)
 """Our choice: converter response within a second; state-of-charge headroom for 1 h of full

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...errors import Problem
-from ...schema import NUM, REQUIRED, Field, non_negative, positive, validate_section
-from .. import battery_settings
+from fdn_alu.components import battery_settings
+from fdn_alu.core.schema import NUM, REQUIRED, Field, non_negative, positive, validate_section
+from fdn_alu.errors import Problem
 
 ESOP: dict[str, Field] = {
     "bus_i": Field(int, REQUIRED, "", "bus of converter i (the network's numbering)"),

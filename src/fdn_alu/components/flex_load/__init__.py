@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ...errors import Problem
-from ..base import Component
-from .data import flex_load_data
-from .model import flex_load_block
-from .post import flex_load_checks, flex_load_solution, flex_load_table
-from .settings import SCHEMA
+from fdn_alu.components.base import Component
+from fdn_alu.components.flex_load.data import flex_load_data
+from fdn_alu.components.flex_load.model import flex_load_block
+from fdn_alu.components.flex_load.post import flex_load_checks, flex_load_solution, flex_load_table
+from fdn_alu.components.flex_load.settings import SCHEMA
+from fdn_alu.errors import Problem
 
 
 class FlexLoad(Component):

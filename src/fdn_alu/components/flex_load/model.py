@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import cvxpy as cp
 
-from ...model.block import Block, to_buses
-from .data import FlexLoadData
+from fdn_alu.components.flex_load.data import FlexLoadData
+from fdn_alu.model.block import Block, to_buses
 
 
 def flex_load_block(d: FlexLoadData, core) -> Block:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...model.block import Block
-from ...results.tables import long_index
-from .data import FlexLoadData
+from fdn_alu.components.flex_load.data import FlexLoadData
+from fdn_alu.model.block import Block
+from fdn_alu.results.tables import long_index
 
 
 def flex_load_solution(block: Block) -> dict[str, np.ndarray]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...errors import Problem
-from ..base import Component
-from .data import grid_data
-from .model import grid_block
-from .post import grid_carbon, grid_energy, grid_solution, grid_source_rows
-from .settings import SCHEMA
+from fdn_alu.components.base import Component
+from fdn_alu.components.grid.data import grid_data
+from fdn_alu.components.grid.model import grid_block
+from fdn_alu.components.grid.post import grid_carbon, grid_energy, grid_solution, grid_source_rows
+from fdn_alu.components.grid.settings import SCHEMA
+from fdn_alu.errors import Problem
 
 
 class Grid(Component):

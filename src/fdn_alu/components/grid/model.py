@@ -5,8 +5,8 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from ...model.block import Block, to_buses
-from .data import GridData
+from fdn_alu.components.grid.data import GridData
+from fdn_alu.model.block import Block, to_buses
 
 
 def grid_block(g: GridData, core) -> Block:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...model.block import Block
-from ...results.tables import source_rows
-from ..base import CarbonPart
-from .data import GridData
+from fdn_alu.components.base import CarbonPart
+from fdn_alu.components.grid.data import GridData
+from fdn_alu.model.block import Block
+from fdn_alu.results.tables import source_rows
 
 
 def grid_solution(block: Block, core) -> dict[str, np.ndarray]:

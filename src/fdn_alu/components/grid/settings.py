@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...schema import NUM, REQUIRED, Field, non_negative, one_of
+from fdn_alu.core.schema import NUM, REQUIRED, Field, non_negative, one_of
 
 SCHEMA: dict[str, Field] = {
     "allow_export": Field(bool, False, "", "whether power may flow back into the upstream grid"),

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ..base import Component
-from ..storage_fix import block_battery_fix
-from .data import park_data, park_problems
-from .model import (
+from fdn_alu.components.base import Component
+from fdn_alu.components.park.data import park_data, park_problems
+from fdn_alu.components.park.model import (
     park_block,
     park_charged_draw,
     park_integer_fix,
     park_intensity_parameters,
     park_relinearisation,
 )
-from .post import (
+from fdn_alu.components.park.post import (
     eaip_table,
     park_carbon,
     park_checks,
@@ -23,9 +22,10 @@ from .post import (
     park_solution,
     park_source_rows,
 )
-from .reserve import park_offers
-from .settings import PARK, POTLINE, SUBTABLES, validate_park
-from .turbine import turbine_integer_fix
+from fdn_alu.components.park.reserve import park_offers
+from fdn_alu.components.park.settings import PARK, POTLINE, SUBTABLES, validate_park
+from fdn_alu.components.park.turbine import turbine_integer_fix
+from fdn_alu.components.storage_fix import block_battery_fix
 
 
 class Park(Component):

@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ...errors import Problem
-from ...model.storage import BatteryData
+from fdn_alu.errors import Problem
+from fdn_alu.model.storage import BatteryData
 
 MJ_PER_MWH = 3600.0
 

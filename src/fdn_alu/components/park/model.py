@@ -16,12 +16,12 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from ...model.block import Block, lagged, to_buses
-from ...model.storage import degradation_cost, storage_variables
-from ..sequence import IntegerFix, Reach, Relinearisation
-from .data import MJ_PER_MWH, ParkData
-from .states import state_pattern
-from .turbine import turbine_model
+from fdn_alu.components.park.data import MJ_PER_MWH, ParkData
+from fdn_alu.components.park.states import state_pattern
+from fdn_alu.components.park.turbine import turbine_model
+from fdn_alu.components.sequence import IntegerFix, Reach, Relinearisation
+from fdn_alu.model.block import Block, lagged, to_buses
+from fdn_alu.model.storage import degradation_cost, storage_variables
 
 # Convex-concave iterations on eta * I: a solution is exact when the true production error is
 # below this (five times below the 1e-4 requirement).

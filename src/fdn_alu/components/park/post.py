@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...model.block import Block
-from ...model.storage import energy_trajectory, simultaneous_mw
-from ...results.tables import long_index, source_rows
-from ..base import CarbonPart
-from .data import ParkData
-from .model import count_moves
-from .turbine import turbine_ci
+from fdn_alu.components.base import CarbonPart
+from fdn_alu.components.park.data import ParkData
+from fdn_alu.components.park.model import count_moves
+from fdn_alu.components.park.turbine import turbine_ci
+from fdn_alu.model.block import Block
+from fdn_alu.model.storage import energy_trajectory, simultaneous_mw
+from fdn_alu.results.tables import long_index, source_rows
 
 
 def park_solution(park: ParkData, block: Block, core) -> dict[str, np.ndarray]:

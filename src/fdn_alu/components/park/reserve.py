@@ -18,11 +18,11 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from ...model.block import Block, lagged
-from ...model.storage import storage_headroom
-from ..base import ReserveOffer
-from .data import MJ_PER_MWH, ParkData
-from .turbine import turbine_headroom
+from fdn_alu.components.base import ReserveOffer
+from fdn_alu.components.park.data import MJ_PER_MWH, ParkData
+from fdn_alu.components.park.turbine import turbine_headroom
+from fdn_alu.model.block import Block, lagged
+from fdn_alu.model.storage import storage_headroom
 
 REG = ("regulation_up", "regulation_down")
 # Declared qualification (eq. 1 of seed 002): response s, duration h, notice h, and source.

@@ -12,8 +12,8 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
-from ...errors import Problem
-from ...schema import (
+from fdn_alu.components import battery_settings
+from fdn_alu.core.schema import (
     NUM,
     REQUIRED,
     Field,
@@ -23,7 +23,7 @@ from ...schema import (
     positive,
     validate_section,
 )
-from .. import battery_settings
+from fdn_alu.errors import Problem
 
 POTLINE: dict[str, Field] = {
     "name": Field(str, REQUIRED, "", "potline name"),

@@ -16,8 +16,8 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from ..sequence import IntegerFix
-from .data import GasTurbineData
+from fdn_alu.components.park.data import GasTurbineData
+from fdn_alu.components.sequence import IntegerFix
 
 # A relaxed on-status counts as fractional between these (our choice, far above solver noise).
 ON_TOL = 1e-6

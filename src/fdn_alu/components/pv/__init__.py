@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...errors import Problem
-from ..base import Component
-from .data import pv_data
-from .model import pv_block
-from .post import pv_carbon, pv_energy, pv_solution, pv_source_rows
-from .settings import SCHEMA
+from fdn_alu.components.base import Component
+from fdn_alu.components.pv.data import pv_data
+from fdn_alu.components.pv.model import pv_block
+from fdn_alu.components.pv.post import pv_carbon, pv_energy, pv_solution, pv_source_rows
+from fdn_alu.components.pv.settings import SCHEMA
+from fdn_alu.errors import Problem
 
 
 class Pv(Component):

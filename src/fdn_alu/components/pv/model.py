@@ -5,8 +5,8 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from ...model.block import Block, to_buses
-from .data import PvData
+from fdn_alu.components.pv.data import PvData
+from fdn_alu.model.block import Block, to_buses
 
 
 def pv_block(pv: PvData, core) -> Block:

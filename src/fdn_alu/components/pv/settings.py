@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...schema import NUM, REQUIRED, Field, fraction, non_negative
+from fdn_alu.core.schema import NUM, REQUIRED, Field, fraction, non_negative
 
 SCHEMA: dict[str, Field] = {
     "name": Field(str, REQUIRED, "", "unique name of the inverter"),

@@ -7,16 +7,21 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..base import Component
-from .data import reserves_data
-from .model import reserves_block
-from .post import (
+from fdn_alu.components.base import Component
+from fdn_alu.components.reserves.data import reserves_data
+from fdn_alu.components.reserves.model import reserves_block
+from fdn_alu.components.reserves.post import (
     reserves_checks,
     reserves_deployed,
     reserves_solution,
     reserves_table,
 )
-from .settings import PRODUCT_SCHEMAS, PROVIDER, RESERVES, validate_reserves
+from fdn_alu.components.reserves.settings import (
+    PRODUCT_SCHEMAS,
+    PROVIDER,
+    RESERVES,
+    validate_reserves,
+)
 
 
 class Reserves(Component):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .settings import PRODUCTS
+from fdn_alu.components.reserves.settings import PRODUCTS
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,12 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from ...errors import Problem, raise_if_problems
-from ...model.block import Block
-from ...network import path_matrix
-from ..base import ReserveOffer
-from .data import ReservesData
-from .settings import PRODUCTS, UP_PRODUCTS
+from fdn_alu.components.base import ReserveOffer
+from fdn_alu.components.reserves.data import ReservesData
+from fdn_alu.components.reserves.settings import PRODUCTS, UP_PRODUCTS
+from fdn_alu.core.network import path_matrix
+from fdn_alu.errors import Problem, raise_if_problems
+from fdn_alu.model.block import Block
 
 
 def requirement_mw(d: ReservesData, core) -> np.ndarray:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...model.block import Block, objective_scale
-from .data import ReservesData
-from .settings import PRODUCTS
+from fdn_alu.components.reserves.data import ReservesData
+from fdn_alu.components.reserves.settings import PRODUCTS
+from fdn_alu.model.block import Block, objective_scale
 
 PURCHASE = "purchase"
 """Provider name of reserve bought upstream in reserves.csv."""

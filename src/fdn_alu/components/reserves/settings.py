@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...errors import Problem
-from ...schema import NUM, Field, non_negative, validate_section
+from fdn_alu.core.schema import NUM, Field, non_negative, validate_section
+from fdn_alu.errors import Problem
 
 PRODUCTS = ("regulation_up", "regulation_down", "spinning", "non_spinning")
 """Reserve products; all but ``regulation_down`` raise the providers' net injection."""

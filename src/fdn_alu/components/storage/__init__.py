@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ...errors import Problem
-from ..base import Component
-from ..battery_settings import check_battery
-from ..storage_fix import block_battery_fix
-from .data import storage_data
-from .model import storage_block
-from .post import (
+from fdn_alu.components.base import Component
+from fdn_alu.components.battery_settings import check_battery
+from fdn_alu.components.storage.data import storage_data
+from fdn_alu.components.storage.model import storage_block
+from fdn_alu.components.storage.post import (
     storage_carbon,
     storage_checks,
     storage_energy,
@@ -24,7 +22,9 @@ from .post import (
     storage_source_rows,
     storage_table,
 )
-from .settings import SCHEMA
+from fdn_alu.components.storage.settings import SCHEMA
+from fdn_alu.components.storage_fix import block_battery_fix
+from fdn_alu.errors import Problem
 
 
 class Bess(Component):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...model.storage import BatteryData
+from fdn_alu.model.storage import BatteryData
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 
-from ...model.block import Block, to_buses
-from ...model.storage import degradation_cost, storage_variables
-from .data import StorageData
+from fdn_alu.components.storage.data import StorageData
+from fdn_alu.model.block import Block, to_buses
+from fdn_alu.model.storage import degradation_cost, storage_variables
 
 
 def storage_block(d: StorageData, core, relax_integers: bool = True) -> Block:

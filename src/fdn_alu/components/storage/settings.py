@@ -6,8 +6,8 @@ The battery keys are those of ``[park.battery]`` and ``[esop.battery]``
 
 from __future__ import annotations
 
-from ...schema import NUM, REQUIRED, Field, non_negative
-from .. import battery_settings
+from fdn_alu.components import battery_settings
+from fdn_alu.core.schema import NUM, REQUIRED, Field, non_negative
 
 SCHEMA: dict[str, Field] = {
     "name": Field(str, REQUIRED, "", "unique name of the battery"),

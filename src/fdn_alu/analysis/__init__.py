@@ -1,0 +1,1 @@
+"""Analysis of a solved dispatch: carbon emission flow and the exactness checks."""

@@ -1,0 +1,140 @@
+"""``fdn-alu season``: the potline fleet over a year (CLI plugin: add_parser, main).
+
+Imports only the fleet schema at start-up; the fleet model and solver load when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+from fdn_alu.errors import (
+    FdnAluError,
+    InfeasibleError,
+    InputError,
+    Problem,
+    SolveError,
+    SolverUnavailableError,
+    raise_if_problems,
+)
+from fdn_alu.fleet.schema import STRATEGIES, STRATEGY_LABELS, schema_text
+from fdn_alu.results.folders import check_out_dir
+
+_EPILOG = f"""\
+Built-in fleets: ieee15-park, ieee85-park (the dispatch cases' parks), china (provinces).
+A fleet TOML has these sections (key = default [unit] meaning. Source):
+
+{schema_text()}
+
+Price CSV: column 'hour' 0..H-1 (H = 24*days), one column per region named after it (CNY/MWh),
+optional 'ci:<region>' columns (kg CO2/MWh). Without a CSV the fleet uses the SYNTHETIC price year
+of synthetic_prices.toml (TOU shape x seasonal factor x winter deficit), labelled in all outputs.
+
+Writes into --out: summary.json (per strategy: costs by kind, energy, emissions, production,
+restarts, MIP gap, nodes, solve time; savings against rigid; checks), commitment.csv (strategy,
+day, region, lines_online, starts, stops, production_t, inventory_t), power.csv (strategy, hour,
+region, p_mw), breakeven.csv and PNG figures. Exit codes: 0 ok, 1 solve failure, 2 input error,
+3 internal error, 4 checks failed. Equations and sources: docs/FLEET.md.
+"""
+
+
+def add_parser(subparsers) -> None:
+    """Register ``season`` on the ``fdn-alu`` subparsers."""
+    p = subparsers.add_parser(
+        "season",
+        help="potline fleet over a year: seasonal batch shutdown vs modulation (MILP, HiGHS)",
+        description="Commit whole potlines per day and modulate their power per hour over a "
+        "year; compare rigid, modulation only, batch only and batch + modulation.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--fleet", required=True, help="ieee15-park, ieee85-park, china or FILE.toml")
+    p.add_argument("--prices", default=None, help="hourly price CSV (overrides the fleet's)")
+    p.add_argument(
+        "--strategy",
+        default="all",
+        help=f"all, or a comma list of {', '.join(STRATEGIES)} (default all)",
+    )
+    p.add_argument("--solver", default=None, help="highs (default), scip or gurobi")
+    p.add_argument("--gap", type=float, default=None, help="relative MIP gap (default 0.005)")
+    p.add_argument("--time-limit", type=float, default=None, help="seconds per solve")
+    p.add_argument("--days", type=int, default=None, help="override the horizon (days)")
+    p.add_argument(
+        "--breakeven-grid",
+        type=int,
+        default=5,
+        help="N x N break-even map of restart cost and winter premium (N*N + N solves; "
+        "0 skips it; default 5)",
+    )
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument("--out", required=True, help="output folder (a new or earlier result folder)")
+
+
+def _strategies(text: str) -> tuple[str, ...]:
+    if text == "all":
+        return STRATEGIES
+    names = tuple(s.strip() for s in text.split(",") if s.strip())
+    raise_if_problems(
+        [
+            Problem("--strategy", f"unknown {n!r}; known: all, {', '.join(STRATEGIES)}")
+            for n in names
+            if n not in STRATEGIES
+        ],
+        "invalid arguments",
+    )
+    return names
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run ``fdn-alu season``; returns the exit code."""
+    from fdn_alu.fleet import breakeven, load_fleet, run_season, write_season
+
+    try:
+        strategies = _strategies(args.strategy)
+        check_out_dir(args.out)
+        over = {"horizon": {"days": args.days}} if args.days else {}
+        fd = load_fleet(args.fleet, prices=args.prices, **over)
+        sopts = {}
+        if args.gap is not None:
+            sopts["mip_rel_gap"] = args.gap
+        if args.time_limit is not None:
+            sopts["time_limit_s"] = args.time_limit
+        res = run_season(fd, strategies, solver=args.solver, **sopts)
+        be = None
+        n = args.breakeven_grid
+        if n > 0:
+            base = fd.settings["costs"]["restart_cny_per_mw"]
+            rc = np.linspace(0.0, 3.0 * max(base, 1.0), n)
+            prem = np.linspace(0.0, 1.0, n)
+            print(f"break-even map: {n} x {n} grid ({n * n + n} solves) ...", file=sys.stderr)
+            be = breakeven(fd, rc, prem, fd.base_winter_premium, solver=args.solver, **sopts)
+        write_season(res, args.out, figures=not args.no_figures, breakeven=be)
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except (InfeasibleError, SolveError, SolverUnavailableError) as e:
+        print(f"solve failed: {e}", file=sys.stderr)
+        return 1
+    except FdnAluError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    summ = res.summary()
+    print(f"{fd.name}: {fd.prices_label}; {len(fd.regions)} region(s), {fd.lines.sum()} lines")
+    print(f"{'strategy':36s} {'total CNY':>16s} {'vs rigid':>9s} {'restarts':>8s} "
+          f"{'gap':>8s} {'time s':>7s}")  # fmt: skip
+    for name, st in summ["strategies"].items():
+        sv = summ.get("savings_vs_rigid", {}).get(name, {}).get("pct", float("nan"))
+        print(
+            f"{STRATEGY_LABELS[name]:36s} {st['costs_cny']['total']:16,.0f} {sv:8.2f}% "
+            f"{st['restarts']:8d} {st['mip_gap']:8.1e} {st['solve_time_s']:7.1f}"
+        )
+    print(f"written: {args.out}")
+    if summ["checks_failed"]:
+        for f in summ["checks_failed"]:
+            print(f"check failed: {f}", file=sys.stderr)
+        return 4
+    return 0
