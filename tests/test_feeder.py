@@ -150,6 +150,6 @@ def test_edited_feeder_with_an_out_of_service_transformer_reaches_pandapower(tmp
     path.write_text(head + "mpc.branch = [" + first + "\n" + row + "\n" + tail)
     case = replicate_case(load_case(path), 2)
     assert len(case.net.trafo) == 1 and not case.net.trafo.in_service.any()
-    s = run(case, 1, periods=2, ac_method="pandapower").summary
+    s = run(case, scenario=1, periods=2, ac_method="pandapower").summary
     assert s["checks"]["ac_method"] == "pandapower" and s["checks"]["failed"] == []
     assert s["checks"]["ac_vm_err_max_pu"] < 1e-6

@@ -1,8 +1,10 @@
 """Exactness checks of a dispatch: SOC relaxation gap, AC power flow, power balance.
 
-The AC check runs pandapower's Newton-Raphson power flow on a *copy* of the case network with
-every bus's net injection fixed at the dispatched value and the root at its dispatched voltage,
-period by period, and compares voltages and losses with the optimisation's.
+The AC check solves the AC power flow with every bus's net injection fixed at the dispatched
+value and the root at its dispatched voltage, and compares voltages and losses with the
+optimisation's: by default (``ac_method="auto"``) with the vectorised backward/forward sweep over
+all periods at once; with ``ac_method="pandapower"`` by pandapower's Newton-Raphson per period on
+a *copy* of the case network.
 """
 
 from __future__ import annotations

@@ -88,9 +88,13 @@ def _add_plugins(sub) -> dict:
 
 
 def _scenario(text: str) -> int | str:
-    """A scenario number or name: 1, 2, 3, 3a, 3b."""
-    text = text.strip().lower()
-    return int(text) if text.isdigit() else text
+    """A scenario number or name (``3``, ``flexible``, ``3a``, ``sop_only``, ...) -> its key."""
+    from fdn_alu.cases.scenarios import SCENARIO_CHOICES, SCENARIOS, scenario_key
+
+    key = scenario_key(text)
+    if key not in SCENARIOS:
+        raise argparse.ArgumentTypeError(f"expected one of {SCENARIO_CHOICES}, got {text!r}")
+    return key
 
 
 def _positive_int(text: str) -> int:
@@ -133,7 +137,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Without NAME: list the examples. With NAME: print its case TOML (e.g. "
         "`fdn-alu example case33bw > my.toml`; it references a profile CSV beside it, so "
         "prefer --out). With --out DIR: write the TOML and its files into the new folder DIR. "
-        "An example runs directly with `fdn-alu run --config example:NAME`.",
+        "An example runs directly with `fdn-alu run --case example:NAME`.",
         epilog=EXIT_CODES,
         formatter_class=fmt,
     )
@@ -147,16 +151,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     src = r.add_mutually_exclusive_group(required=True)
     src.add_argument(
-        "--case", help="built-in case name, example:NAME, or a .toml / .m / .json file"
+        "--case",
+        help="the case: a built-in name (see `fdn-alu cases`), example:NAME, a case .toml, or "
+        "a bare .m / .json feeder",
     )
-    src.add_argument("--config", help="a case TOML file or example:NAME (same as --case FILE.toml)")
+    src.add_argument("--config", help="alias of --case")
     r.add_argument(
         "--scenario",
         type=_scenario,
         default=2,
-        choices=(1, 2, 3, "3a", "3b"),
-        help="1 rigid, 2 rigid + carbon cost, 3 flexible (ESOP), 3a soft open point without "
-        "its battery, 3b = 3; default 2",
+        help="number or name: 1 rigid, 2 low_carbon (carbon cost in the objective), 3 flexible "
+        "(ESOP), 3a sop_only (converters without battery), 3b sop_storage (= 3); default 2",
     )
     r.add_argument(
         "--periods",

@@ -14,7 +14,7 @@ import numpy as np
 
 from fdn_alu.cases import Case
 from fdn_alu.cases.profiles import resample
-from fdn_alu.cases.scenarios import SCENARIOS, scenario_key
+from fdn_alu.cases.scenarios import SCENARIO_CHOICES, SCENARIOS, scenario_key
 from fdn_alu.components.registry import COMPONENTS
 from fdn_alu.core.network import NetworkData, feeder_base_mva, network_data
 from fdn_alu.errors import Problem, raise_if_problems
@@ -97,8 +97,9 @@ def build_model_data(case: Case, scenario: int | str = 2, periods: int | None = 
     Parameters
     ----------
     case : Case
-    scenario : {1, 2, 3, "3a", "3b"}
-        See :data:`fdn_alu.cases.scenarios.SCENARIOS`.
+    scenario : int or str
+        A number or a name: 1 ``"rigid"``, 2 ``"low_carbon"``, 3 ``"flexible"``, ``"3a"``
+        ``"sop_only"``, ``"3b"`` ``"sop_storage"`` (:data:`fdn_alu.cases.scenarios.SCENARIOS`).
     periods : int, optional
         Number of equal periods over the horizon; the profile file's row count by default.
 
@@ -110,8 +111,10 @@ def build_model_data(case: Case, scenario: int | str = 2, periods: int | None = 
     """
     problems: list[Problem] = []
     scenario = scenario_key(scenario)
-    if scenario not in SCENARIOS:
-        problems.append(Problem("scenario", f"must be 1, 2, 3, 3a or 3b (got {scenario!r})"))
+    if isinstance(scenario, bool) or scenario not in SCENARIOS:  # True == 1 in a dict
+        problems.append(
+            Problem("scenario", f"must be one of {SCENARIO_CHOICES} (got {scenario!r})")
+        )
     else:
         problems += [
             Problem(

@@ -3,7 +3,7 @@
 This is the Python API behind ``fdn-alu run``::
 
     from fdn_alu import run
-    result = run("ieee15", scenario=2)
+    result = run("ieee15", scenario="low_carbon")   # or scenario=2
     result.buses.head()
 
 The pipeline loops over the components present in the case and never names one.
@@ -48,6 +48,7 @@ REFINE_NOTE = (
 
 def run(
     case: str | Case,
+    *,
     scenario: int | str = 2,
     periods: int | None = None,
     solver: str = "clarabel",
@@ -60,8 +61,16 @@ def run(
     Parameters
     ----------
     case : str or Case
-        Built-in name (``"ieee15"``, ``"ieee85"``), a case file path, or a loaded Case.
-    scenario : {1, 2, 3, "3a", "3b"}
+        Built-in name (``"ieee15"``, ``"ieee85"``), a case file path (TOML, MATPOWER ``.m``,
+        pandapower ``.json``), or a loaded :class:`~fdn_alu.cases.Case`. Every option after it
+        is keyword-only.
+    scenario : int or str
+        A number or a name (:data:`fdn_alu.cases.scenarios.SCENARIOS`): 1 ``"rigid"``
+        (carbon cost reported ex post), 2 ``"low_carbon"`` (carbon cost in the objective; the
+        default), 3 ``"flexible"`` (ESOP in service), ``"3a"`` ``"sop_only"`` (the soft open
+        point's converters without their battery), ``"3b"`` ``"sop_storage"`` (= 3). The
+        summary records the number (``summary["scenario"]``) and the name
+        (``summary["scenario_name"]``).
     periods : int, optional
         Periods over the horizon (24 = hourly, 96 = quarter-hourly); the profile file's by default.
     solver : str

@@ -86,7 +86,12 @@ def footprint_sweep(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                s = run(case.with_settings(park=park), scenario, periods, check_ac=False).summary
+                s = run(
+                    case.with_settings(park=park),
+                    scenario=scenario,
+                    periods=periods,
+                    check_ac=False,
+                ).summary
         except InfeasibleError:
             rows.append({"limit_t_per_t": limit, "feasible": False})
             continue

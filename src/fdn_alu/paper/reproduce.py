@@ -70,7 +70,11 @@ def reproduce(
         table.to_csv(out / name / "comparison.csv", index=False, float_format="%.6g")
         (out / name / "comparison.md").write_text(to_markdown(table))
         progress(f"[{name}] scenario 3a (soft open point without its battery) ...")
-        split = {1: results[1], 2: results[2], "3a": run(name, "3a", periods, solver)}
+        split = {
+            1: results[1],
+            2: results[2],
+            "3a": run(name, scenario="3a", periods=periods, solver=solver),
+        }
         split["3b"] = results[3]
         entry["runs"]["3a"] = str(write_results(split["3a"], out / name / "s3a"))
         deco = decomposition_table(split)

@@ -1,0 +1,127 @@
+"""The public API's shape: ``fdn_alu.run`` is the function, scenarios by number or name, options
+keyword-only, ``InputError`` a ``ValueError``, ``--case``/``--config`` one flag."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from fdn_alu.cases.scenarios import BY_NAME, SCENARIOS, scenario_key
+from fdn_alu.cli.app import _parser, main
+from fdn_alu.errors import InputError
+
+NAMES = {
+    "rigid": 1,
+    "low_carbon": 2,
+    "flexible": 3,
+    "sop_only": "3a",
+    "sop_storage": "3b",
+}
+
+
+def test_run_is_the_function_even_after_importing_the_module():
+    code = "import fdn_alu.core.run; from fdn_alu import run; assert callable(run), run"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_scenario_has_a_name_and_the_names_are_the_documented_ones():
+    assert BY_NAME == NAMES
+    assert {SCENARIOS[k].name for k in SCENARIOS} == set(NAMES)
+
+
+@pytest.mark.parametrize(
+    ("value", "key"),
+    [
+        *NAMES.items(),
+        (1, 1),
+        ("2", 2),
+        (" 3 ", 3),
+        ("3A", "3a"),
+        ("3b", "3b"),
+        ("Low-Carbon", 2),
+        ("SOP_ONLY", "3a"),
+    ],
+)
+def test_scenario_key_reads_numbers_and_names(value, key):
+    assert scenario_key(value) == key
+
+
+@pytest.mark.parametrize("value", [4, "4", "rigid_low_carbon", "esop", None])
+def test_unknown_scenario_is_returned_unchanged(value):
+    assert scenario_key(value) == value and value not in SCENARIOS
+
+
+def test_run_options_are_keyword_only():
+    from fdn_alu import run
+
+    with pytest.raises(TypeError, match="positional"):
+        run("ieee15", 2)
+
+
+def test_unknown_scenario_is_an_input_error_naming_the_choices():
+    from fdn_alu import load_case
+    from fdn_alu.core.data import build_model_data
+
+    with pytest.raises(InputError, match="low_carbon") as exc:
+        build_model_data(load_case("ieee15"), "greenest")
+    assert isinstance(exc.value, ValueError)
+    with pytest.raises(InputError, match="scenario"):
+        build_model_data(load_case("ieee15"), True)
+
+
+def test_scenario_by_name_builds_the_same_model_data_as_by_number():
+    from fdn_alu import load_case
+    from fdn_alu.core.data import build_model_data
+
+    case = load_case("ieee15")
+    for name, key in NAMES.items():
+        by_name = build_model_data(case, name, periods=2)
+        by_key = build_model_data(case, key, periods=2)
+        assert by_name.scenario == by_key.scenario == key
+        assert by_name.carbon_in_objective == by_key.carbon_in_objective
+        assert by_name.flexible_storage == by_key.flexible_storage
+        assert sorted(by_name.components) == sorted(by_key.components)
+    # the names select different things: 3a drops the ESOP battery, 1 the carbon price
+    assert not build_model_data(case, "sop_only", periods=2).flexible_storage
+    assert not build_model_data(case, "rigid", periods=2).carbon_in_objective
+    assert "esop" not in build_model_data(case, "low_carbon", periods=2).components
+
+
+def test_run_by_name_reports_number_and_name():
+    from fdn_alu import run
+
+    s = run("ieee15", scenario="sop_only", check_ac=False).summary
+    assert (s["scenario"], s["scenario_name"]) == ("3a", "sop_only")
+    assert s["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("text", "key"), [("flexible", 3), ("3", 3), ("sop-only", "3a"), ("LOW_CARBON", 2)]
+)
+def test_cli_scenario_accepts_names(text, key):
+    args = _parser().parse_args(["run", "--case", "ieee15", "--scenario", text])
+    assert args.scenario == key
+
+
+def test_cli_unknown_scenario_lists_the_names(capsys):
+    assert main(["run", "--case", "ieee15", "--scenario", "greenest"]) == 2
+    err = capsys.readouterr().err
+    assert "1 rigid, 2 low_carbon, 3 flexible, 3a sop_only, 3b sop_storage" in err
+
+
+def test_config_is_an_alias_of_case(tmp_path, capsys):
+    a = _parser().parse_args(["run", "--config", "example:case33bw"])
+    b = _parser().parse_args(["run", "--case", "example:case33bw"])
+    assert (a.case or a.config) == (b.case or b.config) == "example:case33bw"
+    # giving both is refused, whatever the order
+    assert main(["run", "--case", "ieee15", "--config", "ieee85"]) == 2
+    # --config takes a built-in name too, and the run folder is named by the scenario's number
+    out = tmp_path / "r"
+    argv = ["run", "--config", "ieee15", "--scenario", "rigid", "--periods", "2", "-q"]
+    code = main([*argv, "--no-ac-check", "--out", str(out)])
+    assert code in (0, 4)
+    s = json.loads((out / "summary.json").read_text())
+    assert (s["case"], s["scenario"], s["scenario_name"]) == ("ieee15", 1, "rigid")
