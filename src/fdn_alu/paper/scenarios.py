@@ -18,15 +18,24 @@ from fdn_alu.results import RunResult
 from fdn_alu.solve import presolve_start, solve_dispatch
 from fdn_alu.solve.sequential import relinearisations
 
-COST_ROWS = [
-    ("purchase", "Grid purchase cost"),
-    ("gas_turbine", "Gas-turbine cost"),
-    ("loss", "Loss cost"),
-    ("carbon", "Carbon cost"),
-    ("eaip", "Park running cost"),
-    ("esop", "ESOP O&M cost"),
-    ("total", "Total cost"),
+COMPARISON_ROWS = [
+    ("costs", "purchase", "Grid purchase cost", "CNY"),
+    ("costs", "gas_turbine", "Gas-turbine cost", "CNY"),
+    ("costs", "loss", "Loss cost", "CNY"),
+    ("costs", "carbon", "Carbon cost", "CNY"),
+    ("costs", "eaip", "Park running cost", "CNY"),
+    ("costs", "esop", "ESOP O&M cost", "CNY"),
+    ("costs", "total", "Total cost", "CNY"),
+    ("emissions_t", "total", "Emissions", "t CO2"),
+    ("emissions_t", "grid", "Grid emissions", "t CO2"),
+    ("emissions_t", "gas_turbine", "Gas-turbine emissions", "t CO2"),
+    ("emissions_t", "park", "Park emissions (5)", "t CO2"),
+    ("energy_mwh", "grid_import", "Grid energy bought", "MWh"),
+    ("energy_mwh", "gas_turbine", "Gas-turbine energy", "MWh"),
+    ("energy_mwh", "losses", "Network losses", "MWh"),
 ]
+"""Rows of :func:`comparison_table`: (summary group, key, label, unit). The currency is the
+paper's (CNY, the cases' ``[case] currency``)."""
 
 
 def run_scenarios(
@@ -53,24 +62,10 @@ def comparison_table(results: dict[int, RunResult]) -> pd.DataFrame:
     Laid out like the paper's tables B2 / B7: one row per quantity, one column per scenario,
     then ``change_3_vs_1_pct`` and ``change_3_vs_2_pct`` (when scenarios 1-3 are present).
     """
-    rows = []
-    for key, label in COST_ROWS:
-        rows.append((label, "CNY", {s: r.summary["costs"][key] for s, r in results.items()}))
-    for key, label in (
-        ("total", "Emissions"),
-        ("grid", "Grid emissions"),
-        ("gas_turbine", "Gas-turbine emissions"),
-        ("park", "Park emissions (5)"),
-    ):
-        rows.append(
-            (label, "t CO2", {s: r.summary["emissions_t"][key] for s, r in results.items()})
-        )
-    for key, label in (
-        ("grid_import", "Grid energy bought"),
-        ("gas_turbine", "Gas-turbine energy"),
-        ("losses", "Network losses"),
-    ):
-        rows.append((label, "MWh", {s: r.summary["energy_mwh"][key] for s, r in results.items()}))
+    rows = [
+        (label, unit, {s: r.summary[group][key] for s, r in results.items()})
+        for group, key, label, unit in COMPARISON_ROWS
+    ]
     df = pd.DataFrame(
         [
             {"quantity": label, "unit": unit, **{f"scenario_{s}": v for s, v in vals.items()}}
