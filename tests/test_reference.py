@@ -36,4 +36,3 @@ def test_fresh_run_reproduces_the_pinned_figures(name):
     }
     off = {k: (got[k], v) for k, v in want.items() if abs(got[k] - v) > tol * max(abs(v), 1.0)}
     assert off == {}
-
