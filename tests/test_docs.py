@@ -106,3 +106,50 @@ def test_tutorials_are_committed_without_outputs():
             if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))
         ]
         assert dirty == [], f"{nb.name}: strip the outputs of cells {dirty}"
+
+
+def _named_in_docs() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(page, path) of every source path and (page, name) of every ``fdn_alu.…`` name the
+    pages quote in backticks."""
+    paths, names = [], []
+    for page in sorted(DOCS.glob("*.md")):
+        for code in re.findall(r"`([^`\n]+)`", page.read_text()):
+            paths += [
+                (page.name, p)
+                for p in re.findall(r"(?<![\w/.])((?:[a-z_]+/)+[a-z_0-9]+\.(?:py|toml|csv))", code)
+            ]
+            names += [(page.name, n) for n in re.findall(r"\bfdn_alu(?:[.:][A-Za-z_]\w*)+", code)]
+    return paths, names
+
+
+def _resolves(name: str) -> bool:
+    import importlib
+
+    parts = name.replace(":", ".").split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            if not hasattr(obj, attr):
+                return False
+            obj = getattr(obj, attr)
+        return True
+    return False
+
+
+def test_docs_name_only_files_and_modules_that_exist():
+    """A page that quotes `studies/sweep/spec.py` or `fdn_alu.cases.load_case` names something
+    that exists (relative to the repository, src/, the package or its components)."""
+    paths, names = _named_in_docs()
+    bases = [ROOT, ROOT / "src", ROOT / "src" / "fdn_alu", ROOT / "src" / "fdn_alu" / "components"]
+    missing = [(page, p) for page, p in paths if not any((b / p).exists() for b in bases)]
+    missing += [(page, n) for page, n in names if not _resolves(n)]
+    assert len(paths) > 10 and len(names) > 5
+    assert missing == []
+
+
+def test_a_stale_module_name_is_caught():
+    assert not _resolves("fdn_alu.studies.ancillary_dispatch.with_reserves")
+    assert _resolves("fdn_alu.studies.ancillary.dispatch.with_reserves")
