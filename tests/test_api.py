@@ -125,3 +125,13 @@ def test_config_is_an_alias_of_case(tmp_path, capsys):
     assert code in (0, 4)
     s = json.loads((out / "summary.json").read_text())
     assert (s["case"], s["scenario"], s["scenario_name"]) == ("ieee15", 1, "rigid")
+
+
+def test_run_scenarios_takes_names_and_keys_results_by_number():
+    from fdn_alu.paper.scenarios import comparison_table, run_scenarios
+
+    results = run_scenarios("ieee15", ("rigid", "flexible"), periods=None)
+    assert list(results) == [1, 3]
+    table = comparison_table(results).set_index("quantity")
+    assert list(table.columns) == ["unit", "scenario_1", "scenario_3"]
+    assert table.loc["Total cost", "scenario_3"] < table.loc["Total cost", "scenario_1"]

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from fdn_alu.cases import Case, load_case
+from fdn_alu.cases.scenarios import scenario_key
 from fdn_alu.components.esop.data import esop_data
 from fdn_alu.core.data import build_model_data
 from fdn_alu.core.run import run
@@ -40,16 +41,22 @@ paper's (CNY, the cases' ``[case] currency``)."""
 
 def run_scenarios(
     case: str | Case,
-    scenarios: Sequence[int] = (1, 2, 3),
+    scenarios: Sequence[int | str] = (1, 2, 3),
     periods: int | None = None,
     solver: str = "clarabel",
     progress: Callable[[str], None] | None = None,
-) -> dict[int, RunResult]:
-    """Run the paper's scenarios on one case (each a full run with checks)."""
+) -> dict[int | str, RunResult]:
+    """Run the paper's scenarios on one case (each a full run with checks).
+
+    ``scenarios`` take numbers or names (``("rigid", "flexible")``); the results are keyed by
+    the scenario's key in :data:`fdn_alu.cases.scenarios.SCENARIOS` (1, 2, 3, ``"3a"``,
+    ``"3b"``), as :func:`comparison_table` reads them.
+    """
     case = case if isinstance(case, Case) else load_case(case)
     out = {}
-    for s in scenarios:
+    for value in scenarios:
         t0 = time.perf_counter()
+        s = scenario_key(value)
         out[s] = run(case, scenario=s, periods=periods, solver=solver)
         if progress:
             progress(f"{case.name} scenario {s}: {time.perf_counter() - t0:.1f} s")
@@ -145,7 +152,7 @@ def check_directions(results: dict[int, RunResult]) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class SweepResult:
+class CapacitySweep:
     """Capacity sensitivity: one row per (PV scale, storage capacity) point."""
 
     table: pd.DataFrame
@@ -160,7 +167,7 @@ def capacity_sweep(
     periods: int | None = None,
     solver: str = "clarabel",
     compare_rebuild: bool = True,
-) -> SweepResult:
+) -> CapacitySweep:
     """Total cost and emissions of scenario 3 over a grid of PV and ESOP storage capacities.
 
     PV capacity scales every PV's availability and inverter rating; the storage capacity
@@ -219,4 +226,4 @@ def capacity_sweep(
                 fresh, solver, starts={n: presolve_start(fresh, n) for n in relinearisations(fresh)}
             )
         rebuild_s = time.perf_counter() - t1
-    return SweepResult(pd.DataFrame(rows), compiled_s, rebuild_s)
+    return CapacitySweep(pd.DataFrame(rows), compiled_s, rebuild_s)
