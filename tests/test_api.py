@@ -22,9 +22,17 @@ NAMES = {
 }
 
 
-def test_run_is_the_function_even_after_importing_the_module():
-    code = "import fdn_alu.core.run; from fdn_alu import run; assert callable(run), run"
-    subprocess.run([sys.executable, "-c", code], check=True)
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import fdn_alu.run; from fdn_alu import run",
+        "from fdn_alu import run; import fdn_alu.run",
+        "import importlib; run = importlib.import_module('fdn_alu.run')",
+    ],
+)
+def test_fdn_alu_run_is_the_function_whatever_is_imported_first(code):
+    check = "; import inspect; assert inspect.isfunction(run) and run.__name__ == 'run', run"
+    subprocess.run([sys.executable, "-c", code + check], check=True)
 
 
 def test_every_scenario_has_a_name_and_the_names_are_the_documented_ones():

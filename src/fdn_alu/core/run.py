@@ -65,10 +65,10 @@ def run(
         pandapower ``.json``), or a loaded :class:`~fdn_alu.cases.Case`. Every option after it
         is keyword-only.
     scenario : int or str
-        A number or a name (:data:`fdn_alu.cases.scenarios.SCENARIOS`): 1 ``"rigid"``
-        (carbon cost reported ex post), 2 ``"low_carbon"`` (carbon cost in the objective; the
-        default), 3 ``"flexible"`` (ESOP in service), ``"3a"`` ``"sop_only"`` (the soft open
-        point's converters without their battery), ``"3b"`` ``"sop_storage"`` (= 3). The
+        A number or a name: 1 ``"rigid"`` (carbon cost reported ex post), 2 ``"low_carbon"``
+        (carbon cost in the objective; the default), 3 ``"flexible"`` (the flexible-network
+        devices in service), ``"3a"`` ``"sop_only"`` and ``"3b"`` ``"sop_storage"`` (scenario 3
+        without and with the devices' storage); :data:`fdn_alu.cases.scenarios.SCENARIOS`. The
         summary records the number (``summary["scenario"]``) and the name
         (``summary["scenario_name"]``).
     periods : int, optional
