@@ -155,10 +155,11 @@ def _parser() -> argparse.ArgumentParser:
         help="the case: a built-in name (see `fdn-alu cases`), example:NAME, a case .toml, or "
         "a bare .m / .json feeder",
     )
-    src.add_argument("--config", help="alias of --case")
+    src.add_argument("--config", metavar="CASE", help="alias of --case")
     r.add_argument(
         "--scenario",
         type=_scenario,
+        metavar="N|NAME",
         default=2,
         help="number or name: 1 rigid, 2 low_carbon (carbon cost in the objective), 3 flexible "
         "(ESOP), 3a sop_only (converters without battery), 3b sop_storage (= 3); default 2",
