@@ -143,3 +143,15 @@ def test_run_scenarios_takes_names_and_keys_results_by_number():
     table = comparison_table(results).set_index("quantity")
     assert list(table.columns) == ["unit", "scenario_1", "scenario_3"]
     assert table.loc["Total cost", "scenario_3"] < table.loc["Total cost", "scenario_1"]
+
+
+def test_a_sweep_takes_scenario_names_and_refuses_unknown_ones():
+    from fdn_alu.studies.sweep.spec import load_spec
+
+    spec = {"sweep": {"base": "ieee15"}, "axes": {"scenario": ["rigid", "3a", 3, "sop_storage"]}}
+    assert [p["scenario"] for p in load_spec(spec).points] == ["rigid", "3a", 3, "sop_storage"]
+    spec["axes"]["scenario"] = ["flexible", 4, "greenest", True]
+    with pytest.raises(InputError) as exc:
+        load_spec(spec)
+    refused = [p.what for p in exc.value.problems]
+    assert len(refused) == 3 and all("1 rigid, 2 low_carbon" in w for w in refused)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from fdn_alu.cases import DATA_DIR, Case, build_case, list_cases, read_case_raw
+from fdn_alu.cases.scenarios import SCENARIO_CHOICES, SCENARIOS, scenario_key
 from fdn_alu.core.run import run
 from fdn_alu.errors import InputError, Problem, raise_if_problems
 from fdn_alu.solve import available_solvers
@@ -83,8 +84,8 @@ def _check_dispatch_options(spec: SweepSpec) -> list[Problem]:
         solvers = None
     for text in sorted(seen["scenario"]):
         v = json.loads(text)
-        if not (isinstance(v, int) and not isinstance(v, bool) and v in (1, 2, 3)):
-            problems.append(Problem("scenario", f"{v!r}: must be 1, 2 or 3"))
+        if isinstance(v, bool) or not isinstance(v, int | str) or scenario_key(v) not in SCENARIOS:
+            problems.append(Problem("scenario", f"{v!r}: must be one of {SCENARIO_CHOICES}"))
     for text in sorted(seen["periods"]):
         v = json.loads(text)
         if v is not None and not (isinstance(v, int) and not isinstance(v, bool) and v > 0):
