@@ -155,3 +155,17 @@ def test_docs_name_only_files_and_modules_that_exist():
 def test_a_stale_module_name_is_caught():
     assert not _resolves("fdn_alu.studies.ancillary_dispatch.with_reserves")
     assert _resolves("fdn_alu.studies.ancillary.dispatch.with_reserves")
+
+
+FRONT_PAGES = [p for p in (ROOT / "README.md", DOCS / "README_DRAFT.md") if p.is_file()]
+
+
+@pytest.mark.parametrize("page", FRONT_PAGES, ids=lambda p: p.name)
+def test_front_page_python_runs(page, tmp_path, monkeypatch):
+    """Every ```python block of the README runs as printed, in order, in an empty folder."""
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(), re.S)
+    assert blocks
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, f"{page.name} python block", "exec"), namespace)
