@@ -169,3 +169,13 @@ def test_front_page_python_runs(page, tmp_path, monkeypatch):
     namespace: dict = {}
     for block in blocks:
         exec(compile(block, f"{page.name} python block", "exec"), namespace)
+
+
+def test_sphinx_roles_read_as_code_on_the_site():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("roles", DOCS / "griffe_sphinx_roles.py")
+    roles = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(roles)
+    text = "see :func:`~fdn_alu.solve.solve_exact` and :class:`fdn_alu.cases.Case`, :data:`X`"
+    assert roles.plain(text) == "see `solve_exact` and `fdn_alu.cases.Case`, `X`"
