@@ -146,7 +146,7 @@ def test_run_scenarios_takes_names_and_keys_results_by_number():
 
 
 def test_a_sweep_takes_scenario_names_and_refuses_unknown_ones():
-    from fdn_alu.studies.sweep.spec import load_spec
+    from fdn_alu.studies.sweep.study import load_spec
 
     spec = {"sweep": {"base": "ieee15"}, "axes": {"scenario": ["rigid", "3a", 3, "sop_storage"]}}
     assert [p["scenario"] for p in load_spec(spec).points] == ["rigid", "3a", 3, "sop_storage"]
