@@ -171,7 +171,8 @@ def window_rows(prof: ElementProfiles, start: str, horizon_h: float) -> slice:
     """The rows of ``prof`` covering ``[start, start + horizon_h)``.
 
     ``start`` is an ISO date or date-time (``"2016-06-21"``, ``"2016-06-21 06:00"``) on a
-    ``DatetimeIndex``; empty means the first row.
+    ``DatetimeIndex``, read on the index's own clock (its time zone, when it has one); empty
+    means the first row.
 
     Raises
     ------
@@ -195,7 +196,21 @@ def window_rows(prof: ElementProfiles, start: str, horizon_h: float) -> slice:
     if start:
         if prof.first is None:
             raise_if_problems([Problem(where, "a start date needs series indexed by date-time")])
-        t0 = pd.Timestamp(datetime.fromisoformat(start))
+        try:
+            t0 = pd.Timestamp(datetime.fromisoformat(start))
+            if prof.first.tz is not None and t0.tz is None:
+                t0 = t0.tz_localize(prof.first.tz)
+        except Exception as exc:
+            # or repeats (pandas raises pytz's NonExistentTimeError / AmbiguousTimeError)
+            raise_if_problems(
+                [
+                    Problem(
+                        where,
+                        f"{start!r} is not one time of the series' clock "
+                        f"({prof.first.tz or 'no time zone'}): {exc}",
+                    )
+                ]
+            )
         k = (t0 - prof.first) / pd.Timedelta(hours=prof.step_h)
         if abs(k - round(k)) > 1e-6 or k < 0:
             last = prof.first + pd.Timedelta(hours=prof.step_h * (prof.rows - 1))

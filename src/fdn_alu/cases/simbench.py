@@ -23,8 +23,11 @@ PREFIX = "simbench:"
 # the net's value, 0 in every SimBench grid); its ("gen", "p_mw") and ("storage", "p_mw") are
 # for tables the network layer uses or refuses on their own.
 KEYS = (("load", "p_mw"), ("load", "q_mvar"), ("sgen", "p_mw"))
-# SimBench's time stamps ("01.01.2016 00:15"), day first.
+# SimBench's time stamps ("01.01.2016 00:15"), day first, on the German civil clock: its rows
+# are uniform 15-min steps, the labels skip 02:00-02:45 on 27 March and repeat them on 30
+# October (daylight saving), so they are read as Europe/Berlin local time.
 TIME_FORMAT = "%d.%m.%Y %H:%M"
+TIME_ZONE = "Europe/Berlin"
 
 # Grids read in this process, by code: reading one takes ~4 s (1-MV-rural--0-sw), a test or a
 # sweep that builds several cases on it reads it once; each case gets its own deep copy.
@@ -67,15 +70,18 @@ def load_simbench(ref: str) -> tuple[object, ElementProfiles]:
 
 
 def simbench_series(net) -> dict[tuple[str, str], pd.DataFrame]:
-    """SimBench's absolute per-element series of ``net`` (``KEYS``), indexed by time."""
+    """SimBench's absolute per-element series of ``net`` (``KEYS``), indexed by SimBench's time
+    stamps as Europe/Berlin local time (uniform in absolute time; a start date is read on the
+    same clock, so ``2016-06-21`` is the row SimBench labels ``21.06.2016 00:00``)."""
     import simbench as sb
 
     absolute = sb.get_absolute_values(net, profiles_instead_of_study_cases=True)
-    time = pd.to_datetime(net.profiles["load"]["time"], format=TIME_FORMAT)
+    time = pd.DatetimeIndex(pd.to_datetime(net.profiles["load"]["time"], format=TIME_FORMAT))
+    time = time.tz_localize(TIME_ZONE, ambiguous="infer")
     out = {}
     for key in KEYS:
         df = absolute[key].copy()
-        df.index = pd.DatetimeIndex(time.to_numpy(), name="time")
+        df.index = time.rename("time")
         out[key] = df
     return out
 

@@ -147,7 +147,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     src = r.add_mutually_exclusive_group(required=True)
     src.add_argument(
-        "--case", help="built-in case name, example:NAME, or a .toml / .m / .json file"
+        "--case",
+        help="built-in case name, example:NAME, simbench:CODE (a SimBench grid with its own "
+        "profiles), or a .toml / .m / .json file",
     )
     src.add_argument("--config", help="a case TOML file or example:NAME (same as --case FILE.toml)")
     r.add_argument(
@@ -163,6 +165,12 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=None,
         help="periods over the day (24 = hourly, 96 = 15 min); default: profile rows",
+    )
+    r.add_argument(
+        "--start",
+        default=None,
+        help="first time step of the per-element profiles (simbench:CODE), e.g. 2016-06-21 or "
+        "'2016-06-21 06:00'; overrides [profiles] start",
     )
     r.add_argument("--solver", default="clarabel", help="clarabel (default), gurobi, scip or mosek")
     r.add_argument(
