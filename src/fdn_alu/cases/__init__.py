@@ -16,8 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from fdn_alu.cases.element_profiles import ElementProfiles
-from fdn_alu.cases.element_profiles import element_profiles as _element_profiles
+from fdn_alu.cases.element_profiles import ElementProfiles, parse_element_profiles
 from fdn_alu.cases.matpower_io import matpower_data_dir, read_matpower
 from fdn_alu.cases.profiles import read_profiles, validate_profiles
 from fdn_alu.cases.validate import check_case_data, validate_settings
@@ -200,9 +199,10 @@ def case_from_net(
         profiles = read_profiles(DATA_DIR / "day_profiles.csv", horizon_h)
     else:
         profiles = validate_profiles(profiles, horizon_h, f"{name} profiles")
+    problems = []
     if element_profiles is not None:
-        element_profiles = _element_profiles(element_profiles, step_h)
-    problems = check_case_data(settings, net, profiles, element_profiles, where)
+        element_profiles, problems = parse_element_profiles(element_profiles, step_h)
+    problems += check_case_data(settings, net, profiles, element_profiles, where)
     raise_if_problems(problems, f"invalid {where}")
     return Case(name, net, settings, profiles, "memory", [], element_profiles)
 

@@ -85,12 +85,25 @@ def element_profiles(
         Every problem at once: unknown keys, non-numeric or NaN values (with the columns),
         indices that differ between series, a non-uniform or unknown time step.
     """
+    prof, problems = parse_element_profiles(series, step_h, source)
+    raise_if_problems(problems, "invalid element profiles")
+    return prof
+
+
+def parse_element_profiles(
+    series: Mapping[Key, pd.DataFrame] | ElementProfiles,
+    step_h: float | None = None,
+    source: str = "memory",
+) -> tuple[ElementProfiles | None, list[Problem]]:
+    """:func:`element_profiles` without raising: the series (None when their rows cannot be
+    read as time steps) and every problem found, so that a caller can add the problems of the
+    series against the net (:func:`check_element_profiles`) to the same list."""
     if isinstance(series, ElementProfiles):
-        return series
+        return series, []
     where = f"element profiles ({source})"
     problems: list[Problem] = []
     if not isinstance(series, Mapping) or not series:
-        raise_if_problems([Problem(where, "give a non-empty dict (table, variable) -> DataFrame")])
+        return None, [Problem(where, "give a non-empty dict (table, variable) -> DataFrame")]
     index = None
     values, columns = {}, {}
     for key, df in series.items():
@@ -118,9 +131,10 @@ def element_profiles(
             problems.append(Problem(at, "index differs from the other series' (same rows needed)"))
         values[key] = num.to_numpy(float)
         columns[key] = np.asarray(cols, dtype=int)
-    raise_if_problems(problems, "invalid element profiles")
     first = None
-    if isinstance(index, pd.DatetimeIndex):
+    if index is None:
+        return None, problems
+    if isinstance(index, pd.DatetimeIndex) and (len(index) > 1 or step_h is None):
         steps = np.diff(index.asi8) / 3.6e12
         if len(index) < 2 or not np.allclose(steps, steps[0], rtol=0, atol=1e-9) or steps[0] <= 0:
             problems.append(Problem(where, "time index must be increasing in uniform steps"))
@@ -132,10 +146,13 @@ def element_profiles(
             step_h, first = float(steps[0]), index[0]
     elif step_h is None or not step_h > 0:
         problems.append(Problem(where, "give step_h > 0 (hours per row) or a DatetimeIndex"))
-    if index is not None and len(index) == 0:
+    else:
+        first = index[0] if isinstance(index, pd.DatetimeIndex) else None
+    if len(index) == 0:
         problems.append(Problem(where, "no rows"))
-    raise_if_problems(problems, "invalid element profiles")
-    return ElementProfiles(values, columns, float(step_h), first, source)
+    if step_h is None or not step_h > 0 or len(index) == 0:
+        return None, problems
+    return ElementProfiles(values, columns, float(step_h), first, source), problems
 
 
 def check_element_profiles(
