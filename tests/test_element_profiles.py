@@ -167,3 +167,59 @@ def test_without_element_profiles_the_load_profile_column_still_scales(feeder):
         data.p_load_pu, scale[:, None] * data.net.p_load_pu[None, :], rtol=0, atol=0
     )
     assert data.elements is None
+
+
+def test_curtailable_sgens_are_bounded_decisions(feeder):
+    """``[network] sgen = "curtailable"``: the generators leave the fixed demand and become
+    variables 0 <= P <= their series, keeping their power factor."""
+    net, series = feeder
+    case = case_from_net(
+        net, "curt", element_profiles=series, start=DAY2, network={"sgen": "curtailable"}
+    )
+    data = build_model_data(case, scenario=1, periods=24)
+    p, _ = _by_hand(net, series, 24, 1, 24)
+    sgen = series["sgen", "p_mw"].iloc[24:48]
+    gen_at = {b: np.zeros(24) for b in net.bus.index}
+    for e in sgen.columns:
+        gen_at[net.sgen.bus[e]] += sgen[e].to_numpy()
+    for k, b in enumerate(data.net.bus_ids):  # loads only: the hand sums plus the generation
+        np.testing.assert_allclose(data.p_load_pu[:, k], p[b] + gen_at[b], atol=1e-12)
+    g = data.net_sgen
+    np.testing.assert_allclose(g.p_avail_pu * data.base_mva, sgen.to_numpy(), atol=1e-15)
+    # sgen 1 has no q series: its net value 0.01 Mvar over its available output
+    np.testing.assert_allclose(g.q_per_p[:, 1], 0.01 / sgen[1].to_numpy(), rtol=1e-12)
+    assert (g.q_per_p[:, 0] == 0).all()
+
+
+def test_curtailment_holds_the_voltage_limit_where_fixed_generation_cannot():
+    """3 MW of PV (profile: net value x load_scale) at the end of ieee15, vm_max 1.05 pu,
+    export allowed. Curtailable: status ok, exact, agrees with pandapower, and wherever the
+    output is below its availability the voltage limit binds (nothing is spilled for
+    nothing). Fixed (the default): the relaxation is inexact (the surplus is burnt as
+    fictitious losses), which the checks report."""
+    import pandapower as pp
+
+    net = load_case("ieee15").net.to_pandapower()
+    pp.create_sgen(net, bus=int(net.bus.index[-1]), p_mw=3.0, q_mvar=0.0, type="PV")
+    settings = {"network": {"vm_max_pu": 1.05}, "grid": {"allow_export": True}}
+    curt = case_from_net(
+        net, "curt", network={"sgen": "curtailable", "vm_max_pu": 1.05}, grid=settings["grid"]
+    )
+    result = run(curt, scenario=1, periods=24, ac_method="pandapower")
+    s = result.summary
+    assert s["status"] == "ok"
+    assert s["checks"]["soc_gap_max"] <= 1e-6 and s["checks"]["ac_vm_err_max_pu"] <= 1e-5
+    sol = result.solution
+    p, avail = sol.p_net_sgen_mw[:, 0], sol.p_net_sgen_avail_mw[:, 0]
+    np.testing.assert_allclose(avail, 3.0 * curt.profiles["load_scale"].to_numpy(), rtol=1e-12)
+    assert (p <= avail + 1e-7).all()
+    curtailed = p < avail - 1e-4
+    assert 5 <= curtailed.sum() < 24  # the midday and evening peaks of load_scale (7 h)
+    assert (sol.vm_pu[curtailed].max(axis=1) >= 1.05 - 1e-6).all()
+    assert set(result.sources.kind) == {"grid", "sgen"}
+    fixed = case_from_net(net, "fixed", **settings)
+    assert fixed.settings["network"]["sgen"] == "fixed"
+    with pytest.warns(UserWarning, match="checks outside tolerance"):
+        bad = run(fixed, scenario=1, periods=24)
+    assert bad.summary["status"] == "check_failed"
+    assert bad.summary["checks"]["soc_gap_max"] > 0.1

@@ -59,10 +59,11 @@ def incidence(bus: np.ndarray, n: int) -> sp.csr_matrix:
 def element_injections(
     net,
     bus_ids: np.ndarray,
-    prof: ElementProfiles,
+    prof: ElementProfiles | None,
     start: str,
     horizon_h: float,
     periods: int,
+    scale: np.ndarray | None = None,
 ) -> ElementInjections:
     """Loads and static generators of ``net`` over ``periods`` equal periods of the horizon.
 
@@ -72,12 +73,15 @@ def element_injections(
     bus_ids : ndarray (n,)
         The model's buses (``NetworkData.bus_ids``); elements at other buses are left out, as
         in :func:`fdn_alu.core.network.network_data`.
-    prof : ElementProfiles
+    prof : ElementProfiles or None
         Checked against ``net`` (:func:`~fdn_alu.cases.element_profiles.check_element_profiles`).
+        None: every element is its net value times ``scale``.
     start : str
         ``[profiles] start``: the first row used.
     horizon_h : float
     periods : int
+    scale : ndarray (T,), optional
+        With ``prof=None``: the ``[network] load_profile`` column scaling every element.
 
     Returns
     -------
@@ -85,8 +89,13 @@ def element_injections(
         MW / Mvar: ``series[rows] averaged onto the periods x scaling``, the rows being those of
         ``[start, start + horizon_h)``.
     """
-    rows = window_rows(prof, start, horizon_h)
-    w = resample_weights(rows.stop - rows.start, horizon_h, periods)
+    if prof is None:
+        prof = ElementProfiles({}, {}, horizon_h)
+        rows, w = slice(0, 0), None
+    else:
+        rows = window_rows(prof, start, horizon_h)
+        w = resample_weights(rows.stop - rows.start, horizon_h, periods)
+    static = np.ones((periods, 1)) if scale is None else np.asarray(scale, float)[:, None]
     pos = pd.Index(np.asarray(bus_ids))
     out = {}
     for table in ("load", "sgen"):
@@ -104,7 +113,7 @@ def element_injections(
                 col = pd.Index(prof.columns[key]).get_indexer(ids)
                 series = w @ prof.values[key][rows][:, col]
             else:
-                series = np.broadcast_to(df[var].to_numpy(float), (periods, len(df)))
+                series = static * df[var].to_numpy(float)[None, :]
             pq.append(series * scale[None, :])
         types = df["type"].fillna("").astype(str).tolist() if "type" in df else [""] * len(df)
         out[table] = (*pq, pos.get_indexer(df.bus.to_numpy(int)), ids, types)
@@ -130,12 +139,15 @@ def fixed_demand_pu(
 
     Without per-element profiles every bus's net demand (loads minus static generators) is
     scaled by the ``[network] load_profile`` column (``load_scale``, (T,)). With them, each
-    load and static generator follows its own series (:func:`element_injections`); static
-    generators are netted into the demand when ``[network] sgen = "fixed"`` and left to the
-    model's generator variables when ``"curtailable"`` (docs/PROFILES.md).
+    load and static generator follows its own series (:func:`element_injections`). Static
+    generators are netted into the demand when ``[network] sgen = "fixed"``; when
+    ``"curtailable"`` they are left out of it and the returned injections give each one's
+    available output (its series, or its net value times ``load_scale`` without series), which
+    the generators' own decision variables take up (docs/PROFILES.md).
     """
     s = case.settings
-    if case.element_profiles is None:
+    fixed = s["network"]["sgen"] == "fixed"
+    if case.element_profiles is None and fixed:
         scale = load_scale[:, None]
         return scale * netd.p_load_pu[None, :], scale * netd.q_load_pu[None, :], None
     inj = element_injections(
@@ -145,9 +157,10 @@ def fixed_demand_pu(
         s["profiles"]["start"],
         s["case"]["horizon_h"],
         periods,
+        scale=load_scale if case.element_profiles is None else None,
     )
     p, q = inj.load_p_mw, inj.load_q_mvar
-    if s["network"]["sgen"] == "fixed":
+    if fixed:
         gp, gq = inj.gen_at_buses(netd.n_bus)
         p, q = p - gp, q - gq
     return p / netd.base_mva, q / netd.base_mva, inj
