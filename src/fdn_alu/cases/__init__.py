@@ -19,6 +19,7 @@ import pandas as pd
 from fdn_alu.cases.element_profiles import ElementProfiles, parse_element_profiles
 from fdn_alu.cases.matpower_io import matpower_data_dir, read_matpower
 from fdn_alu.cases.profiles import read_profiles, validate_profiles
+from fdn_alu.cases.simbench import is_simbench, load_simbench
 from fdn_alu.cases.validate import check_case_data, validate_settings
 from fdn_alu.errors import Problem, raise_if_problems
 
@@ -121,7 +122,7 @@ def load_case(case: str | os.PathLike) -> Case:
     suffix = path.suffix.lower()
     if suffix == ".toml":
         return load_settings_file(path)
-    if text.startswith("simbench:"):
+    if is_simbench(text):
         raw = _read_toml(DATA_DIR / "default.toml")
         raw["case"]["network"] = text
         raw["case"]["name"] = text.split(":", 1)[1]
@@ -286,9 +287,7 @@ def build_case(raw: dict, path: Path, name: str | None = None) -> Case:
     if "network" in settings["case"]:
         try:
             ref = settings["case"]["network"]
-            if ref.startswith("simbench:"):
-                from fdn_alu.cases.simbench import load_simbench
-
+            if is_simbench(ref):
                 net, elements = load_simbench(ref)
             else:
                 net = load_network(ref, Path(path).parent)
