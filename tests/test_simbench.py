@@ -88,3 +88,20 @@ def test_bad_start_and_code_are_input_errors(grid):
         case.with_settings(profiles={"start": "2016-03-27 02:00"})  # skipped by the clock
     with pytest.raises(InputError, match="unknown SimBench code"):
         load_case("simbench:1-MV-nowhere--0-sw")
+
+
+def test_cli_run_with_start(grid, tmp_path, capsys):
+    """``fdn-alu run --case simbench:CODE --start DATE --periods 96``: a bad start is an input
+    error naming it (exit 2); a good one reaches the network layer, which runs the grid or
+    refuses it with the physical reason (exit 2), never an unexplained failure."""
+    from fdn_alu.cli.app import main
+
+    base = ["run", "--case", f"simbench:{CODE}", "--periods", "96", "--scenario", "1"]
+    assert main([*base, "--start", "2016-13-01", "--out", str(tmp_path / "a")]) == 2
+    assert "[profiles].start" in capsys.readouterr().err
+    rc = main([*base, "--start", "2016-06-21", "--out", str(tmp_path / "b"), "--quiet"])
+    err = capsys.readouterr().err
+    if rc == 2:
+        assert "transformers" in err or "switch" in err
+    else:
+        assert rc == 0 and (tmp_path / "b" / "summary.json").is_file()

@@ -159,8 +159,30 @@ def fixed_demand_pu(
         periods,
         scale=load_scale if case.element_profiles is None else None,
     )
+    _check_bus_map(case.net, netd)
     p, q = inj.load_p_mw, inj.load_q_mvar
     if fixed:
         gp, gq = inj.gen_at_buses(netd.n_bus)
         p, q = p - gp, q - gq
     return p / netd.base_mva, q / netd.base_mva, inj
+
+
+def _check_bus_map(net, netd) -> None:
+    """The elements reach the same buses as in the network layer's own fixed demand.
+
+    The net values summed per bus through this module's element-to-bus map must equal
+    ``NetworkData.p_load_pu`` (loads minus static generators, mapped by
+    :mod:`fdn_alu.core.network`); a network layer that merges or renumbers buses must be
+    followed here, and this check says so instead of moving an element's power elsewhere.
+    """
+    static = element_injections(net, netd.bus_ids, None, "", 1.0, 1)
+    gp, _ = static.gen_at_buses(netd.n_bus)
+    mine = (static.load_p_mw - gp)[0]
+    theirs = netd.p_load_pu * netd.base_mva
+    tol = 1e-9 * (1.0 + np.abs(theirs).sum())
+    if not np.allclose(mine, theirs, rtol=0, atol=tol):
+        bad = netd.bus_ids[np.abs(mine - theirs) > tol]
+        raise RuntimeError(
+            "per-element profiles map loads/static generators to other buses than the network "
+            f"layer (buses {bad[:10].tolist()}): core/elements.py must follow its bus map"
+        )
