@@ -139,6 +139,7 @@ def test_bad_series_are_refused_with_every_problem(feeder):
     bad["load", "q_mvar"] = bad["load", "q_mvar"].drop(columns=[1, 4])  # two loads missing
     bad["sgen", "p_mw"][7] = 0.0  # no sgen 7
     bad["sgen", "v_pu"] = bad["sgen", "p_mw"]
+    bad["sgen", "q_mvar"] = bad["sgen", "p_mw"].iloc[:, [0, 0, 1]]  # sgen 0 twice
     with pytest.raises(InputError) as info:
         case_from_net(net, "bad", element_profiles=bad, start="2016-06-22 12:00")
     text = str(info.value)
@@ -147,7 +148,8 @@ def test_bad_series_are_refused_with_every_problem(feeder):
     assert "column(s) 7 name no net.sgen row" in text
     assert "variable must be one of p_mw, q_mvar" in text
     assert "run past its end" in text  # 24 h from 12:00 on the second of two days
-    assert len(info.value.problems) == 5
+    assert "more than one column for element(s) 0" in text
+    assert len(info.value.problems) == 6
 
 
 def test_start_needs_element_profiles_and_a_row():

@@ -121,9 +121,12 @@ def parse_element_profiles(
         if cols.isna().any() or not np.all(np.asarray(cols) == np.round(cols)):
             problems.append(Problem(at, "columns must be element indices (integers)"))
             continue
+        dup = pd.Index(cols)[pd.Index(cols).duplicated()].unique()
+        if len(dup):
+            problems.append(Problem(at, f"more than one column for element(s) {_cols(dup)}"))
         num = df.apply(pd.to_numeric, errors="coerce")
-        bad = [c for c in df.columns if num[c].isna().any() or not np.isfinite(num[c]).all()]
-        if bad:
+        bad = df.columns[~np.isfinite(num.to_numpy(float)).all(axis=0)]
+        if len(bad):
             problems.append(Problem(at, f"NaN, non-numeric or infinite values in {_cols(bad)}"))
         if index is None:
             index = df.index
