@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from fdn_alu.cases import load_case
-from fdn_alu.core.elements import element_injections
+from fdn_alu.core.injections import element_injections
 from fdn_alu.errors import InputError
 
 sb = pytest.importorskip("simbench")

@@ -16,7 +16,7 @@ from fdn_alu.cases import Case
 from fdn_alu.cases.profiles import resample
 from fdn_alu.cases.scenarios import SCENARIOS, scenario_key
 from fdn_alu.components.registry import COMPONENTS
-from fdn_alu.core.elements import ElementInjections, fixed_demand_pu
+from fdn_alu.core.injections import ElementInjections, fixed_demand_pu
 from fdn_alu.core.network import NetworkData, feeder_base_mva, network_data
 from fdn_alu.errors import Problem, raise_if_problems
 
@@ -50,7 +50,7 @@ class ModelData:
         The flexible-network devices' storage is in service (False in scenario 3a).
     elements : ElementInjections or None
         Per-element loads and static generators (MW, Mvar) when the case has per-element
-        profiles (:mod:`fdn_alu.core.elements`); None otherwise.
+        profiles (:mod:`fdn_alu.core.injections`); None otherwise.
     components : dict of str -> data
         Numeric data of each component present, in model order. ``data.<name>`` reads one
         (None for a registered component that is absent).

@@ -1,7 +1,7 @@
 """The net's own static generators (``net.sgen``) as curtailable generation.
 
 Active when ``[network] sgen = "curtailable"``; with the default ``"fixed"`` the generators are
-fixed injections netted into the bus demand (:func:`fdn_alu.core.elements.fixed_demand_pu`) and
+fixed injections netted into the bus demand (:func:`fdn_alu.core.injections.fixed_demand_pu`) and
 this component takes no part. Its data come from the net and its per-element profiles, not
 from a settings section.
 """

@@ -105,7 +105,9 @@ def element_injections(
             continue
         df = df[df.in_service.astype(bool) & df.bus.isin(pos)]
         ids = df.index.to_numpy(int)
-        scale = df.scaling.to_numpy(float) if "scaling" in df else np.ones(len(df))
+        scale = (
+            df.scaling.astype(float).fillna(1.0).to_numpy() if "scaling" in df else np.ones(len(df))
+        )
         pq = []
         for var in ("p_mw", "q_mvar"):
             key = (table, var)
@@ -159,30 +161,22 @@ def fixed_demand_pu(
         periods,
         scale=load_scale if case.element_profiles is None else None,
     )
-    _check_bus_map(case.net, netd)
-    p, q = inj.load_p_mw, inj.load_q_mvar
+    # what the network layer puts into the fixed demand besides load and sgen rows (e.g. the
+    # balanced equivalents of asymmetric loads) keeps its net value in every period
+    rest_p, rest_q = _other_demand_mw(case.net, netd)
+    p, q = inj.load_p_mw + rest_p, inj.load_q_mvar + rest_q
     if fixed:
         gp, gq = inj.gen_at_buses(netd.n_bus)
         p, q = p - gp, q - gq
     return p / netd.base_mva, q / netd.base_mva, inj
 
 
-def _check_bus_map(net, netd) -> None:
-    """The elements reach the same buses as in the network layer's own fixed demand.
-
-    The net values summed per bus through this module's element-to-bus map must equal
-    ``NetworkData.p_load_pu`` (loads minus static generators, mapped by
-    :mod:`fdn_alu.core.network`); a network layer that merges or renumbers buses must be
-    followed here, and this check says so instead of moving an element's power elsewhere.
-    """
+def _other_demand_mw(net, netd) -> tuple[np.ndarray, np.ndarray]:
+    """(n,) MW and Mvar of the network layer's fixed demand (``NetworkData.p_load_pu``) that
+    is not the net's load and sgen rows at their net values: zero (to round-off) for a net of
+    loads and static generators only."""
     static = element_injections(net, netd.bus_ids, None, "", 1.0, 1)
-    gp, _ = static.gen_at_buses(netd.n_bus)
-    mine = (static.load_p_mw - gp)[0]
-    theirs = netd.p_load_pu * netd.base_mva
-    tol = 1e-9 * (1.0 + np.abs(theirs).sum())
-    if not np.allclose(mine, theirs, rtol=0, atol=tol):
-        bad = netd.bus_ids[np.abs(mine - theirs) > tol]
-        raise RuntimeError(
-            "per-element profiles map loads/static generators to other buses than the network "
-            f"layer (buses {bad[:10].tolist()}): core/elements.py must follow its bus map"
-        )
+    gp, gq = static.gen_at_buses(netd.n_bus)
+    rest_p = netd.p_load_pu * netd.base_mva - (static.load_p_mw - gp)[0]
+    rest_q = netd.q_load_pu * netd.base_mva - (static.load_q_mvar - gq)[0]
+    return rest_p[None, :], rest_q[None, :]
