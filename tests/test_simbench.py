@@ -97,6 +97,7 @@ def test_cli_run_with_start(grid, tmp_path, capsys):
     from fdn_alu.cli.app import main
 
     base = ["run", "--case", f"simbench:{CODE}", "--periods", "96", "--scenario", "1"]
+    base += ["--ac-method", "sweep"]
     assert main([*base, "--start", "2016-13-01", "--out", str(tmp_path / "a")]) == 2
     assert "[profiles].start" in capsys.readouterr().err
     rc = main([*base, "--start", "2016-06-21", "--out", str(tmp_path / "b"), "--quiet"])
