@@ -50,7 +50,8 @@ class ModelData:
         The flexible-network devices' storage is in service (False in scenario 3a).
     elements : ElementInjections or None
         Per-element loads and static generators (MW, Mvar) when the case has per-element
-        profiles (:mod:`fdn_alu.core.injections`); None otherwise.
+        profiles or curtailable static generators (:mod:`fdn_alu.core.injections`); None
+        otherwise.
     components : dict of str -> data
         Numeric data of each component present, in model order. ``data.<name>`` reads one
         (None for a registered component that is absent).
