@@ -18,6 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "fdn_alu"
 # Imports allowed inside function bodies: optional or heavy dependencies loaded on demand.
 LAZY_OK = {
     "pandapower",
+    "simbench",
     "matpowercaseframes",
     "gurobipy",
     "dask",

@@ -16,9 +16,11 @@ from typing import Any
 
 import pandas as pd
 
+from fdn_alu.cases.element_profiles import ElementProfiles, parse_element_profiles
 from fdn_alu.cases.matpower_io import matpower_data_dir, read_matpower
 from fdn_alu.cases.profiles import read_profiles, validate_profiles
-from fdn_alu.cases.validate import check_against_data, validate_settings
+from fdn_alu.cases.simbench import is_simbench, load_simbench
+from fdn_alu.cases.validate import check_case_data, validate_settings
 from fdn_alu.errors import Problem, raise_if_problems
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -45,6 +47,11 @@ class Case:
         Profile table as read (``time_h`` plus one column per profile).
     source : str
         Where the case came from (file path or built-in name).
+    notes : list of str
+    element_profiles : ElementProfiles or None
+        Per-element series of the net's loads and static generators (a SimBench grid's own,
+        or those given to ``case_from_net``), used from ``[profiles] start``; None: every
+        load follows the ``[network] load_profile`` column (docs/PROFILES.md).
     """
 
     name: str
@@ -53,6 +60,7 @@ class Case:
     profiles: pd.DataFrame
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    element_profiles: ElementProfiles | None = None
 
     def with_settings(self, **sections: Any) -> Case:
         """Return a new Case with some settings sections replaced (this one is unchanged).
@@ -63,8 +71,17 @@ class Case:
         """
         raw = copy.deepcopy(self.settings)
         raw.update(copy.deepcopy(sections))
-        settings = _validated(raw, f"case {self.name!r}", self.net, self.profiles)
-        return Case(self.name, self.net, settings, self.profiles, self.source, list(self.notes))
+        where = f"case {self.name!r}"
+        settings = _validated(raw, where, self.net, self.profiles, self.element_profiles)
+        return Case(
+            self.name,
+            self.net,
+            settings,
+            self.profiles,
+            self.source,
+            list(self.notes),
+            self.element_profiles,
+        )
 
 
 def list_cases() -> list[tuple[str, str]]:
@@ -85,8 +102,8 @@ def load_case(case: str | os.PathLike) -> Case:
     Parameters
     ----------
     case : str or path-like
-        ``"ieee15"``, ``"ieee85"``, a ``.toml`` settings file, a MATPOWER ``.m`` file or a
-        pandapower ``.json`` file.
+        ``"ieee15"``, ``"ieee85"``, ``"simbench:CODE"`` (a SimBench grid with its own profiles),
+        a ``.toml`` settings file, a MATPOWER ``.m`` file or a pandapower ``.json`` file.
 
     Returns
     -------
@@ -105,6 +122,13 @@ def load_case(case: str | os.PathLike) -> Case:
     suffix = path.suffix.lower()
     if suffix == ".toml":
         return load_settings_file(path)
+    if is_simbench(text):
+        raw = _read_toml(DATA_DIR / "default.toml")
+        raw["case"]["network"] = text
+        raw["case"]["name"] = text.split(":", 1)[1]
+        # SimBench grids feed generation back at times: fixed injections need export allowed
+        raw["grid"]["allow_export"] = True
+        return build_case(raw, DATA_DIR / "default.toml", name=raw["case"]["name"])
     if suffix in (".m", ".json"):
         raw = _read_toml(DATA_DIR / "default.toml")
         raw["case"]["network"] = str(path.resolve())
@@ -122,7 +146,13 @@ def load_case(case: str | os.PathLike) -> Case:
 
 
 def case_from_net(
-    net, name: str = "custom", profiles: pd.DataFrame | None = None, **sections: dict
+    net,
+    name: str = "custom",
+    profiles: pd.DataFrame | None = None,
+    element_profiles: dict | ElementProfiles | None = None,
+    step_h: float | None = None,
+    start: str | None = None,
+    **sections: dict,
 ) -> Case:
     """Build a case from a feeder in memory (a pandapower net or a
     :class:`~fdn_alu.cases.feeder.Feeder`), with default settings.
@@ -133,6 +163,16 @@ def case_from_net(
     name : str
     profiles : DataFrame, optional
         Profile table (``time_h`` + columns); the default day profiles when omitted.
+    element_profiles : dict (table, variable) -> DataFrame, optional
+        Per-element series in pandapower's time-series layout: keys ``("load", "p_mw")``,
+        ``("load", "q_mvar")``, ``("sgen", "p_mw")``, ``("sgen", "q_mvar")``; rows = time
+        steps, columns = ``net.load`` / ``net.sgen`` indices, MW / Mvar (see
+        :mod:`fdn_alu.cases.element_profiles`).
+    step_h : float, optional
+        Hours per row of ``element_profiles`` when its index is not a ``DatetimeIndex``.
+    start : str, optional
+        The ``[profiles] start`` setting: the first time step used of a date-time index, an
+        ISO date or date-time (e.g. ``"2016-06-21"``); the first row when omitted.
     **sections : dict
         Settings sections to merge over the defaults, e.g. ``network={"root_vm_pu": 1.05}``,
         ``pv=[{...}]``, ``park={...}``.
@@ -149,6 +189,8 @@ def case_from_net(
             raw[key].update(value)
         else:
             raw[key] = value
+    if start is not None:
+        raw["profiles"] = {**raw.get("profiles", {}), "start": start}
     where = f"case {name!r}"
     problems: list[Problem] = []
     settings = validate_settings(raw, where, problems)
@@ -158,8 +200,12 @@ def case_from_net(
         profiles = read_profiles(DATA_DIR / "day_profiles.csv", horizon_h)
     else:
         profiles = validate_profiles(profiles, horizon_h, f"{name} profiles")
-    raise_if_problems(check_against_data(settings, net, profiles, where), f"invalid {where}")
-    return Case(name, net, settings, profiles, source="memory")
+    problems = []
+    if element_profiles is not None:
+        element_profiles, problems = parse_element_profiles(element_profiles, step_h)
+    problems += check_case_data(settings, net, profiles, element_profiles, where)
+    raise_if_problems(problems, f"invalid {where}")
+    return Case(name, net, settings, profiles, "memory", [], element_profiles)
 
 
 def _read_toml(path: Path) -> dict:
@@ -237,10 +283,14 @@ def build_case(raw: dict, path: Path, name: str | None = None) -> Case:
     where = Path(path).name
     problems: list[Problem] = []
     settings = validate_settings(raw, where, problems)
-    net = profiles = None
+    net = profiles = elements = None
     if "network" in settings["case"]:
         try:
-            net = load_network(settings["case"]["network"], Path(path).parent)
+            ref = settings["case"]["network"]
+            if is_simbench(ref):
+                net, elements = load_simbench(ref)
+            else:
+                net = load_network(ref, Path(path).parent)
         except Exception as exc:
             problems.extend(
                 getattr(exc, "problems", [Problem(f"{where} [case].network", str(exc))])
@@ -255,17 +305,20 @@ def build_case(raw: dict, path: Path, name: str | None = None) -> Case:
                 getattr(exc, "problems", [Problem(f"{where} [case].profiles", str(exc))])
             )
     if net is not None and profiles is not None:
-        problems.extend(check_against_data(settings, net, profiles, where))
+        problems.extend(check_case_data(settings, net, profiles, elements, where))
     raise_if_problems(problems, f"invalid case {path}")
     notes = [settings["case"]["notes"]] if settings["case"].get("notes") else []
-    return Case(name or settings["case"]["name"], net, settings, profiles, str(path), notes)
+    name = name or settings["case"]["name"]
+    return Case(name, net, settings, profiles, str(path), notes, elements)
 
 
-def _validated(raw: dict, where: str, net: Any, profiles: pd.DataFrame) -> dict:
+def _validated(
+    raw: dict, where: str, net: Any, profiles: pd.DataFrame, elements: ElementProfiles | None
+) -> dict:
     """Settings validated and checked against ``net`` and ``profiles`` (every problem raised)."""
     problems: list[Problem] = []
     settings = validate_settings(raw, where, problems)
-    problems.extend(check_against_data(settings, net, profiles, where))
+    problems.extend(check_case_data(settings, net, profiles, elements, where))
     raise_if_problems(problems, f"invalid {where}")
     return settings
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fdn_alu.cases.element_profiles import resample_weights
 from fdn_alu.errors import Problem, raise_if_problems
 
 
@@ -106,14 +107,7 @@ def resample(df: pd.DataFrame, horizon_h: float, periods: int) -> dict[str, np.n
     """
     if periods < 1:
         raise_if_problems([Problem("periods", f"must be >= 1 (got {periods})")])
-    n = len(df)
-    # Overlap of each period [a_t, b_t) with each row [c_r, d_r): (periods, rows) weights.
-    edges_p = np.linspace(0.0, horizon_h, periods + 1)
-    edges_r = np.linspace(0.0, horizon_h, n + 1)
-    lo = np.maximum(edges_p[:-1, None], edges_r[None, :-1])
-    hi = np.minimum(edges_p[1:, None], edges_r[None, 1:])
-    w = np.clip(hi - lo, 0.0, None)
-    w /= w.sum(axis=1, keepdims=True)
+    w = resample_weights(len(df), horizon_h, periods)
     return {c: w @ df[c].to_numpy(float) for c in df.columns if c != "time_h"}
 
 

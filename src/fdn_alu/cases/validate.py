@@ -8,11 +8,12 @@ from typing import Any
 
 import pandas as pd
 
+from fdn_alu.cases.element_profiles import ElementProfiles, check_element_profiles
 from fdn_alu.components.registry import COMPONENTS, SECTIONS
-from fdn_alu.core.schema import CASE, NETWORK, validate_section
+from fdn_alu.core.schema import CASE, NETWORK, PROFILES, validate_section
 from fdn_alu.errors import Problem
 
-CORE = {"case": CASE, "network": NETWORK}
+CORE = {"case": CASE, "network": NETWORK, "profiles": PROFILES}
 
 
 def validate_settings(raw: dict, where: str, problems: list[Problem]) -> dict[str, Any]:
@@ -91,4 +92,30 @@ def check_against_data(
     for comp in COMPONENTS:
         if comp.section in settings:
             problems += comp.check_against_case(settings[comp.section], buses, columns, where)
+    return problems
+
+
+def check_case_data(
+    settings: dict,
+    net: Any,
+    profiles: pd.DataFrame,
+    elements: ElementProfiles | None,
+    where: str,
+) -> list[Problem]:
+    """Problems of the settings against the net, the profile table and the element series."""
+    problems = check_against_data(settings, net, profiles, where)
+    start = settings.get("profiles", {}).get("start", "")
+    if elements is not None and "horizon_h" in settings.get("case", {}):
+        horizon_h = settings["case"]["horizon_h"]
+        problems += check_element_profiles(elements, net, start, horizon_h, where)
+    elif start:
+        problems.append(
+            Problem(
+                f"{where} [profiles].start",
+                "the case has no per-element profiles to start (network = simbench:CODE, or "
+                "element_profiles given to case_from_net)",
+                "profiles",
+                "start",
+            )
+        )
     return problems

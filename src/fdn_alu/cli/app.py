@@ -152,8 +152,8 @@ def _parser() -> argparse.ArgumentParser:
     src = r.add_mutually_exclusive_group(required=True)
     src.add_argument(
         "--case",
-        help="the case: a built-in name (see `fdn-alu cases`), example:NAME, a case .toml, or "
-        "a bare .m / .json feeder",
+        help="the case: a built-in name (see `fdn-alu cases`), example:NAME, simbench:CODE (a "
+        "SimBench grid with its own profiles), a case .toml, or a bare .m / .json feeder",
     )
     src.add_argument("--config", metavar="CASE", help="alias of --case")
     r.add_argument(
@@ -169,6 +169,12 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=None,
         help="periods over the day (24 = hourly, 96 = 15 min); default: profile rows",
+    )
+    r.add_argument(
+        "--start",
+        default=None,
+        help="first time step of the per-element profiles (simbench:CODE), e.g. 2016-06-21 or "
+        "'2016-06-21 06:00'; overrides [profiles] start",
     )
     r.add_argument("--solver", default="clarabel", help="clarabel (default), gurobi, scip or mosek")
     r.add_argument(

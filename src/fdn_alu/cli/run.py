@@ -81,6 +81,8 @@ def main(args) -> int:
     check_solver(args.solver)
     say(f"loading case {ref}")
     case = load_case(ref)
+    if getattr(args, "start", None) is not None:
+        case = case.with_settings(profiles={**case.settings["profiles"], "start": args.start})
     if (args.season is None) != (args.day is None):
         raise InputError([Problem("--season/--day", "give both, or neither")])
     if args.season is not None:

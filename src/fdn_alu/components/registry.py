@@ -7,6 +7,7 @@ from fdn_alu.components.cement import Cement
 from fdn_alu.components.esop import Esop
 from fdn_alu.components.flex_load import FlexLoad
 from fdn_alu.components.grid import Grid
+from fdn_alu.components.net_sgen import NetSgen
 from fdn_alu.components.park import Park
 from fdn_alu.components.pv import Pv
 from fdn_alu.components.reserves import Reserves
@@ -15,6 +16,7 @@ from fdn_alu.components.storage import Bess
 COMPONENTS: tuple[Component, ...] = (
     Grid(),
     Pv(),
+    NetSgen(),
     Park(),
     Esop(),
     FlexLoad(),

