@@ -307,7 +307,12 @@ TOLERANCES = {
     # AC voltage of a deployed state outside the limits (pu): the model keeps it inside by a
     # linearised (LinDistFlow) margin; this judges the margin with the exact AC equations.
     "deployed_vm_violation_pu": 1e-4,
+    # Everything derived from the one declaration of each emission and cost agrees
+    # (analysis/reconcile.py): only floating-point rounding separates them.
+    "emissions_reconciliation_rel_err": 1e-9,
+    "costs_reconciliation_rel_err": 1e-9,
 }
+
 # Up to this many bus-periods "auto" runs pandapower's Newton-Raphson per period, above it the
 # vectorised sweep. Our choice since issue 11: 0, the sweep at every size -- it solves the same
 # AC equations (agrees with pandapower to ~1e-11 pu in the tests) in 0.023 s where pandapower

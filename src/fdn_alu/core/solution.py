@@ -34,6 +34,11 @@ class Solution:
     costs : dict of str -> float
     emissions_t : dict of str -> float
     objective : float
+    objective_costs : tuple of str
+        Keys of ``costs`` the objective sums.
+    objective_other : float
+        Money in the objective besides those terms (priced consumption charge, proximal
+        terms); 0 under direct accounting.
     parts : dict of str -> dict of str -> ndarray
         Each component's solved arrays; ``sol.<name>`` reads one (empty when absent), and the
         keys of every part are attributes too (``sol.p_grid_mw``).
@@ -50,6 +55,8 @@ class Solution:
     emissions_t: dict[str, float]
     objective: float
     parts: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    objective_costs: tuple[str, ...] = ()
+    objective_other: float = 0.0
 
     @property
     def vm_pu(self) -> np.ndarray:
@@ -100,4 +107,8 @@ def extract_solution(model: Model) -> Solution:
         emissions_t={key: float(v.value) for key, v in model.emissions_t.items()},
         objective=float(model.problem.value) / objective_scale(data),
         parts=parts,
+        objective_costs=tuple(model.objective_costs),
+        objective_other=(
+            float(model.objective_other.value) if model.objective_other is not None else 0.0
+        ),
     )
