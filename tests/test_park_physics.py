@@ -82,7 +82,6 @@ def test_operating_states_a1(res, park):
     dp = np.diff(p, axis=0)
     ramp = park["ramp_frac_per_h"] * np.array([rated_mw(line) for line in park["potlines"]])
     assert (np.abs(dp).max(axis=0) <= ramp * res.data.dt_h + 1e-6).all()  # MW/h x dt
-    )
     moves = np.sign(np.where(np.abs(dp) > 1e-4, dp, 0.0))
     assert (moves != 0).sum(axis=0).max() <= park["max_adjustments"]
     assert ((moves[:-1] * moves[1:]) < 0).sum() == 0
