@@ -329,8 +329,10 @@ def all_tolerances() -> dict[str, float]:
 
 
 def contract_checks() -> dict[str, None]:
-    """Check keys of the results contract owned by components (None when absent)."""
-    return {k: None for comp in BY_NAME.values() for k in comp.summary_checks}
+    """Check keys of the results contract owned by components: each one's judged checks
+    (``tolerances``) and the other figures its checks report (``summary_checks``); None when
+    the component is absent, so summary.json keeps its shape."""
+    return {k: None for comp in BY_NAME.values() for k in (*comp.tolerances, *comp.summary_checks)}
 
 
 def dispatch_checks(
@@ -385,10 +387,3 @@ def dispatch_checks(
     for name, cdata in data.components.items():
         values.update(BY_NAME[name].checks(cdata, sol.parts[name], data))
     return values, gap, ac
-
-
-def failed_checks(values: dict, tolerances: dict[str, float]) -> list[str]:
-    """Names of the checks whose value is outside its tolerance (non-finite values fail)."""
-    return [
-        k for k, tol in tolerances.items() if values.get(k) is not None and not values[k] <= tol
-    ]

@@ -177,7 +177,8 @@ class Component:
         What to check when a problem with this component is infeasible (the default of
         :meth:`limits`, which a component overrides to name only the limits a case has).
     summary_checks : tuple of str
-        Check keys of the results contract this component owns (None when absent).
+        Keys its :meth:`checks` reports besides those in ``tolerances`` (both are keys of the
+        results contract, None when the component is absent).
     emissions_off_network : tuple of str
         Keys of ``summary_emissions`` that no carbon-flow :class:`Source` carries (e.g. the
         CO2 of reserve bought outside the feeder); every other direct emission of the model

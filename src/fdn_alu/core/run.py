@@ -169,6 +169,8 @@ def _accounting(data: ModelData, model) -> dict:
         "mode": data.carbon_accounting,
         "charged": data.carbon_charged if data.carbon_accounting == "consumption" else None,
         "intensity_changes": [float(e) for e in model.intensity_history],
+        "charged_t": None,
+        "charged_cost": None,
     }
     if model.charged_t is not None:
         charged = float(model.charged_t.value)

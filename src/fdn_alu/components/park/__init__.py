@@ -49,7 +49,20 @@ class Park(Component):
         "park_footprint_t_per_t_al",
         "park_production_t",
     )
-    summary_checks = ("eaip_cone_gap_max", "production_rel_err")
+    summary_checks = (
+        "production_rel_err",
+        "production_t",
+        "production_target_t",
+        "eaip_cone_gap_max",
+        "eaip_cone_gap_max_mw",
+        "eaip_temperature_range_c",
+        "eaip_temperature_violation_c",
+        "eaip_adjustments_max",
+        "eaip_adjustments_allowed",
+        "eaip_adjustments_over",
+        "eaip_reversals",
+        "park_battery_simultaneous_max_mw",
+    )
     tables = ("eaip",)
     limits_hint = (
         "potline current range vs production target, thermal window, park battery "
