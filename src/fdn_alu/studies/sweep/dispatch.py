@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from fdn_alu.cases import DATA_DIR, Case, build_case, list_cases, read_case_raw
+from fdn_alu.cases.scenarios import SCENARIOS, scenario_key
+from fdn_alu.components.registry import COMPONENTS
 from fdn_alu.core.run import run
 from fdn_alu.errors import InputError, Problem, raise_if_problems
 from fdn_alu.solve import available_solvers
@@ -24,7 +26,9 @@ from fdn_alu.studies.sweep.spec import SweepSpec, TaskKind, register_kind
 __all__ = ["DISPATCH_TABLES", "build_point_case", "dispatch_row", "run_dispatch_point"]
 
 
-DISPATCH_TABLES = ("buses", "branches", "sources", "eaip", "esop")
+# The network's tables and every registered component's (a new component's tables are
+# accepted without a change here).
+DISPATCH_TABLES = ("buses", "branches", "sources", *(t for c in COMPONENTS for t in c.tables))
 
 
 def _case_file(case: str) -> tuple[Path, str | None]:
@@ -83,8 +87,9 @@ def _check_dispatch_options(spec: SweepSpec) -> list[Problem]:
         solvers = None
     for text in sorted(seen["scenario"]):
         v = json.loads(text)
-        if not (isinstance(v, int) and not isinstance(v, bool) and v in (1, 2, 3)):
-            problems.append(Problem("scenario", f"{v!r}: must be 1, 2 or 3"))
+        if isinstance(v, bool) or scenario_key(v) not in SCENARIOS:
+            names = ", ".join(str(k) for k in SCENARIOS)
+            problems.append(Problem("scenario", f"{v!r}: must be one of {names}"))
     for text in sorted(seen["periods"]):
         v = json.loads(text)
         if v is not None and not (isinstance(v, int) and not isinstance(v, bool) and v > 0):
