@@ -126,7 +126,7 @@ def deployed(res, d):
 # -- component checks ------------------------------------------------------------------------
 def cone(res, d):
     """A relaxed potline cone: one potline drawing d x its rated power more than (1) needs."""
-    park, pk = res.data.park, res.solution.parts["park"]
+    park, pk = res.data.component("park"), res.solution.parts["park"]
     cur = pk["current_ka"]
     need = park.a_mw_per_ka2[None, :] * cur**2 + park.b_mw_per_ka[None, :] * cur
     pw = need.copy()
@@ -136,7 +136,7 @@ def cone(res, d):
 
 def production(res, d):
     """A production shortfall: the park makes (1 - d) x its target."""
-    park, pk = res.data.park, res.solution.parts["park"]
+    park, pk = res.data.component("park"), res.solution.parts["park"]
     made = pk["production_t"] * (1 - d) * park.production_target_t / pk["production_t"].sum()
     return comp_check(res, "park", "production_rel_err", production_t=made)
 
@@ -157,7 +157,7 @@ def simultaneous(name, key, charge, discharge):
 
 def converter_loss(res, d):
     """A fake converter loss: terminal i's loss d MW above A ||(P, Q)||."""
-    e, part = res.data.esop, res.solution.parts["esop"]
+    e, part = res.data.component("esop"), res.solution.parts["esop"]
     need = e.loss_coeff * np.hypot(part["p_i_mw"], part["q_i_mvar"])
     loss = need.copy()
     loss[9] += d
@@ -178,7 +178,7 @@ def silo(res, d):
     """A clinker silo above its window by d hours (its upper limit set d below the level)."""
     from fdn_alu.components.cement.post import silo_levels
 
-    c, part = res.data.cement, res.solution.parts["cement"]
+    c, part = res.data.component("cement"), res.solution.parts["cement"]
     _, clk = silo_levels(c, part["raw_mill_mw"], part["cement_mill_mw"], res.data.dt_h)
     return comp_check(
         res, "cement", "cement_silo_violation_h", data=replace(c, clk_max_h=clk.max() - d)
@@ -190,7 +190,7 @@ def cycle(res, d):
     by what fills d hours of the kiln's feed (the levels are linear in the mill's power)."""
     from fdn_alu.components.cement.post import silo_levels
 
-    c, part = res.data.cement, res.solution.parts["cement"]
+    c, part = res.data.component("cement"), res.solution.parts["cement"]
     dt = res.data.dt_h
     raw0, _ = silo_levels(c, part["raw_mill_mw"], part["cement_mill_mw"], dt)
     bump = np.zeros_like(part["raw_mill_mw"])
@@ -227,7 +227,7 @@ def imbalance(res, d):
 
 def hours_over(res, d):
     """A regulation deployment d hours longer than allowed (the limit set d below it)."""
-    part, rd = res.solution.parts["reserves"], res.data.reserves
+    part, rd = res.solution.parts["reserves"], res.data.component("reserves")
     longest = comp_check(res, "reserves", "reserves_regulation_hours_max_h")
     assert longest > 1.0
     return comp_check(
@@ -295,7 +295,7 @@ def moves_schedule(park, steps: list[tuple[int, float]], T: int) -> np.ndarray:
 
 
 def test_a1_violations_fail_and_the_allowed_schedule_passes(res):
-    park, T = res.data.park, res.data.periods
+    park, T = res.data.component("park"), res.data.periods
     k = park.max_adjustments
     step = 10 * ADJUST_TOL_MW
     # K + 1 adjustments (all upward, none reversed): one too many

@@ -102,3 +102,24 @@ def test_printed_parts_with_every_component_and_reserves(runs):
     emitted = lines[2].split(":", 1)[1].split(";")[0]
     values = [float(v) for v in re.findall(r"(-?\d+\.\d{4})", emitted)]
     assert sum(values) == pytest.approx(s["emissions_t"]["total"], abs=1e-4 * len(values))
+
+
+def test_a_typo_raises_instead_of_reading_as_absent(runs):
+    res = runs["bare"]
+    assert res.data.component("park") is None  # registered, absent from this run
+    assert res.solution.part("esop") == {}
+    assert res.table("eaip") is None
+    for call in (
+        lambda: res.data.component("parkk"),
+        lambda: res.solution.part("esopp"),
+        lambda: res.solution.value("p_gridd_mw"),
+        lambda: res.table("eaipp"),
+    ):
+        with pytest.raises(KeyError):
+            call()
+    for name in ("park", "eaip"):
+        with pytest.raises(AttributeError):
+            getattr(res, name)
+        with pytest.raises(AttributeError):
+            getattr(res.data, name)
+    assert res.solution.value("p_grid_mw").shape == (res.data.periods,)

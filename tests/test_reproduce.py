@@ -43,7 +43,7 @@ def test_reduced_reproduce_writes_tables_and_figures(tmp_path, monkeypatch):
         # 8 figures of the paper, the sensitivity and the decomposition; the first case also
         # the footprint and thermal studies
         assert len(mine) == (12 if case == "ieee15" else 10)
-        rated = build_model_data(load_case(case), 3).park.p_rated_mw.sum()
+        rated = build_model_data(load_case(case), 3).component("park").p_rated_mw.sum()
         check_case_figures(mine, out, case, rated_mw=rated)
         table = pd.read_csv(out / case / "comparison.csv").set_index("quantity")
         # the comparison table states what each run's own summary.json says
