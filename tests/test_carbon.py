@@ -74,6 +74,27 @@ def test_hand_example_intensities():
     assert cr.balance_rel_err <= 1e-12
 
 
+def test_hand_example_at_half_hour_periods():
+    """The same network over 0.5 h periods: intensities are power ratios (unchanged), every
+    carbon quantity is half: the tank holds 0.4 MW x e_2 x 0.5 h after charging."""
+    from dataclasses import replace
+
+    base = hand_network()
+    st = base.storages[0]
+    half = replace(st, energy_mwh=np.array([0.0, 0.19, 0.09]))  # E follows (9) with dt 0.5
+    cr = carbon_flow(replace(base, dt_h=0.5, storages=[half]))
+    e2_0 = 540.0 / 1.4
+    c1 = 0.4 * e2_0 * 0.5 / 1000.0
+    e_dis = 1000.0 * (c1 / 0.19) / 0.95
+    assert cr.node_ci[0] == pytest.approx([600.0, 0.0, e2_0, e2_0], rel=1e-12)
+    assert cr.storage_discharge_ci["bat"][1] == pytest.approx(e_dis, rel=1e-12)
+    assert cr.storage_carbon_t["bat"] == pytest.approx(
+        [0.0, c1, c1 - 0.19 * e_dis * 0.5 / 1000.0], rel=1e-12
+    )
+    assert cr.loss_carbon_t == pytest.approx([0.03, 0.03], rel=1e-12)
+    assert cr.balance_rel_err <= 1e-12
+
+
 def test_pv_only_bus_has_zero_and_reverse_flow():
     """A bus fed only by PV has zero intensity, also when its feeder flow is reversed."""
     cn = CarbonNetwork(

@@ -53,7 +53,7 @@ class Mutation:
 
 # Test files per family: the tests that live with the physics they judge.
 DISTFLOW = ("tests/test_two_bus.py",)
-BATTERY = ("tests/test_storage.py",)
+BATTERY = ("tests/test_storage.py", "tests/test_esop.py")
 ESOP = ("tests/test_esop.py",)
 PARK = ("tests/test_park_physics.py",)
 CARBON = ("tests/test_carbon.py",)
