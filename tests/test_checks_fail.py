@@ -227,16 +227,11 @@ def imbalance(res, d):
 
 def hours_over(res, d):
     """A regulation deployment d hours longer than allowed (the limit set d below it)."""
-    part, rd = res.solution.parts["reserves"], res.data.component("reserves")
+    rd = res.data.component("reserves")
     longest = comp_check(res, "reserves", "reserves_regulation_hours_max_h")
     assert longest > 1.0
-    return comp_check(
-        res,
-        "reserves",
-        "reserves_regulation_hours_over_h",
-        data=replace(rd, regulation_hours_max_h=longest - d),
-        **{k: part[k] for k in ("deployed_up_mwh",)},
-    )
+    limited = replace(rd, regulation_hours_max_h=longest - d)
+    return comp_check(res, "reserves", "reserves_regulation_hours_over_h", data=limited)
 
 
 DEFECTS = {
