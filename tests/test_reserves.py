@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import figure_checks as fc
-from fdn_alu import InputError, case_from_net, load_case, run
+from fdn_alu import InfeasibleError, InputError, case_from_net, load_case, run
 from fdn_alu.analysis.checks import ac_check_sweep
 from fdn_alu.cli import main
 from fdn_alu.components.cement.post import silo_levels, simulate_event
@@ -21,7 +21,7 @@ from helpers import flat_profiles, radial_net
 R_MW = 0.02  # regulation requirement of the hand-sized case, each direction
 
 
-def _hand_case(band_frac: float, periods: int = 4):
+def _hand_case(band_frac: float, periods: int = 4, turbine: bool = True):
     """Two buses; a one-potline park with the part-load turbine; grid at 300/MWh (the turbine
     at 740/MWh rated stays off unless it must hold reserve); regulation 0.02 MW each way, no
     purchase; other products not required."""
@@ -32,6 +32,8 @@ def _hand_case(band_frac: float, periods: int = 4):
     park.pop("battery")
     park.pop("pv")
     park["gas_turbine"].update(TURBINE_PART_LOAD)
+    if not turbine:
+        park.pop("gas_turbine")
     zero = {"load_share": 0.0, "pv_share": 0.0, "allow_purchase": False}
     reg = {**zero, "mw": R_MW}
     reserves = {
@@ -78,6 +80,20 @@ def test_reserve_moves_to_the_potline_band_and_back_to_the_turbine():
         assert r.summary["checks"]["carbon_balance_rel_err"] <= 1e-9
         assert r.summary["checks"]["failed"] == []
     assert cheap.summary["costs"]["total"] < no_band.summary["costs"]["total"]
+
+
+def test_allocation_stays_within_each_providers_headroom():
+    """Allocated reserve never exceeds a provider's headroom; with the turbine gone and no
+    purchase, a potline band (0.03 x rated, ~0.012 MW) below the 0.02 MW required cannot be
+    stretched: the problem is infeasible."""
+    split = run(_hand_case(0.025), scenario=2)
+    assert split.summary["status"] == "ok"
+    held = split.table("reserves").dropna(subset=["headroom_mw"])  # purchase rows: no headroom
+    assert len(held) and (held.mw <= held.headroom_mw + 1e-7).all()
+    with pytest.raises(InfeasibleError):
+        run(_hand_case(0.03, turbine=False), scenario=2)
+    # twice that band covers it: the headroom, not the missing turbine, was the limit
+    assert run(_hand_case(0.06, turbine=False), scenario=2).summary["status"] == "ok"
 
 
 def test_unqualified_provider_is_refused():

@@ -322,12 +322,12 @@ MUTATIONS: list[Mutation] = [
         "reserve allocated beyond the provider's headroom",
     ),
     Mutation(
-        "cement-silo-sign",
+        "cement-kiln-feed",
         f"{PKG}/components/cement/model.py",
         "+ dt * (raw / c.p_raw_mean_mw - 1),",
-        "+ dt * (1 - raw / c.p_raw_mean_mw),",
+        "+ dt * (raw / c.p_raw_mean_mw - 0.5),",
         RESERVES,
-        "raw-meal silo filled by the kiln and emptied by the mill",
+        "the kiln draws half its raw meal from the silo",
     ),
     Mutation(
         "cement-silo-cycle",
