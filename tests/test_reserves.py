@@ -21,7 +21,7 @@ from helpers import flat_profiles, radial_net
 R_MW = 0.02  # regulation requirement of the hand-sized case, each direction
 
 
-def _hand_case(band_frac: float, periods: int = 4, turbine: bool = True):
+def _hand_case(band_frac: float, periods: int = 4, turbine: bool = True, down_mw: float = R_MW):
     """Two buses; a one-potline park with the part-load turbine; grid at 300/MWh (the turbine
     at 740/MWh rated stays off unless it must hold reserve); regulation 0.02 MW each way, no
     purchase; other products not required."""
@@ -38,7 +38,7 @@ def _hand_case(band_frac: float, periods: int = 4, turbine: bool = True):
     reg = {**zero, "mw": R_MW}
     reserves = {
         "regulation_up": reg,
-        "regulation_down": reg,
+        "regulation_down": {**zero, "mw": down_mw},
         "spinning": zero,
         "non_spinning": zero,
     }
@@ -84,16 +84,17 @@ def test_reserve_moves_to_the_potline_band_and_back_to_the_turbine():
 
 def test_allocation_stays_within_each_providers_headroom():
     """Allocated reserve never exceeds a provider's headroom; with the turbine gone and no
-    purchase, a potline band (0.03 x rated, ~0.012 MW) below the 0.02 MW required cannot be
-    stretched: the problem is infeasible."""
+    purchase, a potline band (0.03 x rated, ~0.012 MW) below the 0.02 MW of regulation up
+    required (none down) cannot be stretched: the problem is infeasible."""
     split = run(_hand_case(0.025), scenario=2)
     assert split.summary["status"] == "ok"
     held = split.table("reserves").dropna(subset=["headroom_mw"])  # purchase rows: no headroom
     assert len(held) and (held.mw <= held.headroom_mw + 1e-7).all()
     with pytest.raises(InfeasibleError):
-        run(_hand_case(0.03, turbine=False), scenario=2)
+        run(_hand_case(0.03, turbine=False, down_mw=0.0), scenario=2)
     # twice that band covers it: the headroom, not the missing turbine, was the limit
-    assert run(_hand_case(0.06, turbine=False), scenario=2).summary["status"] == "ok"
+    wide = run(_hand_case(0.06, turbine=False, down_mw=0.0), scenario=2)
+    assert wide.summary["status"] == "ok"
 
 
 def test_unqualified_provider_is_refused():

@@ -98,7 +98,7 @@ MUTATIONS: list[Mutation] = [
         "+ cp.multiply(l, (r**2 + x**2)[None, :]),",
         "- cp.multiply(l, (r**2 + x**2)[None, :]),",
         DISTFLOW,
-        "sign of |z|^2 l in the voltage drop (20)",
+        "sign of (r^2 + x^2) l in the voltage drop (20)",
     ),
     Mutation(
         "distflow-cone-factor",
