@@ -79,7 +79,7 @@ rng = np.random.default_rng(0)
 n = 5
 t0 = time.perf_counter()
 for _ in range(n):
-    price.value = data.grid.price_per_mwh * rng.uniform(0.8, 1.2, data.periods)
+    price.value = data.component("grid").price_per_mwh * rng.uniform(0.8, 1.2, data.periods)
     for k, v in start.items():
         park[k].value = v
     solve_exact(model, "clarabel")

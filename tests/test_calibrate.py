@@ -85,7 +85,7 @@ def _check_reproduces(base: str) -> None:
     # the fitted ESOP battery cycles (the paper's Fig. 7) as much as the record says, and its
     # cost term is eq. (18)'s O&M at the fitted converter rating plus the wear per MWh
     # discharged, by hand: 1 % x 1000 CNY/kVA x 2 S / 365 d + 0.0195 CNY/kWh/d x E + c x E_dis
-    esop, use = results[3].esop, rec["esop_battery"]
+    esop, use = results[3].table("esop"), rec["esop_battery"]
     discharged = float(esop["discharge_mw"].sum())  # 1 h periods
     assert discharged == pytest.approx(use["discharged_mwh"], rel=1e-3, abs=1e-3)
     assert discharged > 0.1 and use["discharging_h"]
@@ -151,12 +151,12 @@ def test_degradation_cost_prices_discharge_and_stops_arbitrage_above_the_spread(
         return run(case.with_settings(esop=esop), scenario=3, check_ac=False)
 
     mid, high = with_wear(300.0), with_wear(800.0)
-    dis = float(mid.esop["discharge_mw"].sum())
+    dis = float(mid.table("esop")["discharge_mw"].sum())
     assert dis > 1.0
     assert mid.summary["costs"]["esop"] == pytest.approx(pinned["esop"] + 300.0 * dis, rel=1e-6)
     for k in ("purchase", "loss", "gas_turbine"):
         assert mid.summary["costs"][k] == pytest.approx(pinned[k], rel=1e-4)
-    assert float(high.esop["discharge_mw"].sum()) < 0.02 * dis
+    assert float(high.table("esop")["discharge_mw"].sum()) < 0.02 * dis
     assert high.summary["costs"]["purchase"] > pinned["purchase"] * 1.01
 
 

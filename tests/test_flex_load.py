@@ -23,14 +23,16 @@ def test_flex_load_draws_its_energy_in_the_cheap_hours():
     s = res.summary
     assert s["status"] == "ok"
     assert s["checks"]["flex_load_energy_rel_err"] <= 1e-6
-    p = res.flex_load.p_mw.to_numpy()
+    p = res.table("flex_load").p_mw.to_numpy()
     # 0.5 MWh in the two 200-CNY hours; the (convex) loss makes the split even: 0.25 + 0.25.
     assert p == pytest.approx([0.25, 0.0, 0.25, 0.0], abs=1e-5)
     assert s["energy_mwh"]["flex_load"] == pytest.approx(0.5, rel=1e-8)
     # Its draw appears in the bus's net injection and carries the bus's carbon intensity.
     bus2 = res.buses[res.buses.bus == 2]
     assert bus2.p_net_mw.to_numpy() == pytest.approx(-0.1 - p, abs=1e-9)
-    assert res.flex_load.ci_kg_per_mwh.to_numpy() == pytest.approx(bus2.ci_kg_per_mwh.to_numpy())
+    assert res.table("flex_load").ci_kg_per_mwh.to_numpy() == pytest.approx(
+        bus2.ci_kg_per_mwh.to_numpy()
+    )
     assert s["checks"]["carbon_balance_rel_err"] <= 1e-9
 
 
@@ -42,6 +44,6 @@ def test_flex_load_that_cannot_meet_its_task_is_an_input_error():
 def test_a_case_without_the_component_has_no_table():
     net = radial_net([(1, 2, 0.01, 0.02)], {2: (0.1, 0.02)})
     res = run(case_from_net(net, "plain", profiles=flat_profiles(1)))
-    assert res.flex_load is None
+    assert res.table("flex_load") is None
     assert "flex_load" not in res.tables()
     assert np.isclose(res.summary["energy_mwh"]["flex_load"], 0.0)

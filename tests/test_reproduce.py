@@ -43,7 +43,7 @@ def test_reduced_reproduce_writes_tables_and_figures(tmp_path, monkeypatch):
         # 8 figures of the paper, the sensitivity and the decomposition; the first case also
         # the footprint and thermal studies
         assert len(mine) == (12 if case == "ieee15" else 10)
-        rated = build_model_data(load_case(case), 3).park.p_rated_mw.sum()
+        rated = build_model_data(load_case(case), 3).component("park").p_rated_mw.sum()
         check_case_figures(mine, out, case, rated_mw=rated)
         table = pd.read_csv(out / case / "comparison.csv").set_index("quantity")
         # the comparison table states what each run's own summary.json says
@@ -103,3 +103,20 @@ def test_bare_matpower_file_runs():
     assert e["losses"] == pytest.approx(res.branches.loss_mw.sum() * 6.0, rel=1e-9)  # 6-h steps
     assert res.buses.bus.nunique() == 69
     assert res.summary["checks"]["ac_vm_err_max_pu"] <= 1e-5
+
+
+def test_capacity_sweep_points_are_full_runs_with_checks():
+    from fdn_alu.paper.scenarios import capacity_sweep
+
+    case = load_case("ieee15")
+    own = case.settings["esop"]["battery"]["e_max_mwh"]
+    sweep = capacity_sweep(case, pv_scales=(1.0,), storage_mwh=(own,), periods=24)
+    row = sweep.table.iloc[0]
+    assert row.status == "ok" and row.checks_failed == ""
+    # the point at the case's own capacities is the case's own run, exactly
+    ref = run(case, scenario=3, periods=24).summary
+    assert row.total_cost == pytest.approx(ref["costs"]["total"], rel=1e-9)
+    assert row.emissions_t == pytest.approx(ref["emissions_t"]["total"], rel=1e-9)
+    assert len(sweep.passed()) == 1
+    failed = sweep.table.assign(checks_failed="soc_gap_max")
+    assert len(type(sweep)(failed, 0.0).passed()) == 0

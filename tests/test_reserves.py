@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import figure_checks as fc
-from fdn_alu import InputError, case_from_net, load_case, run
+from fdn_alu import InfeasibleError, InputError, case_from_net, load_case, run
 from fdn_alu.analysis.checks import ac_check_sweep
 from fdn_alu.cli import main
 from fdn_alu.components.cement.post import silo_levels, simulate_event
@@ -21,7 +21,7 @@ from helpers import flat_profiles, radial_net
 R_MW = 0.02  # regulation requirement of the hand-sized case, each direction
 
 
-def _hand_case(band_frac: float, periods: int = 4):
+def _hand_case(band_frac: float, periods: int = 4, turbine: bool = True, down_mw: float = R_MW):
     """Two buses; a one-potline park with the part-load turbine; grid at 300/MWh (the turbine
     at 740/MWh rated stays off unless it must hold reserve); regulation 0.02 MW each way, no
     purchase; other products not required."""
@@ -32,11 +32,13 @@ def _hand_case(band_frac: float, periods: int = 4):
     park.pop("battery")
     park.pop("pv")
     park["gas_turbine"].update(TURBINE_PART_LOAD)
+    if not turbine:
+        park.pop("gas_turbine")
     zero = {"load_share": 0.0, "pv_share": 0.0, "allow_purchase": False}
     reg = {**zero, "mw": R_MW}
     reserves = {
         "regulation_up": reg,
-        "regulation_down": reg,
+        "regulation_down": {**zero, "mw": down_mw},
         "spinning": zero,
         "non_spinning": zero,
     }
@@ -48,14 +50,14 @@ def _hand_case(band_frac: float, periods: int = 4):
 
 def test_reserve_moves_to_the_potline_band_and_back_to_the_turbine():
     cheap = run(_hand_case(0.1), scenario=2)
-    res = cheap.reserves
+    res = cheap.table("reserves")
     line = res[(res.provider == "potline1") & res["product"].str.startswith("regulation")]
     assert np.allclose(line.mw, R_MW, atol=1e-6)  # all regulation on the potline band
     assert cheap.summary["emissions_t"]["gas_turbine"] == pytest.approx(0.0, abs=1e-7)
-    assert cheap.solution.park["gas_turbine_mw"].max() < 1e-6
+    assert cheap.solution.part("park")["gas_turbine_mw"].max() < 1e-6
 
     no_band = run(_hand_case(0.0), scenario=2)
-    res = no_band.reserves
+    res = no_band.table("reserves")
     gt = res[(res.provider == "gas_turbine") & res["product"].str.startswith("regulation")]
     assert np.allclose(gt.mw, R_MW, atol=1e-6)
     # The turbine must run to hold the band: on, at its lowest output that leaves R below it,
@@ -65,7 +67,7 @@ def test_reserve_moves_to_the_potline_band_and_back_to_the_turbine():
     b1 = (f[1] - f[0]) / (x[1] - x[0])
     p = 0.0625 + R_MW
     fuel_mw = f[0] + b1 * (p - x[0])  # MWh of fuel per h at rated efficiency
-    gas = no_band.solution.park["gas_turbine_mw"]
+    gas = no_band.solution.part("park")["gas_turbine_mw"]
     assert np.allclose(gas, p, atol=1e-6)
     hours = 4.0
     assert no_band.summary["costs"]["gas_turbine"] == pytest.approx(740.0 * fuel_mw * hours, 1e-5)
@@ -78,6 +80,21 @@ def test_reserve_moves_to_the_potline_band_and_back_to_the_turbine():
         assert r.summary["checks"]["carbon_balance_rel_err"] <= 1e-9
         assert r.summary["checks"]["failed"] == []
     assert cheap.summary["costs"]["total"] < no_band.summary["costs"]["total"]
+
+
+def test_allocation_stays_within_each_providers_headroom():
+    """Allocated reserve never exceeds a provider's headroom; with the turbine gone and no
+    purchase, a potline band (0.03 x rated, ~0.012 MW) below the 0.02 MW of regulation up
+    required (none down) cannot be stretched: the problem is infeasible."""
+    split = run(_hand_case(0.025), scenario=2)
+    assert split.summary["status"] == "ok"
+    held = split.table("reserves").dropna(subset=["headroom_mw"])  # purchase rows: no headroom
+    assert len(held) and (held.mw <= held.headroom_mw + 1e-7).all()
+    with pytest.raises(InfeasibleError):
+        run(_hand_case(0.03, turbine=False, down_mw=0.0), scenario=2)
+    # twice that band covers it: the headroom, not the missing turbine, was the limit
+    wide = run(_hand_case(0.06, turbine=False, down_mw=0.0), scenario=2)
+    assert wide.summary["status"] == "ok"
 
 
 def test_unqualified_provider_is_refused():
@@ -144,7 +161,7 @@ def test_ac_sweep_of_the_fully_deployed_dispatch():
     from fdn_alu.studies.ancillary.dispatch import with_reserves
 
     res = run(with_reserves(load_case("ieee15")), scenario=2)
-    part = res.solution.reserves
+    part = res.solution.part("reserves")
     for key in ("deployed_up_mw", "deployed_down_mw"):
         dep = replace(res.solution, p_net_mw=res.solution.p_net_mw + part[key])
         ac = ac_check_sweep(res.data, dep)
@@ -154,9 +171,9 @@ def test_ac_sweep_of_the_fully_deployed_dispatch():
     held = sum(part[f"{p}_mw"].sum(axis=1) for p in ("regulation_up", "spinning", "non_spinning"))
     assert np.allclose(part["deployed_up_mw"].sum(axis=1), held, atol=1e-9)
     # cement: a non-spinning event on the mill with the largest offer, with make-up (eq. 2)
-    c = res.data.cement
-    cm = res.solution.cement
-    t = res.reserves
+    c = res.data.component("cement")
+    cm = res.solution.part("cement")
+    t = res.table("reserves")
     ns = t[(t["product"] == "non_spinning") & (t.provider == "cement_raw_mill")]
     k = int(ns.mw.to_numpy().argmax())
     shed = float(ns.mw.to_numpy()[k])
@@ -167,7 +184,7 @@ def test_ac_sweep_of_the_fully_deployed_dispatch():
     assert raw.min() >= c.raw_min_h - 1e-6 and raw.max() <= c.raw_max_h + 1e-6
     assert raw[-1] == pytest.approx(c.raw_init_h, abs=1e-6)  # production unchanged
     assert p.sum() == pytest.approx(cm["raw_mill_mw"].sum(), rel=1e-9)
-    _check_providers_figure(plot_providers({"S2": res}), res.reserves)
+    _check_providers_figure(plot_providers({"S2": res}), res.table("reserves"))
 
 
 def _check_providers_figure(fig, table: pd.DataFrame) -> None:

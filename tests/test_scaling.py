@@ -12,7 +12,8 @@ import pandapower as pp
 import pytest
 
 from fdn_alu import run
-from fdn_alu.analysis.checks import all_tolerances, dispatch_checks, failed_checks
+from fdn_alu.analysis.checks import all_tolerances, dispatch_checks
+from fdn_alu.analysis.tolerance import failed_checks
 from fdn_alu.cases import case_from_net, load_case
 from fdn_alu.cases.matpower_io import matpower_data_dir
 from fdn_alu.core.data import build_model_data

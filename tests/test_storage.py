@@ -44,7 +44,7 @@ def test_battery_arbitrage_is_the_hand_derived_one(runs):
     base, res = runs
     s = res.summary
     assert s["status"] == "ok"
-    st = res.storage
+    st = res.table("storage")
     # Cheap hours: charge at the 1 MW limit (0.9 MWh stored each time); dear hours: deliver
     # all of it, 2 x 0.9 x 0.9 = 1.62 MWh, into the 1.5 MW load (nothing is exported). Which of
     # the two equally priced dear hours delivers a carried-over remainder is a tie (the 0.1 MWh
@@ -72,7 +72,7 @@ def test_battery_arbitrage_is_the_hand_derived_one(runs):
 
 def test_battery_carbon_is_hand_derived_and_the_balance_closes(runs):
     _, res = runs
-    st = res.storage
+    st = res.table("storage")
     # Charged with 1 MWh at 500 kg/MWh: 0.5 t stored with 0.9 MWh (555.6 kg per stored MWh);
     # each delivered MWh carries 555.6 / 0.9 = 500 / 0.81 = 617.28 kg; empty at the end.
     stored = st.stored_carbon_t.to_numpy()
@@ -95,7 +95,7 @@ def test_reactive_support_within_the_inverter_rating():
         net, "bess_q", profiles=prof, case={"horizon_h": 4.0}, storage=[battery(s_max_mva=0.9)]
     )
     res = run(case, scenario=2)
-    st = res.storage
+    st = res.table("storage")
     s_mva = np.hypot(st.p_mw.to_numpy(), st.q_mvar.to_numpy())
     assert s_mva.max() <= 0.9 + 1e-6
     assert st.q_mvar.to_numpy().max() > 0.1
@@ -114,6 +114,6 @@ def test_bad_storage_settings_are_one_input_error():
 
 def test_a_case_without_storage_reports_zeros(runs):
     base, _ = runs
-    assert base.storage is None
+    assert base.table("storage") is None
     assert base.summary["energy_mwh"]["storage_charge"] == 0.0
     assert base.summary["checks"]["storage_simultaneous_max_mw"] is None

@@ -229,3 +229,26 @@ def test_values_valid_only_together_are_accepted():
     assert "inverter rating 0.3 MVA below p_mw 0.375 MW" in problem.what
     with pytest.raises(InputError, match=r"axis 'pv\.pv5\.p_mw' = 0\.375: .* 0\.275 MVA below"):
         load_spec({"sweep": {"base": "ieee15"}, "points": [{"pv.pv5.p_mw": 0.375}]})
+
+
+def test_sweeps_accept_every_component_table_and_scenarios_3a_3b(tmp_path):
+    from fdn_alu.components.registry import COMPONENTS
+    from fdn_alu.studies.sweep.dispatch import DISPATCH_TABLES
+
+    assert {t for c in COMPONENTS for t in c.tables} <= set(DISPATCH_TABLES)
+    spec = {
+        "sweep": {
+            "base": "ieee15",
+            "periods": 12,
+            "check_ac": False,
+            "tables": ["esop", "storage", "reserves", "cement", "flex_load"],
+        },
+        "axes": {"scenario": ["3a", "3b"]},
+    }
+    out = tmp_path / "s3ab"
+    result = run_sweep(spec, out, workers=1)
+    assert result.ran == 2
+    table = pd.read_csv(out / "sweep.csv")
+    assert list(table.status) == ["ok", "ok"]
+    # 3a: the soft open point without its battery; 3b: with it (the flexible scenario)
+    assert set(table.scenario.astype(str)) == {"3a", "3b"}

@@ -119,8 +119,8 @@ def test_heat_balance_with_shell_heat_exchangers_passes_its_checks():
     s = res.summary
     assert s["status"] == "ok" and s["checks"]["failed"] == []
     assert s["checks"]["production_rel_err"] <= 1e-4
-    lines = res.eaip[res.eaip.potline != "park"]
-    limit = 0.3 * res.data.park.p_rated_mw.max()
+    lines = res.table("eaip")[res.table("eaip").potline != "park"]
+    limit = 0.3 * res.data.component("park").p_rated_mw.max()
     assert 0.01 < lines.heat_exchange_mw.abs().max() <= limit + 1e-6
 
 

@@ -46,6 +46,13 @@ def test_two_bus_dispatch_matches_hand_derivation(two_bus_net, periods):
     s = res.summary
     assert s["costs"]["purchase"] == pytest.approx(500 * (P + loss) * 24, rel=1e-6)
     assert s["emissions_t"]["grid"] == pytest.approx(0.5 * (P + loss) * 24, rel=1e-6)
+    # Loss cost (15) over the day, whatever the period length: lambda_loss x loss x 24 h.
+    price = res.data.loss_price_per_mwh
+    assert price > 0
+    assert s["costs"]["loss"] == pytest.approx(price * loss * 24, rel=1e-6)
+    assert s["costs"]["carbon"] == pytest.approx(
+        res.data.carbon_price_per_t * s["emissions_t"]["grid"], rel=1e-9
+    )
     assert s["checks"]["soc_gap_max"] <= 1e-6
     assert s["checks"]["ac_vm_err_max_pu"] <= 1e-7
     # Only the grid supplies: every bus has the grid's intensity.

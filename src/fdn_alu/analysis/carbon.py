@@ -73,6 +73,9 @@ class CarbonNetwork:
         Sources of known intensity (kg/MWh): grid, PV, gas turbine.
     storages : list of Storage
     dt_h : float
+    declared : tuple of Source
+        The components' declared sources behind ``src_*`` (same order), when assembled by
+        :func:`carbon_network`: sources.csv and the emissions reconciliation read them.
     """
 
     n_nodes: int
@@ -88,6 +91,7 @@ class CarbonNetwork:
     src_ci: np.ndarray
     storages: list[Storage] = field(default_factory=list)
     dt_h: float = 1.0
+    declared: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -348,10 +352,20 @@ def carbon_network(data, sol) -> tuple[CarbonNetwork, dict[str, dict[str, int]]]
         link_from=np.array([a for a, _, _ in links], dtype=int),
         link_to=np.array([b for _, b, _ in links], dtype=int),
         link_mw=(np.column_stack([f for _, _, f in links]) if links else np.zeros((T, 0))),
-        src_node=np.array([node for node, _, _ in sources], dtype=int),
-        src_mw=(np.column_stack([p for _, p, _ in sources]) if sources else np.zeros((T, 0))),
-        src_ci=(np.column_stack([c for _, _, c in sources]) if sources else np.zeros((T, 0))),
+        src_node=np.array([s.node for s in sources], dtype=int),
+        # a negative output is consumption at the node (an export at the root): no source
+        src_mw=(
+            np.column_stack([np.maximum(s.p_mw, 0.0) for s in sources])
+            if sources
+            else np.zeros((T, 0))
+        ),
+        src_ci=(
+            np.column_stack([np.broadcast_to(s.ci_kg_per_mwh, (T,)) for s in sources])
+            if sources
+            else np.zeros((T, 0))
+        ),
         storages=storages,
         dt_h=data.dt_h,
+        declared=tuple(sources),
     )
     return cn, named

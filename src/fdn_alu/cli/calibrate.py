@@ -38,7 +38,7 @@ def battery_use(base: str, settings: dict[str, float], periods: int | None) -> d
             node = node[t]
         node[key] = value
     res = run(case.with_settings(**sections), scenario=3, periods=periods, check_ac=False)
-    tab, bat = res.esop, sections["esop"]["battery"]
+    tab, bat = res.table("esop"), sections["esop"]["battery"]
     usable = bat["e_max_mwh"] - bat.get("e_min_mwh", 0.0)
     dis, ch = float(tab["discharge_mw"].sum()), float(tab["charge_mw"].sum())
     dt = float(tab["time_h"].iloc[1] - tab["time_h"].iloc[0]) if len(tab) > 1 else 1.0

@@ -10,6 +10,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from fdn_alu.analysis.tolerance import failed_checks as judge
+
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_INPUT = 2
@@ -76,9 +78,11 @@ class _SayHandler(logging.Handler):
 
 
 def failed_checks(s: dict) -> list[str]:
-    """Names of the failed checks of a run summary (``status == "check_failed"`` or a non-empty
-    ``checks.failed``)."""
-    failed = list((s.get("checks") or {}).get("failed") or [])
+    """Names of the failed checks of a run summary, judged by the one rule
+    (:func:`fdn_alu.analysis.tolerance.failed_checks`) on its values and tolerances; a summary
+    whose ``status`` is ``check_failed`` without a judged check still reports one."""
+    ch = s.get("checks") or {}
+    failed = judge(ch, ch.get("tolerances") or {})
     if s.get("status") == "check_failed" and not failed:
         failed = ["(status check_failed, no check named)"]
     return failed
@@ -121,11 +125,9 @@ def format_summary(s: dict) -> str:
         f"{s['case']} scenario {s['scenario']} ({s['scenario_name']}): {s['periods']} periods "
         f"x {s['dt_h']:g} h, solver {s['solver']} ({s['status']}"
         + (", checks failed)" if failed_checks(s) and s["status"] != "check_failed" else ")"),
-        f"  cost {c['total']:,.2f} {cur}: purchase {c['purchase']:,.2f}, loss {c['loss']:,.2f}, "
-        f"carbon {c['carbon']:,.2f}, gas turbine {c['gas_turbine']:,.2f}, park {c['eaip']:,.2f}, "
-        f"ESOP {c['esop']:,.2f}",
-        f"  emissions {e['total']:.4f} t CO2 (grid {e['grid']:.4f}, gas turbine "
-        f"{e['gas_turbine']:.4f}; park {e['park']:.4f})",
+        f"  cost {c['total']:,.2f} {cur}: {_join(cost_parts(c), ',.2f')}",
+        f"  emissions {e['total']:.4f} t CO2: {_join(emission_parts(e), '.4f')}"
+        + (f"; park (5) {e['park']:.4f}" if e.get("park") else ""),
         f"  grid import {s['energy_mwh']['grid_import']:.4f} MWh, losses "
         f"{s['energy_mwh']['losses']:.4f} MWh, V {s['vm_min_pu']:.4f}-{s['vm_max_pu']:.4f} pu",
         f"  checks: SOC gap {fmt(ch.get('soc_gap_max'), '.2e')}, AC |dV| "
@@ -145,3 +147,28 @@ def format_summary(s: dict) -> str:
     ]
     lines += [f"  note: {note}" for note in s.get("notes", [])]
     return "\n".join(lines)
+
+
+def cost_parts(costs: dict) -> dict[str, float]:
+    """Every non-zero cost term of a summary (every component's, the loss and the carbon
+    cost); the terms left out are exactly 0, so the parts sum to ``total``."""
+    return {k: v for k, v in costs.items() if k != "total" and v != 0}
+
+
+def emission_parts(emissions: dict) -> dict[str, float]:
+    """Every non-zero direct emission of a summary (they sum to ``total``); figures that
+    components' tables define besides their direct emissions are left out."""
+    skip = _reported_keys() | {"total"}
+    return {k: v for k, v in emissions.items() if k not in skip and v != 0}
+
+
+def _reported_keys() -> set[str]:
+    """Emission figures that are not direct emissions (every component's
+    ``summary_reported``), read from the registry when a summary is printed."""
+    from fdn_alu.components.registry import COMPONENTS
+
+    return {k for comp in COMPONENTS for k in comp.summary_reported}
+
+
+def _join(parts: dict[str, float], spec: str) -> str:
+    return ", ".join(f"{k.replace('_', ' ')} {format(v, spec)}" for k, v in parts.items())

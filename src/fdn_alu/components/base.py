@@ -24,7 +24,58 @@ from fdn_alu.components.sequence import IntegerFix, Reach, Relinearisation
 from fdn_alu.core.schema import Field, validate_section
 from fdn_alu.errors import Problem
 
-__all__ = ["CarbonPart", "Component", "IntegerFix", "Reach", "Relinearisation", "ReserveOffer"]
+__all__ = [
+    "CarbonPart",
+    "Component",
+    "IntegerFix",
+    "Reach",
+    "Relinearisation",
+    "ReserveOffer",
+    "Source",
+]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One power source of known carbon intensity, declared once by its component.
+
+    The carbon flow's sources, the source's rows of sources.csv and the reconciliation of the
+    direct emissions (``emissions_reconciliation_rel_err``) are all derived from this one
+    declaration. A negative output is consumption at the node (an export at the root): it
+    enters the carbon flow as 0 and carries no emission.
+
+    Attributes
+    ----------
+    node : int
+        Carbon-flow node (an AC bus position or one of the component's virtual nodes).
+    name, kind : str
+        The ``source`` and ``kind`` columns of sources.csv.
+    bus_id : int or None
+        The ``bus`` column (None for a source behind a point of common coupling).
+    p_mw : ndarray (T,)
+        Output, MW.
+    ci_kg_per_mwh : ndarray (T,)
+        Carbon intensity of the output.
+    emission : str or None
+        Key of summary.json's ``emissions_t`` under which the model counts this source's
+        direct emissions (``max(p, 0) ci dt``); None for a source that emits nothing
+        (PV: its intensity must then be 0).
+    q_mvar : ndarray (T,) or None
+        Reactive output for sources.csv (0 when None).
+    """
+
+    node: int
+    name: str
+    kind: str
+    bus_id: int | None
+    p_mw: np.ndarray
+    ci_kg_per_mwh: np.ndarray
+    emission: str | None = None
+    q_mvar: np.ndarray | None = None
+
+    def emissions_t(self, dt_h: float) -> np.ndarray:
+        """Direct emissions per period, t CO2 (T,): ``max(p, 0) ci dt / 1000``."""
+        return np.maximum(self.p_mw, 0.0) * self.ci_kg_per_mwh * dt_h / 1000.0
 
 
 @dataclass(frozen=True)
@@ -39,8 +90,8 @@ class CarbonPart:
         Named nodes for the component's own tables (e.g. ``{"k": 17}`` for a DC link).
     links : list of (from_node, to_node, flow_mw (T,))
         Lossless links (converter terminals, a point of common coupling).
-    sources : list of (node, p_mw (T,), ci_kg_per_mwh (T,))
-        Sources of known intensity.
+    sources : list of Source
+        Sources of known intensity (the one declaration of each emission source).
     storages : list of dict
         Keyword arguments of :class:`fdn_alu.analysis.carbon.Storage`.
     """
@@ -48,7 +99,7 @@ class CarbonPart:
     n_virtual: int = 0
     nodes: dict[str, int] = field(default_factory=dict)
     links: list[tuple[int, int, np.ndarray]] = field(default_factory=list)
-    sources: list[tuple[int, np.ndarray, np.ndarray]] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
     storages: list[dict] = field(default_factory=list)
 
 
@@ -126,7 +177,12 @@ class Component:
         What to check when a problem with this component is infeasible (the default of
         :meth:`limits`, which a component overrides to name only the limits a case has).
     summary_checks : tuple of str
-        Check keys of the results contract this component owns (None when absent).
+        Keys its :meth:`checks` reports besides those in ``tolerances`` (both are keys of the
+        results contract, None when the component is absent).
+    emissions_off_network : tuple of str
+        Keys of ``summary_emissions`` that no carbon-flow :class:`Source` carries (e.g. the
+        CO2 of reserve bought outside the feeder); every other direct emission of the model
+        must equal its declared sources' (``emissions_reconciliation_rel_err``).
     tables : tuple of str
         Names of the result tables it writes (``eaip`` -> eaip.csv).
     coupled : bool
@@ -145,6 +201,7 @@ class Component:
     summary_emissions: tuple[str, ...] = ()
     summary_reported: tuple[str, ...] = ()
     summary_checks: tuple[str, ...] = ()
+    emissions_off_network: tuple[str, ...] = ()
     tables: tuple[str, ...] = ()
     limits_hint: str = ""
     coupled: bool = False
@@ -320,5 +377,6 @@ class Component:
     def source_rows(
         self, data: Any, part: dict, core: Any, carbon: Any, nodes: dict[str, int]
     ) -> list[pd.DataFrame]:
-        """Rows of sources.csv for this component's sources."""
+        """Rows of sources.csv besides its declared :class:`Source` rows (which the pipeline
+        writes from :meth:`carbon`): e.g. storage discharge, converter terminals."""
         return []

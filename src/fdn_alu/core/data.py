@@ -53,7 +53,7 @@ class ModelData:
         profiles or curtailable static generators (:mod:`fdn_alu.core.injections`); None
         otherwise.
     components : dict of str -> data
-        Numeric data of each component present, in model order. ``data.<name>`` reads one
+        Numeric data of each component present, in model order; :meth:`component` reads one
         (None for a registered component that is absent).
     """
 
@@ -85,16 +85,15 @@ class ModelData:
     def horizon_h(self) -> float:
         return self.periods * self.dt_h
 
-    def __getattr__(self, name: str) -> Any:
-        # Only reached when normal lookup fails: component data by name, None when absent.
-        if name.startswith("_") or name == "components":
-            raise AttributeError(name)
-        comps = self.__dict__.get("components", {})
-        if name in comps:
-            return comps[name]
+    def component(self, name: str) -> Any:
+        """Numeric data of the component ``name``: None when it is registered but absent from
+        this run; a name no component has (a typo) raises KeyError."""
+        if name in self.components:
+            return self.components[name]
         if any(c.name == name for c in COMPONENTS):
             return None
-        raise AttributeError(f"ModelData has no attribute or component {name!r}")
+        known = ", ".join(c.name for c in COMPONENTS)
+        raise KeyError(f"no component {name!r} (registered: {known})")
 
 
 def build_model_data(case: Case, scenario: int | str = 2, periods: int | None = None) -> ModelData:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from fdn_alu.analysis.carbon import carbon_flow, carbon_network
 from fdn_alu.analysis.checks import all_tolerances, dispatch_checks
+from fdn_alu.analysis.reconcile import reconciliation_checks
 from fdn_alu.cases import Case, load_case
 from fdn_alu.cases.scenarios import SCENARIOS
 from fdn_alu.components.registry import BY_NAME, COMPONENTS
@@ -28,7 +29,7 @@ from fdn_alu.errors import InfeasibleError, Problem, SolveError, raise_if_proble
 from fdn_alu.model.recipe import build_model
 from fdn_alu.results import RunResult
 from fdn_alu.results.summary import Checks, Costs, Emissions, Summary, Timings
-from fdn_alu.results.tables import branch_table, bus_table
+from fdn_alu.results.tables import branch_table, bus_table, declared_source_rows
 from fdn_alu.solve import (
     CLARABEL_REFINE,
     MIP_SOLVERS,
@@ -177,6 +178,8 @@ def _accounting(data: ModelData, model) -> dict:
         "mode": data.carbon_accounting,
         "charged": data.carbon_charged if data.carbon_accounting == "consumption" else None,
         "intensity_changes": [float(e) for e in model.intensity_history],
+        "charged_t": None,
+        "charged_cost": None,
     }
     if model.charged_t is not None:
         charged = float(model.charged_t.value)
@@ -243,12 +246,9 @@ def postprocess(
     cn, nodes = carbon_network(data, sol)
     cr = carbon_flow(cn)
     values, gap, ac = dispatch_checks(case.net, data, sol, cr.balance_rel_err, check_ac, ac_method)
-    checks = Checks(values, all_tolerances())
-    if warn:
-        _warn_failed(data, checks)
     tables: dict[str, pd.DataFrame] = {}
     reported: dict[str, float] = {}
-    source_parts = []
+    source_parts = declared_source_rows(data, cn.declared)
     energy = {k: 0.0 for c in COMPONENTS for k in c.summary_energy}
     for name, cdata in data.components.items():
         comp, part = BY_NAME[name], sol.parts[name]
@@ -259,6 +259,27 @@ def postprocess(
         energy.update(comp.energy_mwh(cdata, part, data))
     energy["losses"] = float(sol.loss_mw.sum() * data.dt_h)
     energy["load"] = float(data.p_load_pu.sum() * data.base_mva * data.dt_h)
+    sources = _sources(data, source_parts)
+    costs = Costs(_contract_terms(sol.costs, "summary_costs", extra=("loss", "carbon")))
+    emissions = Emissions(
+        _contract_terms(sol.emissions_t, "summary_emissions"),
+        _contract_terms(reported, "summary_reported"),
+    )
+    values.update(
+        reconciliation_checks(
+            emissions.direct,
+            cn.declared,
+            sources,
+            data.dt_h,
+            costs.terms,
+            sol.objective_costs,
+            sol.objective_other,
+            sol.objective,
+        )
+    )
+    checks = Checks(values, all_tolerances())
+    if warn:
+        _warn_failed(data, checks)
     report = Summary(
         case=data.case_name,
         scenario=data.scenario,
@@ -269,12 +290,9 @@ def postprocess(
         currency=data.currency,
         carbon_in_objective=data.carbon_in_objective,
         objective=sol.objective,
-        costs=Costs(_contract_terms(sol.costs, "summary_costs", extra=("loss", "carbon"))),
+        costs=costs,
         energy_mwh=energy,
-        emissions=Emissions(
-            _contract_terms(sol.emissions_t, "summary_emissions"),
-            _contract_terms(reported, "summary_reported"),
-        ),
+        emissions=emissions,
         vm_min_pu=float(sol.vm_pu.min()),
         vm_max_pu=float(sol.vm_pu.max()),
         checks=checks,
@@ -289,7 +307,7 @@ def postprocess(
         report,
         bus_table(data, sol, cr),
         branch_table(data, sol, cr),
-        _sources(data, source_parts),
+        sources,
         data,
         sol,
         cr,
@@ -298,6 +316,7 @@ def postprocess(
             "gap": gap,
             "ac": ac,
             "carbon_nodes": nodes,
+            "carbon_declared": cn.declared,
             "table_names": tuple(t for c in COMPONENTS for t in c.tables),
         },
     )

@@ -7,7 +7,6 @@ the cvxpy objects, so those modules can be tested on hand-made solutions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -34,9 +33,14 @@ class Solution:
     costs : dict of str -> float
     emissions_t : dict of str -> float
     objective : float
+    objective_costs : tuple of str
+        Keys of ``costs`` the objective sums.
+    objective_other : float
+        Money in the objective besides those terms (priced consumption charge, proximal
+        terms); 0 under direct accounting.
     parts : dict of str -> dict of str -> ndarray
-        Each component's solved arrays; ``sol.<name>`` reads one (empty when absent), and the
-        keys of every part are attributes too (``sol.p_grid_mw``).
+        Each component's solved arrays; :meth:`part` reads one (empty when absent) and
+        :meth:`value` one array of any part (``sol.value("p_grid_mw")``).
     """
 
     p_branch_mw: np.ndarray
@@ -50,23 +54,29 @@ class Solution:
     emissions_t: dict[str, float]
     objective: float
     parts: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    objective_costs: tuple[str, ...] = ()
+    objective_other: float = 0.0
 
     @property
     def vm_pu(self) -> np.ndarray:
         return np.sqrt(np.clip(self.u_pu, 0.0, None))
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name == "parts":
-            raise AttributeError(name)
-        parts = self.__dict__.get("parts", {})
-        if name in parts:
-            return parts[name]
-        for part in parts.values():
-            if name in part:
-                return part[name]
+    def part(self, name: str) -> dict[str, np.ndarray]:
+        """The solved arrays of the component ``name``: empty when it is registered but absent
+        from this run; a name no component has (a typo) raises KeyError."""
+        if name in self.parts:
+            return self.parts[name]
         if name in BY_NAME:
             return {}
-        raise AttributeError(f"Solution has no attribute or component {name!r}")
+        raise KeyError(f"no component {name!r} (registered: {', '.join(BY_NAME)})")
+
+    def value(self, key: str) -> np.ndarray:
+        """The solved array ``key`` of whichever component holds it (e.g. ``"p_grid_mw"``);
+        a key no part has raises KeyError."""
+        for part in self.parts.values():
+            if key in part:
+                return part[key]
+        raise KeyError(f"no solved array {key!r} in any component's part")
 
 
 def extract_solution(model: Model) -> Solution:
@@ -100,4 +110,8 @@ def extract_solution(model: Model) -> Solution:
         emissions_t={key: float(v.value) for key, v in model.emissions_t.items()},
         objective=float(model.problem.value) / objective_scale(data),
         parts=parts,
+        objective_costs=tuple(model.objective_costs),
+        objective_other=(
+            float(model.objective_other.value) if model.objective_other is not None else 0.0
+        ),
     )

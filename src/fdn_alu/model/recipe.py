@@ -61,6 +61,11 @@ class Model:
         Whether the proximal terms hold a previous iterate (set by the solve layer).
     charge : Charge or None
         The consumption-based charge (its parameters and draws), None under direct accounting.
+    objective_costs : tuple of str
+        The keys of ``costs`` the objective sums (``carbon`` only when it is priced directly).
+    objective_other : cp.Expression or None
+        Money in the objective besides those terms (the priced consumption charge, the
+        proximal terms); None when there is none.
     """
 
     data: Any
@@ -77,6 +82,8 @@ class Model:
     proximal: list = field(default_factory=list)
     proximal_started: bool = False
     charge: Any = None
+    objective_costs: tuple[str, ...] = ()
+    objective_other: Any = None
 
     def var(self, block: str, name: str):
         """Solved value of a variable (numpy array)."""
@@ -170,10 +177,19 @@ def build_model(data, soft_limits: bool = False, relax_integers: bool = True) ->
         charge = consumption_charge(data, blocks)
         intensity.append((charge.ci, np.arange(data.net.n_bus)))
     obj, costs, emissions = objective(data, blocks, charge.priced_t if charge else None)
+    # What the objective holds besides its named cost terms (money): the priced consumption
+    # charge and the proximal terms (the costs reconciliation check adds them back).
+    other = []
+    if data.carbon_in_objective and charge is not None:
+        other.append(data.carbon_price_per_t * charge.priced_t)
     proximal = charge.proximal if charge else []
     if proximal:
         prox = cp.sum(cp.hstack([cp.sum_squares(cp.multiply(w, d) - c) for w, c, d in proximal]))
         obj = cp.Minimize(obj.args[0] + objective_scale(data) * prox)
+        other.append(prox)
+    in_objective = tuple(
+        k for k in costs if k != "carbon" or (data.carbon_in_objective and charge is None)
+    )
     problem = cp.Problem(obj, flat_constraints(blocks))
     by_name = {b.name: b for b in blocks}
     return Model(
@@ -188,6 +204,8 @@ def build_model(data, soft_limits: bool = False, relax_integers: bool = True) ->
         charged_t=charge.charged_t if charge else None,
         proximal=proximal,
         charge=charge,
+        objective_costs=in_objective,
+        objective_other=cp.sum(cp.hstack(other)) if other else None,
     )
 
 

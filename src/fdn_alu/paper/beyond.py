@@ -138,8 +138,8 @@ def thermal_dt_study(
         c = case.with_settings(park=park)
         for n in periods:
             r = run(c, scenario=scenario, periods=n, check_ac=False)
-            pw = r.solution.potline_p_mw.sum(axis=1)
-            rated = float(r.data.park.p_rated_mw.sum())
+            pw = r.solution.value("potline_p_mw").sum(axis=1)
+            rated = float(r.data.component("park").p_rated_mw.sum())
             s = r.summary
             rows.append(
                 {

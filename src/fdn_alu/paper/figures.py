@@ -70,7 +70,7 @@ def plot_grid_purchase(results: dict[int, RunResult]) -> Figure:
     """Grid import by scenario over the day (the paper's Fig. 5)."""
     return _scenario_lines(
         results,
-        lambda r: r.solution.p_grid_mw,
+        lambda r: r.solution.value("p_grid_mw"),
         "grid import (MW)",
         "power bought from the main grid",
     )
@@ -80,7 +80,7 @@ def plot_park_emissions(results: dict[int, RunResult]) -> Figure:
     """Park emissions per period by scenario, eq. (5) (the paper's Fig. 6 / Fig. 8)."""
 
     def series(r):
-        park = r.eaip[r.eaip.potline == "park"]
+        park = r.table("eaip")[r.table("eaip").potline == "park"]
         return park.emissions_t.to_numpy() / r.data.dt_h
 
     return _scenario_lines(
@@ -94,11 +94,12 @@ def plot_park_emissions(results: dict[int, RunResult]) -> Figure:
 def plot_esop_storage(result: RunResult) -> Figure:
     """ESOP stored energy and virtual stored carbon (the paper's Fig. 7)."""
     fig, ax = plt.subplots(figsize=(7.5, 4))
-    e = result.esop
+    e = result.table("esop")
     d = result.data
     t = np.append(0.0, d.time_h + d.dt_h)
-    energy = np.append(d.esop.battery.e_init_mwh, e.energy_mwh.to_numpy())
-    carbon = np.append(d.esop.carbon0_t, e.stored_carbon_t.to_numpy())
+    esop = d.component("esop")
+    energy = np.append(esop.battery.e_init_mwh, e.energy_mwh.to_numpy())
+    carbon = np.append(esop.carbon0_t, e.stored_carbon_t.to_numpy())
     ax.plot(t, energy, "-o", ms=3, color="#1f77b4", label="stored energy (MWh)")
     ax.set_ylabel("stored energy (MWh)", color="#1f77b4")
     ax2 = ax.twinx()
@@ -153,7 +154,7 @@ def plot_gas_turbine(results: dict[int, RunResult]) -> Figure:
     """Park gas-turbine output by scenario (the paper's Fig. B4)."""
     return _scenario_lines(
         results,
-        lambda r: r.solution.park["gas_turbine_mw"],
+        lambda r: r.solution.part("park")["gas_turbine_mw"],
         "gas-turbine output (MW)",
         "park gas micro-turbine",
     )
@@ -161,10 +162,10 @@ def plot_gas_turbine(results: dict[int, RunResult]) -> Figure:
 
 def plot_potline_power(results: dict[int, RunResult]) -> Figure:
     """Potline power against the flat rated schedule (the paper's Fig. B5)."""
-    rated = float(next(iter(results.values())).data.park.p_rated_mw.sum())
+    rated = float(next(iter(results.values())).data.component("park").p_rated_mw.sum())
     return _scenario_lines(
         results,
-        lambda r: r.solution.park["potline_p_mw"].sum(axis=1),
+        lambda r: r.solution.part("park")["potline_p_mw"].sum(axis=1),
         "potline power (MW)",
         "electrolysis load (same daily production)",
         rated_mw=rated,
@@ -173,7 +174,8 @@ def plot_potline_power(results: dict[int, RunResult]) -> Figure:
 
 def plot_esop_flows(result: RunResult) -> Figure:
     """ESOP terminal injections and battery power (the paper's Fig. B6)."""
-    d, e = result.data, result.esop
+    d, e = result.data, result.table("esop")
+    esop = d.component("esop")
     fig, ax = plt.subplots(figsize=(7.5, 4))
     ids = d.net.bus_ids
     w = d.dt_h * 0.4
@@ -183,14 +185,14 @@ def plot_esop_flows(result: RunResult) -> Figure:
         e.p_i_mw,
         width=w,
         color="#9467bd",
-        label=f"injection at bus {ids[d.esop.bus_i]} (MW)",
+        label=f"injection at bus {ids[esop.bus_i]} (MW)",
     )
     ax.bar(
         t + w / 2,
         e.p_j_mw,
         width=w,
         color="#ff7f0e",
-        label=f"injection at bus {ids[d.esop.bus_j]} (MW)",
+        label=f"injection at bus {ids[esop.bus_j]} (MW)",
     )
     ax.plot(
         t, e.charge_mw - e.discharge_mw, "k.-", lw=1, label="battery charge (+) / discharge (−)"
@@ -233,6 +235,7 @@ def plot_topology(result: RunResult) -> Figure:
     (the paper's Fig. 4)."""
     d = result.data
     net = d.net
+    pv, park, esop = d.component("pv"), d.component("park"), d.component("esop")
     pos = _tree_layout(result)
     fig, ax = plt.subplots(figsize=(9, 5.5 if net.n_bus > 30 else 4.5))
     for f, t in zip(net.from_bus, net.to_bus, strict=True):
@@ -250,9 +253,9 @@ def plot_topology(result: RunResult) -> Figure:
     cb = fig.colorbar(sc, ax=ax, shrink=0.85)
     cb.set_label("day-mean nodal intensity (kg CO$_2$/MWh)")
     ax.scatter(*pos[net.root], marker="*", s=260, color="#d62728", zorder=4, label="substation")
-    if len(d.pv.bus):
+    if len(pv.bus):
         ax.scatter(
-            *pos[d.pv.bus].T,
+            *pos[pv.bus].T,
             marker="^",
             s=140,
             facecolors="none",
@@ -261,9 +264,9 @@ def plot_topology(result: RunResult) -> Figure:
             zorder=4,
             label="PV",
         )
-    if d.park is not None:
+    if park is not None:
         ax.scatter(
-            *pos[d.park.bus],
+            *pos[park.bus],
             marker="s",
             s=230,
             facecolors="none",
@@ -272,15 +275,15 @@ def plot_topology(result: RunResult) -> Figure:
             zorder=4,
             label="aluminium park",
         )
-    if d.esop is not None:
-        i, j = d.esop.bus_i, d.esop.bus_j
+    if esop is not None:
+        i, j = esop.bus_i, esop.bus_j
         ax.plot(*pos[[i, j]].T, ls="--", color="#9467bd", lw=2, zorder=2, label="ESOP")
     show = net.n_bus <= 40
     for k in range(net.n_bus):
         special = (
-            k in set(d.pv.bus)
-            or (d.park is not None and k == d.park.bus)
-            or (d.esop is not None and k in (d.esop.bus_i, d.esop.bus_j))
+            k in set(pv.bus)
+            or (park is not None and k == park.bus)
+            or (esop is not None and k in (esop.bus_i, esop.bus_j))
         )
         if show or special:
             ax.annotate(

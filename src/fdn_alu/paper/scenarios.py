@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from fdn_alu.cases import Case, load_case
 from fdn_alu.cases.scenarios import scenario_key
-from fdn_alu.components.esop.data import esop_data
-from fdn_alu.core.data import build_model_data
 from fdn_alu.core.run import run
-from fdn_alu.model.recipe import build_model
 from fdn_alu.results import RunResult
-from fdn_alu.solve import presolve_start, solve_dispatch
-from fdn_alu.solve.sequential import relinearisations
 
 COMPARISON_ROWS = [
     ("costs", "purchase", "Grid purchase cost", "CNY"),
@@ -153,11 +148,31 @@ def check_directions(results: dict[int, RunResult]) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class CapacitySweep:
-    """Capacity sensitivity: one row per (PV scale, storage capacity) point."""
+    """Capacity sensitivity: one row per (PV scale, storage capacity) point.
+
+    Every point is a full :func:`~fdn_alu.core.run.run` (relax-and-fix, every check); its
+    ``status`` and ``checks_failed`` columns say whether its numbers may be used, and
+    :meth:`passed` keeps only the points whose checks passed (the rows published).
+    """
 
     table: pd.DataFrame
-    compiled_s: float
-    rebuild_s: float | None
+    elapsed_s: float
+
+    def passed(self) -> pd.DataFrame:
+        """The points whose run was ``ok`` or ``warning`` with every check within tolerance."""
+        keep = self.table["checks_failed"] == ""
+        return self.table[keep].drop(columns=["status", "checks_failed"]).reset_index(drop=True)
+
+
+def capacity_case(case: Case, pv_scale: float, storage_mwh: float) -> Case:
+    """``case`` with every PV's power and inverter rating scaled by ``pv_scale`` and the ESOP
+    battery resized to ``storage_mwh`` at the case's energy-to-power ratio."""
+    s = case.settings
+    pv = [{**p, "p_mw": p["p_mw"] * pv_scale, "s_mva": p["s_mva"] * pv_scale} for p in s["pv"]]
+    bat = s["esop"]["battery"]
+    p_max = bat["p_max_mw"] * storage_mwh / bat["e_max_mwh"]
+    esop = {**s["esop"], "battery": {**bat, "e_max_mwh": storage_mwh, "p_max_mw": p_max}}
+    return case.with_settings(pv=pv, esop=esop)
 
 
 def capacity_sweep(
@@ -166,64 +181,34 @@ def capacity_sweep(
     storage_mwh: Sequence[float] = (5.0, 10.0, 15.0),
     periods: int | None = None,
     solver: str = "clarabel",
-    compare_rebuild: bool = True,
 ) -> CapacitySweep:
     """Total cost and emissions of scenario 3 over a grid of PV and ESOP storage capacities.
 
-    PV capacity scales every PV's availability and inverter rating; the storage capacity
-    scales the ESOP battery's energy and, at the case's energy-to-power ratio, its power.
-
-    The problem is compiled once; every point only changes cvxpy Parameters (PV availability
-    and inverter ratings, the ESOP battery's energy limit and its capacity-dependent O&M) and
-    re-solves, including the production iterations (all started from one park-only presolve).
-    With ``compare_rebuild`` the same number of solves is also timed building the problem
-    afresh each time (at the case's own capacities), for the speed comparison.
+    PV capacity scales every PV's power (and so its availability) and inverter rating; the
+    storage capacity scales the ESOP battery's energy and, at the case's energy-to-power
+    ratio, its power (:func:`capacity_case`). Each point is a full run through the same exact
+    path and checks as :func:`~fdn_alu.core.run.run`.
     """
     case = case if isinstance(case, Case) else load_case(case)
-    data = build_model_data(case, 3, periods)
     t0 = time.perf_counter()
-    model = build_model(data)
-    pv_params = model.blocks["pv"].parameters
-    esop_params = model.blocks["esop"].parameters
-    starts = {name: presolve_start(model, name) for name in relinearisations(model)}
-    base_avail = pv_params["pv_avail_pu"].value.copy()
-    base_s = pv_params["pv_s_max_pu"].value.copy()
     rows = []
     for scale in pv_scales:
         for e_max in storage_mwh:
-            pv_params["pv_avail_pu"].value = base_avail * scale
-            pv_params["pv_s_max_pu"].value = base_s * scale
-            settings = dict(case.settings["esop"])
-            ratio = e_max / case.settings["esop"]["battery"]["e_max_mwh"]
-            p_max = case.settings["esop"]["battery"]["p_max_mw"] * ratio
-            settings["battery"] = {**settings["battery"], "e_max_mwh": e_max, "p_max_mw": p_max}
-            om = esop_data(settings, data).om_cost_per_day
-            esop_params["e_max_mwh"].value = np.array(e_max)
-            esop_params["p_max_mw"].value = np.array(p_max)
-            esop_params["om_cost"].value = np.array(om)
-            info, _ = solve_dispatch(model, solver, starts=starts)
-            costs = {k: float(v.value) for k, v in model.costs.items()}
-            emis = float(sum(v.value for v in model.emissions_t.values()))
+            point = capacity_case(case, scale, e_max)
+            res = run(point, scenario=3, periods=periods, solver=solver)
+            s = res.summary
             rows.append(
                 {
                     "pv_scale": scale,
-                    "pv_mw": scale * sum(p["p_mw"] for p in case.settings["pv"]),
+                    "pv_mw": sum(p["p_mw"] for p in point.settings["pv"]),
                     "storage_mwh": e_max,
-                    "storage_mw": p_max,
-                    "total_cost": sum(costs.values()),
-                    "carbon_cost": costs["carbon"],
-                    "emissions_t": emis,
-                    "solver_s": info.solver_s,
+                    "storage_mw": point.settings["esop"]["battery"]["p_max_mw"],
+                    "total_cost": s["costs"]["total"],
+                    "carbon_cost": s["costs"]["carbon"],
+                    "emissions_t": s["emissions_t"]["total"],
+                    "solver_s": s["timings_s"]["solver"],
+                    "status": s["status"],
+                    "checks_failed": ";".join(s["checks"]["failed"]),
                 }
             )
-    compiled_s = time.perf_counter() - t0
-    rebuild_s = None
-    if compare_rebuild:
-        t1 = time.perf_counter()
-        for _ in range(len(rows)):
-            fresh = build_model(replace(data))
-            solve_dispatch(
-                fresh, solver, starts={n: presolve_start(fresh, n) for n in relinearisations(fresh)}
-            )
-        rebuild_s = time.perf_counter() - t1
-    return CapacitySweep(pd.DataFrame(rows), compiled_s, rebuild_s)
+    return CapacitySweep(pd.DataFrame(rows), time.perf_counter() - t0)

@@ -32,8 +32,8 @@ class RunResult:
         The typed summary; ``summary`` is its summary.json dict.
     buses, branches, sources : DataFrame
     component_tables : dict of str -> DataFrame
-        The components' own tables by file stem; ``result.<name>`` reads one
-        (None for a table of an absent component).
+        The components' own tables by file stem; :meth:`table` reads one (None for a table
+        of an absent component).
     data : ModelData
     solution : Solution
     carbon : CarbonResult
@@ -65,12 +65,13 @@ class RunResult:
             **self.component_tables,
         }
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name == "component_tables":
-            raise AttributeError(name)
-        tables = self.__dict__.get("component_tables", {})
+    def table(self, name: str) -> pd.DataFrame | None:
+        """The table ``name`` (file stem): the network's or a component's; None for a
+        component table of a component absent from this run; an unknown name (a typo) raises
+        KeyError."""
+        tables = self.tables()
         if name in tables:
             return tables[name]
-        if name in self.__dict__.get("details", {}).get("table_names", ()):
+        if name in self.details.get("table_names", ()):
             return None
-        raise AttributeError(f"RunResult has no attribute or table {name!r}")
+        raise KeyError(f"no table {name!r} (this run has: {', '.join(tables)})")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from fdn_alu.analysis.tolerance import failed_checks
+
 # Status of a run whose solver succeeded but whose exactness checks failed.
 CHECK_FAILED = "check_failed"
 
@@ -68,11 +70,7 @@ class Checks:
     @property
     def failed(self) -> list[str]:
         """Checks whose value is outside its tolerance (a non-finite value fails)."""
-        return [
-            k
-            for k, tol in self.tolerances.items()
-            if self.values.get(k) is not None and not self.values[k] <= tol
-        ]
+        return failed_checks(self.values, self.tolerances)
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.values, "tolerances": dict(self.tolerances), "failed": self.failed}

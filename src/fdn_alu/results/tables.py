@@ -128,3 +128,23 @@ def source_rows(
             "emissions_t": emis.ravel(),
         }
     )[SOURCE_COLUMNS]
+
+
+def declared_source_rows(data, declared) -> list[pd.DataFrame]:
+    """Rows of sources.csv of the components' declared sources
+    (:class:`~fdn_alu.components.base.Source`): emissions ``max(p, 0) ci dt`` for a source
+    that declares an emission key, 0 otherwise."""
+    T = data.periods
+    return [
+        source_rows(
+            data,
+            s.kind,
+            [s.name],
+            [s.bus_id],
+            np.asarray(s.p_mw, dtype=float).reshape(T, 1),
+            (np.zeros((T, 1)) if s.q_mvar is None else np.asarray(s.q_mvar).reshape(T, 1)),
+            np.broadcast_to(s.ci_kg_per_mwh, (T,)).reshape(T, 1),
+            direct=s.emission is not None,
+        )
+        for s in declared
+    ]

@@ -30,7 +30,11 @@ class Esop(Component):
         "esop_converter_loss_gap_max_mw": 1e-4,
     }
     summary_costs = ("esop",)
-    summary_checks = ("esop_simultaneous_max_mw",)
+    summary_checks = (
+        "esop_simultaneous_max_mw",
+        "esop_converter_loss_gap_max_mw",
+        "esop_end_energy_mwh",
+    )
     tables = ("esop",)
     limits_hint = "battery energy bounds and end-of-horizon rule, converter ratings"
 

@@ -1,14 +1,12 @@
-"""Main grid after the solve: solution arrays, carbon source, sources.csv rows, energies."""
+"""Main grid after the solve: solution arrays, its carbon source, energies."""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from fdn_alu.components.base import CarbonPart
+from fdn_alu.components.base import CarbonPart, Source
 from fdn_alu.components.grid.data import GridData
 from fdn_alu.model.block import Block
-from fdn_alu.results.tables import source_rows
 
 
 def grid_solution(block: Block, core) -> dict[str, np.ndarray]:
@@ -21,26 +19,22 @@ def grid_solution(block: Block, core) -> dict[str, np.ndarray]:
 
 
 def grid_carbon(g: GridData, part: dict, core) -> CarbonPart:
-    """The grid is a source at the root (import only; an export is consumption at the root)."""
+    """The grid is a source at the root, the one declaration of its emissions ("grid"); an
+    export (negative import) is consumption at the root and earns no carbon credit."""
     return CarbonPart(
-        sources=[(core.net.root, np.maximum(part["p_grid_mw"], 0.0), g.ci_kg_per_mwh)]
+        sources=[
+            Source(
+                node=core.net.root,
+                name="grid",
+                kind="grid",
+                bus_id=int(core.net.bus_ids[core.net.root]),
+                p_mw=part["p_grid_mw"],
+                ci_kg_per_mwh=g.ci_kg_per_mwh,
+                emission="grid",
+                q_mvar=part["q_grid_mvar"],
+            )
+        ]
     )
-
-
-def grid_source_rows(g: GridData, part: dict, core) -> list[pd.DataFrame]:
-    root_id = int(core.net.bus_ids[core.net.root])
-    return [
-        source_rows(
-            core,
-            "grid",
-            ["grid"],
-            [root_id],
-            part["p_grid_mw"][:, None],
-            part["q_grid_mvar"][:, None],
-            g.ci_kg_per_mwh[:, None],
-            direct=True,
-        )
-    ]
 
 
 def grid_energy(part: dict, core) -> dict[str, float]:

@@ -49,7 +49,20 @@ class Park(Component):
         "park_footprint_t_per_t_al",
         "park_production_t",
     )
-    summary_checks = ("eaip_cone_gap_max", "production_rel_err")
+    summary_checks = (
+        "production_rel_err",
+        "production_t",
+        "production_target_t",
+        "eaip_cone_gap_max",
+        "eaip_cone_gap_max_mw",
+        "eaip_temperature_range_c",
+        "eaip_temperature_violation_c",
+        "eaip_adjustments_max",
+        "eaip_adjustments_allowed",
+        "eaip_adjustments_over",
+        "eaip_reversals",
+        "park_battery_simultaneous_max_mw",
+    )
     tables = ("eaip",)
     limits_hint = (
         "potline current range vs production target, thermal window, park battery "
@@ -104,7 +117,8 @@ class Park(Component):
         return [f for f in fixes if f is not None]
 
     def reserve_offers(self, block, data, core):
-        hours = core.reserves.regulation_hours_max_h if core.reserves is not None else 12.0
+        reserves = core.component("reserves")
+        hours = reserves.regulation_hours_max_h if reserves is not None else 12.0
         return park_offers(data, block, core, hours)
 
     def charged_draw(self, block, data, core):

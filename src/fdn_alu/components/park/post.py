@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fdn_alu.components.base import CarbonPart
+from fdn_alu.components.base import CarbonPart, Source
 from fdn_alu.components.park.data import ParkData
 from fdn_alu.components.park.model import count_moves
 from fdn_alu.components.park.turbine import turbine_ci
@@ -154,33 +154,10 @@ def park_footprint(park: ParkData, pk: dict, core, cr) -> tuple[float, float]:
 
 
 def park_source_rows(park: ParkData, pk: dict, core, cr) -> list[pd.DataFrame]:
-    """sources.csv rows inside the park (no bus): gas turbine, park PV, battery discharge."""
+    """sources.csv rows of the park battery's discharge (inside the park, no bus); park PV and
+    the gas turbine are declared :class:`Source` objects of :func:`park_carbon`."""
     T = core.periods
-    parts = [
-        source_rows(
-            core,
-            "park_pv",
-            ["park_pv"],
-            [None],
-            pk["pv_mw"][:, None],
-            np.zeros((T, 1)),
-            np.zeros((T, 1)),
-            direct=False,
-        ),
-    ]
-    if park.gas_turbine is not None:
-        parts.append(
-            source_rows(
-                core,
-                "gas_turbine",
-                ["gas_turbine"],
-                [None],
-                pk["gas_turbine_mw"][:, None],
-                np.zeros((T, 1)),
-                pk["gas_turbine_ci_kg_per_mwh"][:, None],
-                direct=True,
-            )
-        )
+    parts = []
     if park.battery is not None:
         parts.append(
             source_rows(
@@ -220,8 +197,22 @@ def park_carbon(park: ParkData, pk: dict, core, first_node: int) -> CarbonPart:
         nodes={"park": node},
         links=[(park.bus, node, pk["pcc_mw"])],
         sources=[
-            (node, pk["pv_mw"], np.zeros(T)),
-            (node, pk["gas_turbine_mw"], pk["gas_turbine_ci_kg_per_mwh"]),
+            Source(node, "park_pv", "park_pv", None, pk["pv_mw"], np.zeros(T)),
+            *(
+                [
+                    Source(
+                        node,
+                        "gas_turbine",
+                        "gas_turbine",
+                        None,
+                        pk["gas_turbine_mw"],
+                        pk["gas_turbine_ci_kg_per_mwh"],
+                        "gas_turbine",
+                    )
+                ]
+                if park.gas_turbine is not None
+                else []
+            ),
         ],
         storages=storages,
     )

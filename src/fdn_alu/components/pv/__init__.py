@@ -7,7 +7,7 @@ import numpy as np
 from fdn_alu.components.base import Component
 from fdn_alu.components.pv.data import pv_data
 from fdn_alu.components.pv.model import pv_block
-from fdn_alu.components.pv.post import pv_carbon, pv_energy, pv_solution, pv_source_rows
+from fdn_alu.components.pv.post import pv_carbon, pv_energy, pv_solution
 from fdn_alu.components.pv.settings import SCHEMA
 from fdn_alu.errors import Problem
 
@@ -65,10 +65,7 @@ class Pv(Component):
         return pv_solution(data, block, core)
 
     def carbon(self, data, part, core, first_node):
-        return pv_carbon(data, part)
+        return pv_carbon(data, part, core)
 
     def energy_mwh(self, data, part, core):
         return pv_energy(data, part, core)
-
-    def source_rows(self, data, part, core, carbon, nodes):
-        return pv_source_rows(data, part, core)

@@ -1,14 +1,12 @@
-"""Feeder PV after the solve: solution arrays, carbon sources, sources.csv rows, energies."""
+"""Feeder PV after the solve: solution arrays, its carbon sources, energies."""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from fdn_alu.components.base import CarbonPart
+from fdn_alu.components.base import CarbonPart, Source
 from fdn_alu.components.pv.data import PvData
 from fdn_alu.model.block import Block
-from fdn_alu.results.tables import source_rows
 
 
 def pv_solution(pv: PvData, block: Block, core) -> dict[str, np.ndarray]:
@@ -23,26 +21,16 @@ def pv_solution(pv: PvData, block: Block, core) -> dict[str, np.ndarray]:
     }
 
 
-def pv_carbon(pv: PvData, part: dict) -> CarbonPart:
-    """PV is a zero-carbon source at its bus."""
-    p = part["p_pv_mw"]
-    return CarbonPart(sources=[(b, p[:, k], np.zeros(len(p))) for k, b in enumerate(pv.bus)])
-
-
-def pv_source_rows(pv: PvData, part: dict, core) -> list[pd.DataFrame]:
-    p = part["p_pv_mw"]
-    return [
-        source_rows(
-            core,
-            "pv",
-            pv.names,
-            [int(core.net.bus_ids[b]) for b in pv.bus],
-            p,
-            part["q_pv_mvar"],
-            np.zeros_like(p),
-            direct=False,
-        )
-    ]
+def pv_carbon(pv: PvData, part: dict, core) -> CarbonPart:
+    """PV is a zero-carbon source at its bus (no direct emission)."""
+    p, q = part["p_pv_mw"], part["q_pv_mvar"]
+    zero = np.zeros(len(p))
+    return CarbonPart(
+        sources=[
+            Source(b, name, "pv", int(core.net.bus_ids[b]), p[:, k], zero, None, q[:, k])
+            for k, (b, name) in enumerate(zip(pv.bus, pv.names, strict=True))
+        ]
+    )
 
 
 def pv_energy(pv: PvData, part: dict, core) -> dict[str, float]:

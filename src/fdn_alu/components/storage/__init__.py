@@ -34,6 +34,7 @@ class Bess(Component):
     schema = SCHEMA
     # Same tolerance as the park and ESOP batteries (docs/RESULTS.md).
     tolerances: ClassVar[dict[str, float]] = {"storage_simultaneous_max_mw": 1e-4}
+    summary_costs = ("storage_wear",)
     summary_energy = ("storage_charge", "storage_discharge")
     summary_checks = ("storage_simultaneous_max_mw",)
     tables = ("storage",)

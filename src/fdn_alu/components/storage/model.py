@@ -17,7 +17,7 @@ def storage_block(d: StorageData, core, relax_integers: bool = True) -> Block:
     ``"{name}_charge"`` ...), net injection ``P_dis - P_ch`` (T, k) onto the batteries' buses;
     reactive injection ``Q`` (T, k) with ``||(P_dis - P_ch, Q)|| <= S`` where ``s_max_mva > 0``
     and ``Q = 0`` elsewhere. The energy is bought through the network; the batteries' wear per
-    MWh discharged, when priced, is the cost term ``storage_wear`` (absent at the default 0)."""
+    MWh discharged, when priced, is the cost term ``storage_wear`` (0 at the default price of 0)."""
     T, n, base, k = core.periods, core.net.n_bus, core.base_mva, len(d.names)
     variables, cons, params = {}, {}, {}
     charge, discharge, wear = [], [], []

@@ -69,7 +69,7 @@ def benefit_table(results: dict) -> pd.DataFrame:
     for name, r in results.items():
         s = r.summary
         c, e = s["costs"], s["emissions_t"]
-        res = r.reserves
+        res = r.table("reserves")
         local = res[res.provider != "purchase"].mw.sum() * s["dt_h"]
         rows[name] = {
             "total cost (currency)": c["total"],
@@ -96,13 +96,13 @@ def plot_providers(results: dict):
     import matplotlib.pyplot as plt
 
     products = ["regulation_up", "regulation_down", "spinning", "non_spinning"]
-    providers = sorted({p for r in results.values() for p in r.reserves.provider.unique()})
+    providers = sorted({p for r in results.values() for p in r.table("reserves").provider.unique()})
     colors = dict(zip(providers, plt.get_cmap("tab10").colors, strict=False))
     fig, axes = plt.subplots(
         len(products), len(results), figsize=(11, 10), sharex=True, squeeze=False
     )
     for j, (name, r) in enumerate(results.items()):
-        t = r.reserves
+        t = r.table("reserves")
         for i, prod in enumerate(products):
             ax = axes[i, j]
             sub = t[t["product"] == prod].pivot_table(
@@ -148,7 +148,7 @@ def write_study(results: dict, out: str | Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     benefit_table(results).to_csv(out / "benefit.csv", float_format="%.6g")
     for name, r in results.items():
-        r.reserves.to_csv(out / f"reserves_{name}.csv", index=False, float_format="%.10g")
+        r.table("reserves").to_csv(out / f"reserves_{name}.csv", index=False, float_format="%.10g")
     fig = plot_providers(results)
     fig.savefig(out / "providers.png", dpi=120)
     return out

@@ -16,6 +16,7 @@ from typing import Any
 
 from fdn_alu.cases import DATA_DIR, Case, build_case, list_cases, read_case_raw
 from fdn_alu.cases.scenarios import SCENARIO_CHOICES, SCENARIOS, scenario_key
+from fdn_alu.components.registry import COMPONENTS
 from fdn_alu.core.run import run
 from fdn_alu.errors import InputError, Problem, raise_if_problems
 from fdn_alu.solve import available_solvers
@@ -25,7 +26,9 @@ from fdn_alu.studies.sweep.spec import SweepSpec, TaskKind, register_kind
 __all__ = ["DISPATCH_TABLES", "build_point_case", "dispatch_row", "run_dispatch_point"]
 
 
-DISPATCH_TABLES = ("buses", "branches", "sources", "eaip", "esop")
+# The network's tables and every registered component's (a new component's tables are
+# accepted without a change here).
+DISPATCH_TABLES = ("buses", "branches", "sources", *(t for c in COMPONENTS for t in c.tables))
 
 
 def _case_file(case: str) -> tuple[Path, str | None]:
