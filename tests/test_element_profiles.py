@@ -186,7 +186,7 @@ def test_curtailable_sgens_are_bounded_decisions(feeder):
         gen_at[net.sgen.bus[e]] += sgen[e].to_numpy()
     for k, b in enumerate(data.net.bus_ids):  # loads only: the hand sums plus the generation
         np.testing.assert_allclose(data.p_load_pu[:, k], p[b] + gen_at[b], atol=1e-12)
-    g = data.net_sgen
+    g = data.component("net_sgen")
     np.testing.assert_allclose(g.p_avail_pu * data.base_mva, sgen.to_numpy(), atol=1e-15)
     # sgen 1 has no q series: its net value 0.01 Mvar over its available output
     np.testing.assert_allclose(g.q_per_p[:, 1], 0.01 / sgen[1].to_numpy(), rtol=1e-12)
@@ -212,7 +212,7 @@ def test_curtailment_holds_the_voltage_limit_where_fixed_generation_cannot():
     assert s["status"] == "ok"
     assert s["checks"]["soc_gap_max"] <= 1e-6 and s["checks"]["ac_vm_err_max_pu"] <= 1e-5
     sol = result.solution
-    p, avail = sol.p_net_sgen_mw[:, 0], sol.p_net_sgen_avail_mw[:, 0]
+    p, avail = sol.value("p_net_sgen_mw")[:, 0], sol.value("p_net_sgen_avail_mw")[:, 0]
     np.testing.assert_allclose(avail, 3.0 * curt.profiles["load_scale"].to_numpy(), rtol=1e-12)
     assert (p <= avail + 1e-7).all()
     curtailed = p < avail - 1e-4

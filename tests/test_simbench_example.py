@@ -77,7 +77,7 @@ def test_example_runs_end_to_end():
     assert s["checks"]["ac_vm_err_max_pu"] <= 1e-5
     assert nr_error_pu(case.net, result, (0, 24, 48, 52, 72, 95)) <= 1e-5
     assert s["energy_mwh"]["eaip"] > 0
-    assert np.abs(result.solution.esop["p_i_mw"]).max() > 1e-3
+    assert np.abs(result.solution.part("esop")["p_i_mw"]).max() > 1e-3
 
 
 def nr_error_pu(net, result, periods) -> float:
@@ -169,7 +169,7 @@ def test_example_settings_run_on_the_mv_part(mv_case):
     day = simbench_day(mv_case)
     assert sgen_mwh == pytest.approx(day, rel=1e-12)
     assert s["energy_mwh"]["eaip"] > 0
-    assert np.abs(result.solution.esop["p_i_mw"]).max() > 1e-3
+    assert np.abs(result.solution.part("esop")["p_i_mw"]).max() > 1e-3
 
 
 def simbench_day(case) -> float:

@@ -14,7 +14,6 @@ from fdn_alu.components.net_sgen.model import net_sgen_block
 from fdn_alu.components.net_sgen.post import (
     net_sgen_carbon,
     net_sgen_solution,
-    net_sgen_source_rows,
 )
 from fdn_alu.errors import Problem
 
@@ -54,7 +53,4 @@ class NetSgen(Component):
         return net_sgen_solution(data, block, core)
 
     def carbon(self, data, part, core, first_node):
-        return net_sgen_carbon(data, part)
-
-    def source_rows(self, data, part, core, carbon, nodes):
-        return net_sgen_source_rows(data, part, core)
+        return net_sgen_carbon(data, part, core)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from fdn_alu.components.base import CarbonPart
+from fdn_alu.components.base import CarbonPart, Source
 from fdn_alu.components.net_sgen.data import NetSgenData
 from fdn_alu.model.block import Block
-from fdn_alu.results.tables import source_rows
 
 
 def net_sgen_solution(g: NetSgenData, block: Block, core) -> dict[str, np.ndarray]:
@@ -25,18 +23,15 @@ def net_sgen_solution(g: NetSgenData, block: Block, core) -> dict[str, np.ndarra
     }
 
 
-def net_sgen_carbon(g: NetSgenData, part: dict) -> CarbonPart:
+def net_sgen_carbon(g: NetSgenData, part: dict, core) -> CarbonPart:
     """Each generator is a zero-carbon source at its bus (the paper's convention for
-    renewables; the net's sgen types are not given emission factors)."""
-    p = part["p_net_sgen_mw"]
-    return CarbonPart(sources=[(b, p[:, k], np.zeros(len(p))) for k, b in enumerate(g.bus)])
-
-
-def net_sgen_source_rows(g: NetSgenData, part: dict, core) -> list[pd.DataFrame]:
-    p = part["p_net_sgen_mw"]
-    buses = [int(core.net.bus_ids[b]) for b in g.bus]
-    return [
-        source_rows(
-            core, "sgen", g.names, buses, p, part["q_net_sgen_mvar"], np.zeros_like(p), False
-        )
-    ]
+    renewables; the net's sgen types are not given emission factors), declared once: its
+    carbon-flow source and its sources.csv row (kind ``sgen``) both come from it."""
+    p, q = part["p_net_sgen_mw"], part["q_net_sgen_mvar"]
+    zero = np.zeros(len(p))
+    return CarbonPart(
+        sources=[
+            Source(b, name, "sgen", int(core.net.bus_ids[b]), p[:, k], zero, None, q[:, k])
+            for k, (b, name) in enumerate(zip(g.bus, g.names, strict=True))
+        ]
+    )
