@@ -62,7 +62,7 @@ def test_model_md_states_the_esop_sign_the_code_uses():
     from fdn_alu import run
 
     r = run("ieee15", scenario="flexible", check_ac=False)
-    e, b = r.esop, r.buses
+    e, b = r.table("esop"), r.buses
     i_bus = r.data.components["esop"].bus_i
     # the bus's net injection minus its load and other devices is the terminal's +P_i
     # (ieee15's ESOP terminal buses carry only loads): p_net = -p_load + p_i
