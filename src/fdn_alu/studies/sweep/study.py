@@ -47,7 +47,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,6 +56,7 @@ from typing import Any
 import pandas as pd
 
 from fdn_alu.errors import InputError, Problem, raise_if_problems
+from fdn_alu.results.folders import clean_stale, write_file_atomic
 from fdn_alu.studies.sweep.dispatch import (
     DISPATCH_TABLES,
     build_point_case,
@@ -81,7 +81,6 @@ from fdn_alu.studies.sweep.points import (
     write_marker,
     write_point,
     write_table,
-    write_text_atomic,
 )
 from fdn_alu.studies.sweep.spec import (
     KINDS,
@@ -226,8 +225,8 @@ def run_sweep(
     raise_if_problems(problems, "sweep not started")
 
     out.mkdir(parents=True, exist_ok=True)
-    for stale in (out / "points").glob(".*.partial-*"):
-        shutil.rmtree(stale, ignore_errors=True)  # left by a killed process: ours, incomplete
+    clean_stale(out)  # temporary files and point folders of a killed run (ours, incomplete)
+    clean_stale(out / "points")
     meta = {
         "fdn_alu_sweep": 1,
         "source": spec.source,
@@ -236,7 +235,7 @@ def run_sweep(
         "spec": spec.raw,
         "points": [{"id": i, "values": v} for i, v in zip(spec.ids, spec.values, strict=True)],
     }
-    write_text_atomic(out / "sweep.json", json.dumps(meta, indent=1, default=str) + "\n")
+    write_file_atomic(out / "sweep.json", json.dumps(meta, indent=1, default=str) + "\n")
     write_marker(out)
 
     finished = finished_points(out, spec.ids)
