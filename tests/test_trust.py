@@ -430,3 +430,45 @@ def test_season_bad_inputs_exit_2_with_one_line_and_nothing_written(tmp_path, sm
     assert main([*base, "--out", ""]) == 2
     assert "the output path is empty" in capsys.readouterr().err
     assert sorted(os.listdir(tmp_path)) == ["nan.toml", "none.toml", "p1.csv", "p2.csv"]
+
+
+# ---- API input validation ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"scenario": True}, "got 'True'"),
+        ({"scenario": 3.0}, "got '3.0'"),
+        ({"scenario": None}, "got 'None'"),
+        ({"solver": None}, "must be a solver name"),
+        ({"solver": 3}, "must be a solver name"),
+    ],
+)
+def test_run_options_of_the_wrong_type_are_input_errors(kwargs, match):
+    with pytest.raises(InputError, match=match):
+        run(CASE15DA, periods=2, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "match"),
+    [
+        ("grid", "carbon_price_per_t", -1e9, "must be >= 0"),
+        ("network", "vm_min_pu", 1.5, "not below vm_max_pu"),
+        ("park", "max_adjustments", -3, "max_adjustments"),
+    ],
+)
+def test_settings_edited_in_place_are_validated_on_use(section, key, value, match):
+    """Before: -1e9 CNY/t reached the solver (SolveError), vm_min 1.5 pu was 'infeasible'."""
+    case = load_case("ieee15")
+    case.settings[section][key] = value
+    with pytest.raises(InputError, match=match):
+        run(case, periods=2, check_ac=False)
+
+
+def test_a_potline_edited_in_place_is_validated_on_use():
+    """Before: cells = 0 ran and ended check_failed."""
+    case = load_case("ieee15")
+    case.settings["park"]["potlines"][0]["cells"] = 0
+    with pytest.raises(InputError, match="cells"):
+        run(case, periods=2, check_ac=False)

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 
 import cvxpy as cp
 
-from fdn_alu.errors import InfeasibleError, SolveError, SolverUnavailableError
+from fdn_alu.errors import (
+    InfeasibleError,
+    Problem,
+    SolveError,
+    SolverUnavailableError,
+    raise_if_problems,
+)
 from fdn_alu.model.recipe import Model
 
 try:
@@ -103,7 +109,10 @@ def available_solvers() -> list[str]:
 
 
 def check_solver(name: str) -> str:
-    """Validate a solver name; raise :class:`SolverUnavailableError` if it is not installed."""
+    """Validate a solver name; raise :class:`SolverUnavailableError` if it is not installed
+    (:class:`~fdn_alu.errors.InputError` if it is not a name)."""
+    if not isinstance(name, str):
+        raise_if_problems([Problem("solver", f"must be a solver name, got {name!r}")])
     key = name.lower()
     if key not in SOLVERS:
         raise SolverUnavailableError(f"unknown solver {name!r}; choose one of {', '.join(SOLVERS)}")
