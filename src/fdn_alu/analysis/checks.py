@@ -308,11 +308,6 @@ TOLERANCES = {
     # linearised (LinDistFlow) margin; this judges the margin with the exact AC equations.
     "deployed_vm_violation_pu": 1e-4,
 }
-# Up to this many bus-periods "auto" runs pandapower's Newton-Raphson per period, above it the
-# vectorised sweep. Our choice since issue 11: 0, the sweep at every size -- it solves the same
-# AC equations (agrees with pandapower to ~1e-11 pu in the tests) in 0.023 s where pandapower
-# takes 0.56-0.60 s on ieee15 x 24, more than the optimisation itself. Pandapower on request.
-AC_PANDAPOWER_MAX = 0
 
 
 def all_tolerances() -> dict[str, float]:
@@ -348,6 +343,7 @@ def dispatch_checks(
         From the carbon emission flow.
     check_ac : bool
     ac_method : {"auto", "pandapower", "sweep"}
+        ``auto`` is the sweep.
 
     Returns
     -------
@@ -357,8 +353,10 @@ def dispatch_checks(
     """
     gap = soc_gap(data, sol)
     if ac_method == "auto":
-        small = data.net.n_bus * data.periods <= AC_PANDAPOWER_MAX
-        ac_method = "pandapower" if small else "sweep"
+        # the sweep solves the same AC equations (agrees with pandapower to ~1e-11 pu in the
+        # tests) in 0.023 s where pandapower takes 0.56-0.60 s on ieee15 x 24, more than the
+        # optimisation itself (our measurements); pandapower on request
+        ac_method = "sweep"
     ac = None
     if check_ac:
         ac = ac_check(net, data, sol) if ac_method == "pandapower" else ac_check_sweep(data, sol)

@@ -72,8 +72,7 @@ def run(
     ac_method : {"auto", "pandapower", "sweep"}
         ``pandapower``: Newton-Raphson per period on a copy of the net; ``sweep``: our
         backward/forward sweep over all periods at once (same equations, agrees with
-        pandapower to ~1e-11 pu, ~20x faster on ieee15 x 24); ``auto``: pandapower up to
-        ``checks.AC_PANDAPOWER_MAX`` bus-periods (0: the sweep at every size), the sweep above.
+        pandapower to ~1e-11 pu, ~20x faster on ieee15 x 24); ``auto`` (default): the sweep.
     relaxation_bound : bool
         With a conic solver, converge the relaxed problem before relax-and-fix so that
         ``integer_fix.gap_rel`` bounds what fixing the binaries cost (one more full solve when
