@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from fdn_alu.errors import Problem
+
 STRATEGIES = ("rigid", "modulation", "batch", "full")
 """Operating strategies compared by ``fdn-alu season`` (restrictions of the full model)."""
 STRATEGY_LABELS = {
@@ -33,7 +37,7 @@ PRICE_ABS_MAX_CNY_PER_MWH = 1e5
 CI_MAX_KG_PER_MWH = 3000.0
 
 
-def price_problems(price, ci, where: str = "prices") -> list:
+def price_problems(price, ci, where: str = "prices") -> list[Problem]:
     """Problems of an hourly price and intensity series (NaN, inf, out of range), one line each.
 
     Parameters
@@ -43,10 +47,6 @@ def price_problems(price, ci, where: str = "prices") -> list:
     where : str
         Label of the series in the messages.
     """
-    import numpy as np
-
-    from fdn_alu.errors import Problem
-
     out = []
     for name, arr, lo, hi, unit in (
         ("price", price, -PRICE_ABS_MAX_CNY_PER_MWH, PRICE_ABS_MAX_CNY_PER_MWH, "CNY/MWh"),
