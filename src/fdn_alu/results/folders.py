@@ -34,16 +34,15 @@ Result folders get the permissions of a folder made with ``mkdir`` (0777 minus t
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
-import re
 import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from fdn_alu.errors import OutputError, OutputRefusedError, Problem
+from fdn_alu.errors import OutputRefusedError, Problem
+from fdn_alu.results.temp import clean_stale, output_error, temp_name
 
 MARKER = ".fdn_alu"
 """Name of the marker file written into every folder :func:`write_dir_atomic` creates."""
@@ -57,8 +56,6 @@ __all__ = [
     "write_dir_atomic",
     "write_file_atomic",
 ]
-
-_TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<what>partial|old|tmp)-(?P<pid>\d+)-[0-9a-f]{8}$")
 
 
 def _abs(path: str | os.PathLike) -> Path:
@@ -243,87 +240,6 @@ def _normal_permissions(folder: Path) -> None:
         os.chmod(root, mode)
 
 
-def _temp_name(target: Path, what: str) -> Path:
-    return target.with_name(f".{target.name}.{what}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists, owned by someone else
-        return True
-    return True
-
-
-def clean_stale(folder: str | os.PathLike, name: str | None = None) -> list[str]:
-    """Remove the temporary entries a killed fdn_alu process left in ``folder``.
-
-    Only names of this module's pattern (``.NAME.partial-PID-TAG``, ``.NAME.old-PID-TAG``,
-    ``.NAME.tmp-PID-TAG``) whose process ``PID`` no longer runs are touched; with ``name``, only
-    those of the target ``NAME``. An ``.old`` folder whose target is missing (the process died
-    between moving the old result aside and the new one in) is renamed back to its target.
-
-    Returns
-    -------
-    list of str
-        The names removed or restored.
-    """
-    folder = Path(folder)
-    done = []
-    try:
-        entries = sorted(os.listdir(folder))
-    except OSError:
-        return done
-    for entry in entries:
-        m = _TEMP.match(entry)
-        if m is None or (name is not None and m["name"] != name) or _alive(int(m["pid"])):
-            continue
-        path = folder / entry
-        if path.is_symlink():
-            continue
-        target = folder / m["name"]
-        with contextlib.suppress(OSError):
-            if m["what"] == "old" and not os.path.lexists(target):
-                path.rename(target)
-            elif path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
-            done.append(entry)
-    return done
-
-
-_OS_OUTPUT_ERRNOS = {
-    errno.ENOSPC,
-    errno.EDQUOT,
-    errno.EFBIG,
-    errno.EIO,
-    errno.EROFS,
-    errno.EACCES,
-    errno.EPERM,
-    errno.EMFILE,
-    errno.ENAMETOOLONG,
-}
-
-
-def output_error(exc: OSError, path: str | os.PathLike) -> OutputError | None:
-    """The :class:`OutputError` for an operating-system failure while writing ``path`` (None
-    when ``exc`` is not one of the write failures: disk full, file too large, quota, I/O error,
-    read-only, permission, too many open files, name too long)."""
-    if exc.errno not in _OS_OUTPUT_ERRNOS:
-        return None
-    reason = exc.strerror or os.strerror(exc.errno)
-    return OutputError(
-        f"could not write {path}: {reason}; nothing was left half-written there",
-        path=str(path),
-        reason=reason,
-    )
-
-
 def write_file_atomic(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file beside it (never half a file).
 
@@ -333,7 +249,7 @@ def write_file_atomic(path: str | os.PathLike, text: str) -> None:
         The operating system refused the write (the temporary file is removed).
     """
     path = Path(path)
-    tmp = _temp_name(path, "tmp")
+    tmp = temp_name(path, "tmp")
     try:
         tmp.write_text(text)
         os.replace(tmp, path)
@@ -402,7 +318,7 @@ def write_dir_atomic(
     old = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = _temp_name(target, "partial")
+        tmp = temp_name(target, "partial")
         os.mkdir(tmp)  # mode 0o777 minus the umask, unlike tempfile.mkdtemp's 0o700
         write_fn(tmp)
         _normal_permissions(tmp)
@@ -417,7 +333,7 @@ def write_dir_atomic(
             raise _refuse(f"{where} {given}", f"{given} appeared meanwhile")
         if os.path.lexists(target):
             check_out_dir(given, kind, where)  # still an earlier result (nothing added meanwhile)?
-            old = _temp_name(target, "old")
+            old = temp_name(target, "old")
             target.rename(old)
             try:
                 tmp.rename(target)
