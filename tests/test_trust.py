@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -472,3 +473,28 @@ def test_a_potline_edited_in_place_is_validated_on_use():
     case.settings["park"]["potlines"][0]["cells"] = 0
     with pytest.raises(InputError, match="cells"):
         run(case, periods=2, check_ac=False)
+
+
+# ---- messages ------------------------------------------------------------------------------------
+
+
+def test_reduced_accuracy_is_said_once_in_words_only_when_the_final_solve_has_it():
+    """Before: 'clarabel reports reduced accuracy (optimal_inaccurate)' twice on an ieee85 run
+    that ends ok (intermediate solves of the sequence), three times on one that ends warning."""
+    from fdn_alu.core.run import INACCURATE_NOTE
+
+    for scenario, status in ((2, "ok"), (3, "warning")):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            s = run("ieee85", scenario=scenario, periods=96, check_ac=False).summary
+        assert not [w for w in caught if "accuracy" in str(w.message)], scenario
+        assert s["status"] == status
+        assert s["notes"].count(INACCURATE_NOTE) == (status == "warning")
+
+
+def test_a_bare_feeder_file_names_itself_in_errors(tmp_path, capsys):
+    bad = tmp_path / "bad.m"
+    bad.write_text("function mpc = bad\nmpc.baseMVA = 'x';\n")
+    assert main(["run", "--case", str(bad), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert f"invalid case {bad}" in err and "default.toml" not in err

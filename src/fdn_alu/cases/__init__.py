@@ -109,7 +109,7 @@ def load_case(case: str | os.PathLike) -> Case:
         raw = _read_toml(DATA_DIR / "default.toml")
         raw["case"]["network"] = str(path.resolve())
         raw["case"]["name"] = path.stem
-        return build_case(raw, DATA_DIR / "default.toml", name=path.stem)
+        return build_case(raw, DATA_DIR / "default.toml", name=path.stem, label=str(path))
     names = ", ".join(n for n, _ in list_cases())
     raise_if_problems(
         [
@@ -232,8 +232,12 @@ def _merged(base: dict, over: dict) -> dict:
     return out
 
 
-def build_case(raw: dict, path: Path, name: str | None = None) -> Case:
-    """Validate raw settings, load the network and profiles, check devices against the network."""
+def build_case(raw: dict, path: Path, name: str | None = None, label: str | None = None) -> Case:
+    """Validate raw settings, load the network and profiles, check devices against the network.
+
+    ``label`` names the case in the error title (default ``path``; a bare network file is
+    named, not the default settings it is loaded with).
+    """
     where = Path(path).name
     problems: list[Problem] = []
     settings = validate_settings(raw, where, problems)
@@ -256,7 +260,7 @@ def build_case(raw: dict, path: Path, name: str | None = None) -> Case:
             )
     if net is not None and profiles is not None:
         problems.extend(check_against_data(settings, net, profiles, where))
-    raise_if_problems(problems, f"invalid case {path}")
+    raise_if_problems(problems, f"invalid case {label or path}")
     notes = [settings["case"]["notes"]] if settings["case"].get("notes") else []
     return Case(name or settings["case"]["name"], net, settings, profiles, str(path), notes)
 

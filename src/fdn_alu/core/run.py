@@ -46,6 +46,12 @@ REFINE_NOTE = (
 )
 
 
+INACCURATE_NOTE = (
+    "the solver stopped close to, not at, its accuracy target (status 'warning'); every check "
+    "is within its tolerance, so the dispatch is usable as reported"
+)
+
+
 def run(
     case: str | Case,
     scenario: int | str = 2,
@@ -140,6 +146,8 @@ def run(
             )
             result.report = replace(result.report, notes=[*result.report.notes, REFINE_NOTE])
     _warn_failed(data, result.report.checks)
+    if info.status == "warning" and not result.report.checks.failed:
+        result.report = replace(result.report, notes=[*result.report.notes, INACCURATE_NOTE])
     post_s = time.perf_counter() - t_post - refine_s
     result.report = replace(
         result.report,

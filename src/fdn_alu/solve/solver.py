@@ -205,13 +205,8 @@ def solve_model(model: Model, solver: str = "clarabel", options: dict | None = N
         )
     if status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or model.problem.value is None:
         raise SolveError(f"{solver} stopped without a solution (status {status!r})")
+    # reduced accuracy is reported once, by the run, for its final solve (status "warning")
     mapped = "ok" if status == cp.OPTIMAL else "warning"
-    if mapped == "warning":
-        warnings.warn(
-            f"{solver} reports reduced accuracy ({status}); the run's checks (gaps, AC check, "
-            "balances) say whether the dispatch is still usable",
-            stacklevel=2,
-        )
     return SolveInfo(key, mapped, status, wall, float(solver_s), iters)
 
 
