@@ -24,7 +24,7 @@ from fdn_alu import load_case, run, write_results
 from fdn_alu.cases.matpower_io import matpower_data_dir
 from fdn_alu.cli import main
 from fdn_alu.core.data import build_model_data
-from fdn_alu.errors import InputError, OutputError
+from fdn_alu.errors import InfeasibleError, InputError, OutputError
 from fdn_alu.results.folders import (
     MARKER,
     clean_stale,
@@ -498,3 +498,18 @@ def test_a_bare_feeder_file_names_itself_in_errors(tmp_path, capsys):
     assert main(["run", "--case", str(bad), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert f"invalid case {bad}" in err and "default.toml" not in err
+
+
+def test_an_infeasibility_names_the_binding_few_and_counts_the_rest():
+    """Before: one line per bus or branch that needed any slack (hundreds on a large feeder)."""
+    case = load_case("ieee85")
+    case = case.with_settings(network={**case.settings["network"], "vm_min_pu": 0.99})
+    with pytest.raises(InfeasibleError) as exc:
+        run(case, scenario=1, periods=4, check_ac=False)
+    lines = str(exc.value).splitlines()[1:]
+    assert len(exc.value.violations) > 20  # every element is kept on the error
+    assert len(lines) == 6 and re.match(r"  - minimum voltage: \d+ more buses", lines[-1])
+    relax = [float(re.search(r"up to ([0-9.e-]+) pu", line)[1]) for line in lines[:5]]
+    assert relax == sorted(relax, reverse=True)
+    every = [float(re.search(r"up to ([0-9.e-]+) pu", v)[1]) for v in exc.value.violations]
+    assert relax[0] == max(every)

@@ -38,6 +38,7 @@ from fdn_alu.solve import (
     loads_servable,
     solve_exact,
 )
+from fdn_alu.solve.diagnose import summarise
 
 AC_METHODS = ("auto", "pandapower", "sweep")
 REFINE_NOTE = (
@@ -190,7 +191,7 @@ def _infeasible_message(data: ModelData, found: list[str], servable: bool = True
     if found:
         return (
             "the dispatch problem is infeasible; with penalised slack on the network "
-            "limits it solves, needing:\n  - " + "\n  - ".join(found)
+            "limits it solves, needing:\n  - " + "\n  - ".join(summarise(found))
         )
     head = "the dispatch problem is infeasible even with the voltage and current limits relaxed"
     peak_mw = float(data.p_load_pu.sum(axis=1).max() * data.base_mva) if data.periods else 0.0
