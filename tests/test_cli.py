@@ -255,7 +255,7 @@ def test_help_documents_exit_codes(capsys):
     assert "130  interrupted" in capsys.readouterr().out
 
 
-# ---- item 5: Ctrl-C and SIGTERM: tests/test_trust.py::test_signals_exit_cleanly_whatever_the_terminal
+# ---- item 5: Ctrl-C and SIGTERM are tested in tests/test_trust.py
 
 
 # ---- item 13: examples reachable from anywhere ------------------------------------------------
