@@ -513,3 +513,40 @@ def test_an_infeasibility_names_the_binding_few_and_counts_the_rest():
     assert relax == sorted(relax, reverse=True)
     every = [float(re.search(r"up to ([0-9.e-]+) pu", v)[1]) for v in exc.value.violations]
     assert relax[0] == max(every)
+
+
+def test_disk_full_in_a_sweep_keeps_whole_points_only(tmp_path):
+    spec = tmp_path / "s.toml"
+    spec.write_text(
+        '[sweep]\nbase = "ieee15"\nperiods = 2\ncheck_ac = false\n'
+        '[axes]\n"grid.carbon_price_per_t" = [0, 80]\n'
+    )
+    out = tmp_path / "S"
+    proc = subprocess.run(
+        [FDN_ALU, "sweep", str(spec), "--out", str(out), "--workers", "1", "--quiet"],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        preexec_fn=_limited(1024),
+        timeout=300,
+    )
+    assert proc.returncode == 5, proc.stderr
+    assert f"could not write {out}/points/" in proc.stderr and "File too large" in proc.stderr
+    assert list((out / "points").iterdir()) == []  # no half-written point, no partial
+    assert not [p for p in out.iterdir() if p.name.startswith(".") and p.name != MARKER]
+
+
+def test_a_pv_profile_above_installed_power_is_refused(tmp_path):
+    from fdn_alu.cases import DATA_DIR
+
+    prof = (DATA_DIR / "day_profiles.csv").read_text().splitlines()
+    head = next(i for i, line in enumerate(prof) if line.startswith("time_h"))
+    cols = prof[head].split(",")
+    row = prof[head + 13].split(",")
+    row[cols.index("pv_pu")] = "7.0"
+    prof[head + 13] = ",".join(row)
+    (tmp_path / "prof.csv").write_text("\n".join(prof) + "\n")
+    toml = (DATA_DIR / "ieee15.toml").read_text().replace("day_profiles.csv", "prof.csv")
+    (tmp_path / "c.toml").write_text(toml)
+    with pytest.raises(InputError, match=r"pv pv5 profile: availability 7 pu of p_mw in period 12"):
+        run(str(tmp_path / "c.toml"), periods=24, check_ac=False)
