@@ -8,6 +8,7 @@ of ``cases/data/default.toml`` (grid supply only, the default day profiles).
 from __future__ import annotations
 
 import copy
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -54,6 +55,14 @@ class Case:
     source: str = ""
     notes: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_validated_as", _fingerprint(self.settings))
+
+    def edited(self) -> bool:
+        """Whether ``settings`` was changed in place since this case was validated (the run
+        then validates it again, :func:`fdn_alu.core.data.build_model_data`)."""
+        return _fingerprint(self.settings) != self._validated_as
+
     def with_settings(self, **sections: Any) -> Case:
         """Return a new Case with some settings sections replaced (this one is unchanged).
 
@@ -65,6 +74,10 @@ class Case:
         raw.update(copy.deepcopy(sections))
         settings = _validated(raw, f"case {self.name!r}", self.net, self.profiles)
         return Case(self.name, self.net, settings, self.profiles, self.source, list(self.notes))
+
+
+def _fingerprint(settings: dict) -> str:
+    return json.dumps(settings, sort_keys=True, default=repr)
 
 
 def list_cases() -> list[tuple[str, str]]:
