@@ -141,7 +141,14 @@ def test_write_is_all_or_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(pd.DataFrame, "to_csv", original)
     write_results(res, out)
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["branches.csv", "buses.csv", "eaip.csv", "sources.csv", "summary.json"]
+    assert names == [
+        ".fdn_alu",
+        "branches.csv",
+        "buses.csv",
+        "eaip.csv",
+        "sources.csv",
+        "summary.json",
+    ]
     shutil.rmtree(out)
 
 

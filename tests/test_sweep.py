@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import subprocess
+import sys
+import time
 import tomllib
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+import sweep_faults  # noqa: F401  (registers the "fault" task kind)
 from fdn_alu.cases import DATA_DIR
 from fdn_alu.cli import main as cli_main
 from fdn_alu.errors import InputError
@@ -252,3 +258,106 @@ def test_sweeps_accept_every_component_table_and_scenarios_3a_3b(tmp_path):
     assert list(table.status) == ["ok", "ok"]
     # 3a: the soft open point without its battery; 3b: with it (the flexible scenario)
     assert set(table.scenario.astype(str)) == {"3a", "3b"}
+
+
+# ---- size up front, scheduler, progress, lost workers ------------------------------------------
+
+
+def test_a_huge_sweep_is_refused_up_front_with_its_size_time_and_memory(tmp_path, capsys):
+    spec = tmp_path / "big.toml"
+    axes = {
+        "grid.carbon_price_per_t": list(range(300)),
+        "grid.loss_price_per_mwh": list(range(300)),
+        "network.vm_min_pu": [0.8 + i * 1e-4 for i in range(100)],
+        "scenario": [1, 2, 3],
+    }
+    spec.write_text(
+        '[sweep]\nbase = "ieee15"\nperiods = 24\n[axes]\n'
+        + "".join(f'"{k}" = {json.dumps(v)}\n' for k, v in axes.items())
+    )
+    out = tmp_path / "out"
+    t0 = time.perf_counter()
+    assert cli_main(["sweep", str(spec), "--out", str(out), "--quiet"]) == 2
+    assert time.perf_counter() - t0 < 30  # before: 14 GB in 100 s, nothing printed
+    err = capsys.readouterr().err
+    assert "27,000,000 points (300 x 300 x 100 x 3)" in err
+    m = re.search(r"about ([0-9,]+) CPU-hours \(([0-9.]+) s per point", err)
+    assert m and float(m[1].replace(",", "")) == pytest.approx(27e6 * float(m[2]) / 3600, rel=0.1)
+    assert "--max-points 27000000" in err and "GB per worker" in err
+    assert not out.exists()
+    with pytest.raises(InputError, match="exceed the limit of 3"):
+        load_spec(SPEC, max_points=3)
+    assert len(load_spec(SPEC, max_points=4).ids) == 4
+
+
+@pytest.mark.parametrize("address", ["nonsense", "tcp://", "http://127.0.0.1:8786"])
+def test_a_malformed_scheduler_is_refused_at_once_and_nothing_written(tmp_path, capsys, address):
+    out = tmp_path / "out"
+    t0 = time.perf_counter()
+    code = cli_main(["sweep", "spec-not-read.toml", "--out", str(out), "--scheduler", address])
+    assert code == 2 and time.perf_counter() - t0 < 5
+    assert "neither 'local' nor a scheduler address" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def _fault_spec(tmp_path, n: int, **options) -> dict:
+    flags = tmp_path / "flags"
+    flags.mkdir(exist_ok=True)
+    return {
+        "sweep": {"kind": "fault", "base": "x", "flag_dir": str(flags), **options},
+        "axes": {"value": list(range(n))},
+    }
+
+
+def test_a_killed_worker_costs_one_retry_not_the_pool(tmp_path):
+    lines: list[str] = []
+    spec = _fault_spec(tmp_path, 6)
+    spec["points"] = [{"value": v, "die_once": v == 2} for v in range(6)]
+    del spec["axes"]
+    result = run_sweep(spec, tmp_path / "out", workers=2, progress=lines.append)
+    assert result.counts == {"ok": 6} and result.lost == []
+    assert 1 <= result.retried <= 4  # the points in flight when the worker died (window 2 x 2)
+    assert (tmp_path / "flags" / "died-2").exists()  # the point really killed its worker
+    assert any("worker lost with value=2, die_once=True in flight" in line for line in lines)
+    # the progress counts add up to the points of the run on every line
+    for line in lines:
+        m = re.match(
+            r"\[(\d+)/(\d+)\] done (\d+), failed (\d+), running (\d+), waiting (\d+)", line
+        )
+        if m:
+            n_done, total, ok, failed, running, waiting = map(int, m.groups())
+            assert n_done == ok + failed and ok + failed + running + waiting == total, line
+
+
+def test_pool_workers_exit_when_the_sweep_process_is_killed(tmp_path):
+    spec = _fault_spec(tmp_path, 2, sleep_s=120.0)
+    code = (
+        "import sys, sweep_faults\n"
+        "from fdn_alu.studies.sweep.study import run_sweep\n"
+        f"run_sweep({spec!r}, {str(tmp_path / 'out')!r}, workers=2)\n"
+    )
+    tests_dir = str(Path(__file__).resolve().parent)
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, tests_dir])}
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, start_new_session=True)
+    flags = tmp_path / "flags"
+    deadline = time.monotonic() + 120
+    while len(list(flags.glob("pid-*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    pids = [int(p.read_text()) for p in flags.glob("pid-*")]
+    assert len(pids) == 2, "the workers did not start"
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(p) for p in pids), "pool workers outlived the sweep process"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(") ")[1].startswith("Z"))

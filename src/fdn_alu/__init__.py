@@ -12,6 +12,7 @@ from fdn_alu.errors import (
     FdnAluError,
     InfeasibleError,
     InputError,
+    OutputError,
     SolveError,
     SolverUnavailableError,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "FdnAluError",
     "InfeasibleError",
     "InputError",
+    "OutputError",
     "RunResult",
     "SolveError",
     "SolverUnavailableError",

@@ -33,10 +33,6 @@ class Problem:
     key: str = ""
     element: str | int | None = None
 
-    @property
-    def message(self) -> str:
-        return self.what
-
     def __str__(self) -> str:
         return f"{self.where}: {self.what}"
 
@@ -89,3 +85,49 @@ class InfeasibleError(FdnAluError):
 
 class SolveError(FdnAluError):
     """The solver stopped without a usable solution (unbounded, numerical failure, ...)."""
+
+
+class OutputError(FdnAluError):
+    """A result could not be written where asked (command line: exit code 5).
+
+    Raised when the operating system fails while a result folder is written (disk full, file
+    size limit, quota, read-only file system, I/O error); the temporary folder is removed and
+    whatever was at the target before is left as it was. Its subclass
+    :class:`OutputRefusedError` is raised before anything is written when the target is not
+    ours to replace.
+
+    Parameters
+    ----------
+    message : str
+        The whole message: the path and the reason.
+    path : str
+        The output path concerned.
+    reason : str
+        The operating system's reason (``"No space left on device"``) or why it was refused.
+    """
+
+    def __init__(self, message: str, path: str = "", reason: str = ""):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(message)
+
+
+class OutputRefusedError(OutputError, InputError):
+    """The output path was refused before anything was written (command line: exit code 2).
+
+    The target is a file, a symbolic link, lies under a file, cannot be written, or is an
+    existing folder that is not an earlier result of the same command (a user's folder, or
+    another command's result). Both an :class:`OutputError` and an :class:`InputError`.
+
+    Parameters
+    ----------
+    problems : list of Problem
+        What is wrong with the path (usually one).
+    title : str
+        Heading of the message.
+    """
+
+    def __init__(self, problems: list[Problem], title: str = "refusing to write the results"):
+        InputError.__init__(self, problems, title)
+        self.path = problems[0].where if problems else ""
+        self.reason = "; ".join(p.what for p in problems)

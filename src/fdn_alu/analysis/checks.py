@@ -315,12 +315,6 @@ TOLERANCES = {
     "costs_reconciliation_rel_err": 1e-9,
 }
 
-# Up to this many bus-periods "auto" runs pandapower's Newton-Raphson per period, above it the
-# vectorised sweep. Our choice since issue 11: 0, the sweep at every size -- it solves the same
-# AC equations (agrees with pandapower to ~1e-11 pu in the tests) in 0.023 s where pandapower
-# takes 0.56-0.60 s on ieee15 x 24, more than the optimisation itself. Pandapower on request.
-AC_PANDAPOWER_MAX = 0
-
 
 def all_tolerances() -> dict[str, float]:
     """The network's and every registered component's check tolerances."""
@@ -357,6 +351,7 @@ def dispatch_checks(
         From the carbon emission flow.
     check_ac : bool
     ac_method : {"auto", "pandapower", "sweep"}
+        ``auto`` is the sweep.
 
     Returns
     -------
@@ -366,8 +361,10 @@ def dispatch_checks(
     """
     gap = soc_gap(data, sol)
     if ac_method == "auto":
-        small = data.net.n_bus * data.periods <= AC_PANDAPOWER_MAX
-        ac_method = "pandapower" if small else "sweep"
+        # the sweep solves the same AC equations (agrees with pandapower to ~1e-11 pu in the
+        # tests) in 0.023 s where pandapower takes 0.56-0.60 s on ieee15 x 24, more than the
+        # optimisation itself (our measurements); pandapower on request
+        ac_method = "sweep"
     ac = None
     if check_ac:
         ac = ac_check(net, data, sol) if ac_method == "pandapower" else ac_check_sweep(data, sol)

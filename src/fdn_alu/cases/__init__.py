@@ -8,6 +8,7 @@ of ``cases/data/default.toml`` (grid supply only, the default day profiles).
 from __future__ import annotations
 
 import copy
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -62,6 +63,14 @@ class Case:
     notes: list[str] = field(default_factory=list)
     element_profiles: ElementProfiles | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_validated_as", _fingerprint(self.settings))
+
+    def edited(self) -> bool:
+        """Whether ``settings`` was changed in place since this case was validated (the run
+        then validates it again, :func:`fdn_alu.core.data.build_model_data`)."""
+        return _fingerprint(self.settings) != self._validated_as
+
     def with_settings(self, **sections: Any) -> Case:
         """Return a new Case with some settings sections replaced (this one is unchanged).
 
@@ -82,6 +91,10 @@ class Case:
             list(self.notes),
             self.element_profiles,
         )
+
+
+def _fingerprint(settings: dict) -> str:
+    return json.dumps(settings, sort_keys=True, default=repr)
 
 
 def list_cases() -> list[tuple[str, str]]:
@@ -133,7 +146,7 @@ def load_case(case: str | os.PathLike) -> Case:
         raw = _read_toml(DATA_DIR / "default.toml")
         raw["case"]["network"] = str(path.resolve())
         raw["case"]["name"] = path.stem
-        return build_case(raw, DATA_DIR / "default.toml", name=path.stem)
+        return build_case(raw, DATA_DIR / "default.toml", name=path.stem, label=str(path))
     names = ", ".join(n for n, _ in list_cases())
     raise_if_problems(
         [
@@ -278,8 +291,12 @@ def _merged(base: dict, over: dict) -> dict:
     return out
 
 
-def build_case(raw: dict, path: Path, name: str | None = None) -> Case:
-    """Validate raw settings, load the network and profiles, check devices against the network."""
+def build_case(raw: dict, path: Path, name: str | None = None, label: str | None = None) -> Case:
+    """Validate raw settings, load the network and profiles, check devices against the network.
+
+    ``label`` names the case in the error title (default ``path``; a bare network file is
+    named, not the default settings it is loaded with).
+    """
     where = Path(path).name
     problems: list[Problem] = []
     settings = validate_settings(raw, where, problems)
@@ -306,7 +323,7 @@ def build_case(raw: dict, path: Path, name: str | None = None) -> Case:
             )
     if net is not None and profiles is not None:
         problems.extend(check_case_data(settings, net, profiles, elements, where))
-    raise_if_problems(problems, f"invalid case {path}")
+    raise_if_problems(problems, f"invalid case {label or path}")
     notes = [settings["case"]["notes"]] if settings["case"].get("notes") else []
     name = name or settings["case"]["name"]
     return Case(name, net, settings, profiles, str(path), notes, elements)

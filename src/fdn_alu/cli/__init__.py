@@ -10,13 +10,14 @@ from fdn_alu.cli.app import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_OUTPUT,
+    EXIT_TERMINATED,
     PLUGIN_COMMANDS,
     console,
     failed_checks,
     format_failed_checks,
     format_summary,
     main,
-    write_run_folder,
 )
 
 __all__ = [
@@ -28,11 +29,12 @@ __all__ = [
     "EXIT_INTERNAL",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_OUTPUT",
+    "EXIT_TERMINATED",
     "PLUGIN_COMMANDS",
     "console",
     "failed_checks",
     "format_failed_checks",
     "format_summary",
     "main",
-    "write_run_folder",
 ]

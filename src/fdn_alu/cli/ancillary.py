@@ -47,7 +47,7 @@ def main(args) -> int:
     from fdn_alu.results.folders import check_out_dir
     from fdn_alu.studies.ancillary.benefit import compute, load_params, write_result
 
-    check_out_dir(args.out)
+    check_out_dir(args.out, "ancillary-benefit")
     tau = _floats(args.tau) if args.tau else None
     lam = _floats(args.lam) if args.lam else None
     result = compute(load_params(args.config), tau=tau, lam=lam)

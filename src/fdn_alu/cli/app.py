@@ -17,9 +17,12 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import errno
 import math
 import os
+import signal
 import sys
+import threading
 import warnings
 
 import fdn_alu.cli.example as example_cli
@@ -34,12 +37,13 @@ from fdn_alu.cli.console import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_OUTPUT,
+    EXIT_TERMINATED,
     failed_checks,
     format_failed_checks,
     format_summary,
 )
-from fdn_alu.cli.run import write_run_folder
-from fdn_alu.errors import FdnAluError, InputError, SolverUnavailableError
+from fdn_alu.errors import FdnAluError, InputError, OutputError, SolverUnavailableError
 
 __all__ = [
     "EXIT_BROKEN_PIPE",
@@ -50,13 +54,15 @@ __all__ = [
     "EXIT_INTERNAL",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_OUTPUT",
+    "EXIT_TERMINATED",
     "PLUGIN_COMMANDS",
+    "Terminated",
     "console",
     "failed_checks",
     "format_failed_checks",
     "format_summary",
     "main",
-    "write_run_folder",
 ]
 
 PLUGIN_COMMANDS: list[str] = [
@@ -254,15 +260,39 @@ def _common_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every clean-up path runs (exit code 143)."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM raises :class:`Terminated` in the main thread while a command runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``fdn-alu`` console script; returns the exit code."""
     try:
-        with _readable_warnings():
+        with _sigterm_as_interrupt(), _readable_warnings():
             try:
                 args = _parser().parse_args(argv)
             except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
                 return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
             return _dispatch(args)
+    except Terminated:
+        print("terminated", file=sys.stderr, flush=True)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
@@ -292,6 +322,10 @@ def console() -> None:
     os._exit(code)
 
 
+_WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO)
+"""Operating-system failures reported as output errors (exit 5) wherever they happen."""
+
+
 def _dispatch(args) -> int:
     try:
         if args.command in args._plugins:
@@ -312,11 +346,20 @@ def _dispatch(args) -> int:
     except (InputError, SolverUnavailableError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_OUTPUT
     except FdnAluError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except (KeyboardInterrupt, BrokenPipeError):
         raise
+    except OSError as exc:
+        if exc.errno not in _WRITE_ERRNOS or os.environ.get("FDN_ALU_DEBUG"):
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: could not write {where}{exc.strerror}", file=sys.stderr)
+        return EXIT_OUTPUT
     except Exception as exc:
         if os.environ.get("FDN_ALU_DEBUG"):
             raise

@@ -11,11 +11,11 @@ import argparse
 import copy
 import json
 import math
-from pathlib import Path
 
 from fdn_alu.cases import load_case
 from fdn_alu.core.run import run
 from fdn_alu.paper.calibration import TARGETS, CalibrationResult, calibrate, settings_for
+from fdn_alu.results.folders import write_file_atomic
 
 __all__ = ["battery_use", "main", "record", "variant_toml"]
 
@@ -153,9 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"misfit {rec['misfit']} (default {rec['default_misfit']}), {res.elapsed_s:.0f} s")
     print(f"ESOP battery in scenario 3: {rec['esop_battery']}")
     if args.json:
-        Path(args.json).write_text(json.dumps(rec, indent=1) + "\n")
+        write_file_atomic(args.json, json.dumps(rec, indent=1) + "\n")
     if args.variant:
-        Path(args.variant).write_text(variant_toml(rec))
+        write_file_atomic(args.variant, variant_toml(rec))
     return 0
 
 

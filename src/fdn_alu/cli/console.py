@@ -17,8 +17,10 @@ EXIT_FAILURE = 1
 EXIT_INPUT = 2
 EXIT_INTERNAL = 3
 EXIT_CHECK_FAILED = 4
+EXIT_OUTPUT = 5
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
+EXIT_TERMINATED = 143
 
 EXIT_CODES = """\
 exit codes:
@@ -26,13 +28,18 @@ exit codes:
   1    solve failure: the case is infeasible (the message names the limits) or the
        solver stopped without a usable solution
   2    input error: bad argument, case file or value, unknown or uninstalled solver,
-       refused output path (a file, unwritable, or a folder holding other files),
-       run larger than --max-memory-gb; nothing was solved or written
+       refused output path (a file, unwritable, a folder holding other files or
+       another command's result), run larger than --max-memory-gb, sweep larger
+       than --max-points; nothing was solved or written
   3    internal error (a bug; FDN_ALU_DEBUG=1 shows the traceback; please report it)
   4    results written, but a check failed (SOC gap, AC error, production, cone,
        balance, ...): the failed checks are printed with value and tolerance
+  5    output error: the results could not be written (disk full, file size
+       limit, quota, I/O error); the message names the path and the reason, and
+       nothing half-written is left (an earlier result stays as it was)
   130  interrupted (Ctrl-C); no partial output is left
-  141  output pipe closed early (e.g. piped into head)"""
+  141  output pipe closed early (e.g. piped into head)
+  143  terminated (SIGTERM); no partial output is left, as for Ctrl-C"""
 
 
 class Progress:

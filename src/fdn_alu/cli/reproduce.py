@@ -24,7 +24,8 @@ def main(args) -> int:
     """Run ``fdn-alu reproduce``; returns the exit code."""
     from fdn_alu.cases import load_case
     from fdn_alu.paper.reproduce import reproduce
-    from fdn_alu.results.folders import check_memory, check_out_dir, write_dir_atomic
+    from fdn_alu.results.folders import check_out_dir, write_dir_atomic
+    from fdn_alu.results.size import check_memory
     from fdn_alu.solve import check_solver
 
     say = Progress(args.quiet)
@@ -42,7 +43,7 @@ def main(args) -> int:
             problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
-    out = check_out_dir(args.out)
+    out = check_out_dir(args.out, "reproduce")
     for name, case in cases.items():
         check_memory(
             len(case.net.bus), args.periods or len(case.profiles), args.max_memory_gb, f"{name} "

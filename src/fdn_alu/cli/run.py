@@ -5,7 +5,6 @@ The API (cases, run, solvers, numpy) is imported when the command runs, not at s
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 import tomllib
@@ -69,7 +68,9 @@ def main(args) -> int:
     """Run ``fdn-alu run``; returns the exit code."""
     from fdn_alu.cases import load_case
     from fdn_alu.core.run import run
-    from fdn_alu.results.folders import check_memory, check_out_dir, write_dir_atomic
+    from fdn_alu.results.folders import check_out_dir, write_dir_atomic
+    from fdn_alu.results.size import check_memory
+    from fdn_alu.results.write import RUN_KIND, write_run_files
     from fdn_alu.solve import check_solver
     from fdn_alu.studies.ancillary.dispatch import with_reserves
     from fdn_alu.studies.season_day import day_case
@@ -92,8 +93,12 @@ def main(args) -> int:
         say("adding the built-in reserve settings")
         case = with_reserves(case)
     periods = args.periods or len(case.profiles)
-    out = Path(args.out) if args.out else Path("out") / f"{case.name}_s{args.scenario}"
-    check_out_dir(out)
+    out = Path(
+        check_out_dir(
+            args.out if args.out is not None else Path("out") / f"{case.name}_s{args.scenario}",
+            RUN_KIND,
+        )
+    )
     n_bus = len(case.net.bus)
     est_gb = check_memory(n_bus, periods, args.max_memory_gb, f"{case.name} ")
     say(
@@ -113,7 +118,7 @@ def main(args) -> int:
             relaxation_bound=args.relaxation_bound,
         )
     say(f"writing {out}/")
-    write_dir_atomic(out, lambda tmp: write_run_folder(result, tmp), kind="run")
+    write_dir_atomic(out, lambda tmp: write_run_files(result, tmp), kind=RUN_KIND)
     s = result.summary
     if not args.quiet:
         print(format_summary(s))
@@ -123,18 +128,3 @@ def main(args) -> int:
     if not args.quiet:
         print(f"results written to {out}/")
     return EXIT_CHECK_FAILED if failed else EXIT_OK
-
-
-def write_run_folder(result, folder: Path) -> None:
-    """The files of a run folder: each of ``result.tables()`` as CSV, and summary.json.
-
-    Same names and formats as :func:`fdn_alu.results.write_results` (CSV: ``index=False``,
-    ``float_format="%.10g"``; JSON: indent 2, numpy scalars as Python numbers, non-finite floats
-    as null).
-    """
-    from fdn_alu.results.write import jsonable
-
-    for name, df in result.tables().items():
-        df.to_csv(folder / f"{name}.csv", index=False, float_format="%.10g")
-    with (folder / "summary.json").open("w") as fh:
-        json.dump(jsonable(result.summary), fh, indent=2)

@@ -6,21 +6,18 @@ Imports only the fleet schema at start-up; the fleet model and solver load when 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import math
 import sys
 
 import numpy as np
 
-from fdn_alu.errors import (
-    FdnAluError,
-    InfeasibleError,
-    InputError,
-    Problem,
-    SolveError,
-    SolverUnavailableError,
-    raise_if_problems,
-)
-from fdn_alu.fleet.schema import STRATEGIES, STRATEGY_LABELS, schema_text
+from fdn_alu.errors import Problem, SolverUnavailableError, raise_if_problems
+from fdn_alu.fleet.schema import STRATEGIES, STRATEGY_LABELS, price_problems, schema_text
 from fdn_alu.results.folders import check_out_dir
+
+SEASON_KIND = "season"
+SOLVER_MODULES = {"highs": "highspy", "scip": "pyscipopt", "gurobi": "gurobipy"}
 
 _EPILOG = f"""\
 Built-in fleets: ieee15-park, ieee85-park (the dispatch cases' parks), china (provinces).
@@ -35,8 +32,9 @@ of synthetic_prices.toml (TOU shape x seasonal factor x winter deficit), labelle
 Writes into --out: summary.json (per strategy: costs by kind, energy, emissions, production,
 restarts, MIP gap, nodes, solve time; savings against rigid; checks), commitment.csv (strategy,
 day, region, lines_online, starts, stops, production_t, inventory_t), power.csv (strategy, hour,
-region, p_mw), breakeven.csv and PNG figures. Exit codes: 0 ok, 1 solve failure, 2 input error,
-3 internal error, 4 checks failed. Equations and sources: docs/FLEET.md.
+region, p_mw), breakeven.csv and PNG figures. Exit codes: 0 ok, 1 solve failure, 2 input error
+(nothing solved or written), 3 internal error, 4 checks failed, 5 output error (disk full...),
+130/143 interrupted/terminated. Equations and sources: docs/FLEET.md; folders: docs/OUTPUT.md.
 """
 
 
@@ -57,13 +55,18 @@ def add_parser(subparsers) -> None:
         default="all",
         help=f"all, or a comma list of {', '.join(STRATEGIES)} (default all)",
     )
-    p.add_argument("--solver", default=None, help="highs (default), scip or gurobi")
-    p.add_argument("--gap", type=float, default=None, help="relative MIP gap (default 0.005)")
-    p.add_argument("--time-limit", type=float, default=None, help="seconds per solve")
-    p.add_argument("--days", type=int, default=None, help="override the horizon (days)")
+    p.add_argument(
+        "--solver",
+        default=None,
+        choices=tuple(SOLVER_MODULES),
+        help="highs (default), scip or gurobi",
+    )
+    p.add_argument("--gap", type=_gap, default=None, help="relative MIP gap (default 0.005)")
+    p.add_argument("--time-limit", type=_seconds, default=None, help="seconds per solve")
+    p.add_argument("--days", type=_count(1), default=None, help="override the horizon (days)")
     p.add_argument(
         "--breakeven-grid",
-        type=int,
+        type=_count(0),
         default=5,
         help="N x N break-even map of restart cost and winter premium (N*N + N solves; "
         "0 skips it; default 5)",
@@ -72,56 +75,91 @@ def add_parser(subparsers) -> None:
     p.add_argument("--out", required=True, help="output folder (a new or earlier result folder)")
 
 
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
+def _gap(text: str) -> float:
+    value = _number(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = _number(text)
+    if value <= 0.0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _count(lo: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < lo:
+            raise argparse.ArgumentTypeError(f"must be at least {lo}, got {value}")
+        return value
+
+    return parse
+
+
 def _strategies(text: str) -> tuple[str, ...]:
-    if text == "all":
+    if text.strip() == "all":
         return STRATEGIES
     names = tuple(s.strip() for s in text.split(",") if s.strip())
-    raise_if_problems(
-        [
-            Problem("--strategy", f"unknown {n!r}; known: all, {', '.join(STRATEGIES)}")
-            for n in names
-            if n not in STRATEGIES
-        ],
-        "invalid arguments",
-    )
-    return names
+    problems = [
+        Problem("--strategy", f"unknown {n!r}; known: all, {', '.join(STRATEGIES)}")
+        for n in names
+        if n not in STRATEGIES
+    ]
+    if not names:
+        problems.append(Problem("--strategy", f"no strategy in {text!r}; give all or a list"))
+    raise_if_problems(problems, "invalid arguments")
+    return tuple(dict.fromkeys(names))
+
+
+def _check_solver(name: str | None) -> None:
+    if name is not None and importlib.util.find_spec(SOLVER_MODULES[name]) is None:
+        raise SolverUnavailableError(
+            f"solver {name} is not installed (pip install {SOLVER_MODULES[name]}); "
+            "highs is the default"
+        )
 
 
 def main(args: argparse.Namespace) -> int:
-    """Run ``fdn-alu season``; returns the exit code."""
+    """Run ``fdn-alu season``; returns the exit code (errors are raised: the CLI maps them)."""
     from fdn_alu.fleet import breakeven, load_fleet, run_season, write_season
 
-    try:
-        strategies = _strategies(args.strategy)
-        check_out_dir(args.out)
-        over = {"horizon": {"days": args.days}} if args.days else {}
-        fd = load_fleet(args.fleet, prices=args.prices, **over)
-        sopts = {}
-        if args.gap is not None:
-            sopts["mip_rel_gap"] = args.gap
-        if args.time_limit is not None:
-            sopts["time_limit_s"] = args.time_limit
-        res = run_season(fd, strategies, solver=args.solver, **sopts)
-        be = None
-        n = args.breakeven_grid
-        if n > 0:
-            base = fd.settings["costs"]["restart_cny_per_mw"]
-            rc = np.linspace(0.0, 3.0 * max(base, 1.0), n)
-            prem = np.linspace(0.0, 1.0, n)
-            print(f"break-even map: {n} x {n} grid ({n * n + n} solves) ...", file=sys.stderr)
-            be = breakeven(fd, rc, prem, fd.base_winter_premium, solver=args.solver, **sopts)
-        write_season(res, args.out, figures=not args.no_figures, breakeven=be)
-    except InputError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except (InfeasibleError, SolveError, SolverUnavailableError) as e:
-        print(f"solve failed: {e}", file=sys.stderr)
-        return 1
-    except FdnAluError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    strategies = _strategies(args.strategy)
+    check_out_dir(args.out, SEASON_KIND)
+    _check_solver(args.solver)
+    over: dict = {"horizon": {"days": args.days}} if args.days is not None else {}
+    sopts = {}
+    if args.gap is not None:
+        sopts["mip_rel_gap"] = args.gap
+    if args.time_limit is not None:
+        sopts["time_limit_s"] = args.time_limit
+    fd = load_fleet(args.fleet, prices=args.prices, **over)
+    raise_if_problems(price_problems(fd.price, fd.ci, fd.prices_label), "invalid prices")
+    res = run_season(fd, strategies, solver=args.solver, **sopts)
+    be = None
+    n = args.breakeven_grid
+    if n > 0:
+        base = fd.settings["costs"]["restart_cny_per_mw"]
+        rc = np.linspace(0.0, 3.0 * max(base, 1.0), n)
+        prem = np.linspace(0.0, 1.0, n)
+        print(f"break-even map: {n} x {n} grid ({n * n + n} solves) ...", file=sys.stderr)
+        be = breakeven(fd, rc, prem, fd.base_winter_premium, solver=args.solver, **sopts)
+    write_season(res, args.out, figures=not args.no_figures, breakeven=be)
     summ = res.summary()
     print(f"{fd.name}: {fd.prices_label}; {len(fd.regions)} region(s), {fd.lines.sum()} lines")
     print(f"{'strategy':36s} {'total CNY':>16s} {'vs rigid':>9s} {'restarts':>8s} "

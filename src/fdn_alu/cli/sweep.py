@@ -2,18 +2,20 @@
 
 Thin: parses the arguments, calls :func:`fdn_alu.studies.sweep.study.run_sweep`, prints progress and
 the outcome. Exit codes: 0 every point ok, 4 some point's checks outside tolerance, 1 some point
-failed or was lost (the others are written), 2 bad spec or folder (nothing ran), 130 Ctrl-C
-(finished points kept; rerun the same command to resume).
+failed or was lost (the others are written), 2 bad spec, folder, scheduler or a sweep above
+--max-points (nothing ran or was written), 5 disk full (finished points kept), 130 Ctrl-C and
+143 SIGTERM (finished points kept; rerun the same command to resume).
 """
 
 from __future__ import annotations
 
 import sys
 
+from fdn_alu.studies.sweep.spec import DEFAULT_MAX_POINTS
+
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_CHECKS = 4
-EXIT_INTERRUPTED = 130
 
 
 def add_parser(subparsers) -> None:
@@ -49,6 +51,13 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--retry-failed", action="store_true", help="run points recorded as failed again"
     )
+    p.add_argument(
+        "--max-points",
+        type=int,
+        default=None,
+        help=f"refuse sweeps of more points than this (default {DEFAULT_MAX_POINTS:,}); the "
+        "refusal gives the sweep's estimated time and memory",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
@@ -68,14 +77,14 @@ def main(args) -> int:
             progress=None if args.quiet else progress,
             retry_failed=args.retry_failed,
             threads_per_worker=args.threads_per_worker,
+            max_points=DEFAULT_MAX_POINTS if args.max_points is None else args.max_points,
         )
     except KeyboardInterrupt:
         print(
-            f"\ninterrupted: finished points are kept in {args.out}; run the same command again "
-            "to resume",
+            f"\nfinished points are kept in {args.out}; run the same command again to resume",
             file=sys.stderr,
         )
-        return EXIT_INTERRUPTED
+        raise
     counts = result.counts
     print(
         f"{len(result.table)} points ({result.ran} run now, {result.skipped} finished earlier): "

@@ -114,7 +114,11 @@ def build_model_data(case: Case, scenario: int | str = 2, periods: int | None = 
         Unknown scenario, a section the scenario needs missing, bad periods, non-finite
         data, or a component whose numeric data is infeasible on its face.
     """
+    if case.edited():  # settings changed in place: validated like a file before use
+        case = case.with_settings()
     problems: list[Problem] = []
+    if isinstance(scenario, bool) or not isinstance(scenario, int | str):
+        scenario = repr(scenario)  # True would be 1 and 3.0 would be 3 as dictionary keys
     scenario = scenario_key(scenario)
     if isinstance(scenario, bool) or scenario not in SCENARIOS:  # True == 1 in a dict
         problems.append(

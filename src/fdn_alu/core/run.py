@@ -39,11 +39,18 @@ from fdn_alu.solve import (
     loads_servable,
     solve_exact,
 )
+from fdn_alu.solve.diagnose import summarise
 
 AC_METHODS = ("auto", "pandapower", "sweep")
 REFINE_NOTE = (
     "re-solved with tighter Clarabel tolerances (solve.CLARABEL_REFINE): the first solve left "
     "an SOC gap above tolerance"
+)
+
+
+INACCURATE_NOTE = (
+    "the solver stopped close to, not at, its accuracy target (status 'warning'); every check "
+    "is within its tolerance, so the dispatch is usable as reported"
 )
 
 
@@ -82,8 +89,7 @@ def run(
     ac_method : {"auto", "pandapower", "sweep"}
         ``pandapower``: Newton-Raphson per period on a copy of the net; ``sweep``: our
         backward/forward sweep over all periods at once (same equations, agrees with
-        pandapower to ~1e-11 pu, ~20x faster on ieee15 x 24); ``auto``: pandapower up to
-        ``checks.AC_PANDAPOWER_MAX`` bus-periods (0: the sweep at every size), the sweep above.
+        pandapower to ~1e-11 pu, ~20x faster on ieee15 x 24); ``auto`` (default): the sweep.
     relaxation_bound : bool
         With a conic solver, converge the relaxed problem before relax-and-fix so that
         ``integer_fix.gap_rel`` bounds what fixing the binaries cost (one more full solve when
@@ -151,6 +157,8 @@ def run(
             )
             result.report = replace(result.report, notes=[*result.report.notes, REFINE_NOTE])
     _warn_failed(data, result.report.checks)
+    if info.status == "warning" and not result.report.checks.failed:
+        result.report = replace(result.report, notes=[*result.report.notes, INACCURATE_NOTE])
     post_s = time.perf_counter() - t_post - refine_s
     result.report = replace(
         result.report,
@@ -195,7 +203,7 @@ def _infeasible_message(data: ModelData, found: list[str], servable: bool = True
     if found:
         return (
             "the dispatch problem is infeasible; with penalised slack on the network "
-            "limits it solves, needing:\n  - " + "\n  - ".join(found)
+            "limits it solves, needing:\n  - " + "\n  - ".join(summarise(found))
         )
     head = "the dispatch problem is infeasible even with the voltage and current limits relaxed"
     peak_mw = float(data.p_load_pu.sum(axis=1).max() * data.base_mva) if data.periods else 0.0

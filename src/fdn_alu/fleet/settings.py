@@ -11,6 +11,7 @@ dispatch case's park (``[[region]] from_case = "ieee15"``), or from a capacity C
 
 from __future__ import annotations
 
+import math
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,9 @@ def _check_value(where: str, f: Field, v: Any, problems: list[Problem]) -> Any:
         problems.append(Problem(where, f"must be {f.kind}, got {v!r}"))
         return f.default
     if f.kind in ("float", "int"):
+        if not math.isfinite(v):
+            problems.append(Problem(where, f"must be a finite number, got {v}"))
+            return f.default
         if f.lo is not None and v < f.lo:
             problems.append(Problem(where, f"must be >= {f.lo}, got {v}"))
         if f.hi is not None and v > f.hi:

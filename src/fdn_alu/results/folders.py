@@ -1,30 +1,34 @@
 """Safe output folders: never delete or hide anything fdn_alu did not write.
 
-Every command that writes a folder uses the two functions of this module:
+The one writer of the package. Every command and :func:`fdn_alu.write_results` use:
 
-* :func:`check_out_dir` -- called *before* any work (before solving), refuses with an
-  :class:`~fdn_alu.errors.InputError` a path that is a file, lies under a file, cannot be written,
-  is a symbolic link, or is an existing folder holding anything other than an earlier fdn_alu
-  result.
-* :func:`write_dir_atomic` -- fills a temporary folder beside the target through a callback, writes
-  the marker file ``.fdn_alu`` (which lists every file written), and only then moves it into place.
-  An earlier fdn_alu result at the target is replaced only after the new folder is complete; an
-  error or Ctrl-C leaves no partial folder behind.
+* :func:`check_out_dir` -- called *before* any work, refuses with an
+  :class:`~fdn_alu.errors.OutputRefusedError` a path that is a file, lies under a file, cannot
+  be written, is a symbolic link, or is an existing folder that is not an earlier result of the
+  *same* command (a user's folder, or another command's result);
+* :func:`write_dir_atomic` -- fills a temporary folder beside the target through a callback,
+  writes the marker file ``.fdn_alu`` (the command and every file written), and only then moves
+  it into place. An earlier result of the same command is replaced only after the new folder is
+  complete; an error, Ctrl-C or SIGTERM leaves no partial folder, and a failure of the operating
+  system (disk full, file size limit, quota, I/O error) is an :class:`~fdn_alu.errors.OutputError`
+  naming the path and the reason;
+* :func:`write_file_atomic` -- one file through a temporary file beside it (never half a file).
 
 How an earlier result is recognised
 -----------------------------------
-* a marker file ``.fdn_alu`` (JSON object with key ``"fdn_alu_result"`` and the list ``"files"``
-  of the files written): the folder is replaceable when it holds nothing but those files;
-* (folders written before the marker existed) a ``summary.json`` that parses as a JSON object with
-  the keys ``"case"`` and ``"scenario"`` (a ``run`` result) or ``"fdn_alu_result"``, and nothing
-  else besides ``*.csv`` files;
-* an empty folder holds nothing to lose and is accepted too.
+* a marker file ``.fdn_alu`` (JSON object: ``"fdn_alu_result"`` the command that wrote it,
+  ``"files"`` the files written): replaceable by the same command when it holds nothing else;
+* (folders written before the marker existed) a ``summary.json`` that is a JSON object with the
+  keys ``"case"`` and ``"scenario"`` (a ``run`` result) or ``"fdn_alu_result"`` (that command),
+  and nothing else besides ``*.csv`` files;
+* an empty folder holds nothing to lose and is accepted by every command.
 
-A file a user added to an earlier result folder therefore makes it non-replaceable: it is refused,
-naming the extra file, rather than deleted.
+Temporary names are ``.NAME.partial-PID-TAG`` (a folder being written), ``.NAME.old-PID-TAG`` (the
+result being replaced) and ``.NAME.tmp-PID-TAG`` (a file); one left by a process that no longer
+runs (killed) is removed, or the old result restored, by the next write beside it
+(:func:`clean_stale`).
 
-Result folders get the permissions of a folder made with ``mkdir`` (0777 minus the umask), not the
-0700 of :func:`tempfile.mkdtemp`.
+Result folders get the permissions of a folder made with ``mkdir`` (0777 minus the umask).
 """
 
 from __future__ import annotations
@@ -37,31 +41,21 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from fdn_alu.errors import InputError, Problem
+from fdn_alu.errors import OutputRefusedError, Problem
+from fdn_alu.results.temp import clean_stale, output_error, temp_name
 
 MARKER = ".fdn_alu"
 """Name of the marker file written into every folder :func:`write_dir_atomic` creates."""
 
 __all__ = [
     "MARKER",
-    "check_memory",
     "check_out_dir",
-    "estimate_memory_mb",
+    "clean_stale",
     "is_fdn_alu_result",
-    "physical_memory_gb",
+    "result_kind",
     "write_dir_atomic",
+    "write_file_atomic",
 ]
-
-# Peak memory of one run, fitted to measured peak resident set sizes (``/usr/bin/time -f %M``,
-# scenario 3, Clarabel): ieee15 x 96 / 384 / 960 periods 266 / 331 / 466 MB, ieee85 x 96 / 384
-# 340 / 584 MB (our measurements), 841 buses x 96 ~ 1.1 GB and 3361 buses x 96 ~ 3.6 GB
-# (synthetic replicated feeders, benchmark notes). Rule: MB = BASE + PER_BUS_PERIOD x (buses +
-# DEVICE_BUSES) x periods; within 8 % of every point above (our choice of a linear fit: the model
-# and solver workspace grow linearly in bus-periods; the constant is Python, cvxpy, pandapower).
-MEMORY_BASE_MB = 250.0
-MEMORY_MB_PER_BUS_PERIOD = 0.0105
-MEMORY_DEVICE_BUSES = 8  # device variables per period (smelter, soft open point, PV) as 8 buses
-MEMORY_DEFAULT_FRACTION = 0.75  # of physical memory: our choice, leaves room for the OS and others
 
 
 def _abs(path: str | os.PathLike) -> Path:
@@ -87,126 +81,130 @@ def _listing(folder: Path) -> set[str]:
     return out
 
 
-def _unexpected_entries(folder: Path) -> list[str] | None:
-    """Entries of ``folder`` that fdn_alu did not write; None when it is no fdn_alu result.
+def _inspect(folder: Path) -> tuple[str | None, list[str] | None]:
+    """``(command, entries fdn_alu did not write)`` of ``folder``.
 
-    Returns an empty list for a replaceable folder (an earlier result, or an empty folder).
+    ``(None, None)`` for a folder that is no fdn_alu result; ``("", [])`` for an empty folder.
     """
     try:
         top = os.listdir(folder)
     except OSError:
-        return None
+        return None, None
     if not top:
-        return []
+        return "", []
     if MARKER not in top and "summary.json" not in top:
-        return None  # decided without walking the tree (think of --out ~)
+        return None, None  # decided without walking the tree (think of --out ~)
     try:
         entries = _listing(folder)
     except OSError:
-        return None
+        return None, None
     marker = _read_json_object(folder / MARKER)
     if marker is not None and "fdn_alu_result" in marker:
         written = {str(f) for f in marker.get("files", [])} | {MARKER}
         # folders that hold written files are fine too
         written |= {p.rsplit("/", i)[0] for p in written for i in range(1, p.count("/") + 1)}
-        return sorted(entries - written)
+        return str(marker["fdn_alu_result"]), sorted(entries - written)
     summary = _read_json_object(folder / "summary.json")
-    if summary is not None and (
-        {"case", "scenario"} <= summary.keys() or "fdn_alu_result" in summary
-    ):
-        return sorted(e for e in entries if e != "summary.json" and not _is_top_csv(folder, e))
-    return None
+    if summary is not None:
+        kind = summary.get("fdn_alu_result")
+        if kind is None and {"case", "scenario"} <= summary.keys():
+            kind = "run"
+        if kind is not None:
+            extra = sorted(e for e in entries if e != "summary.json" and not _is_top_csv(folder, e))
+            return str(kind), extra
+    return None, None
 
 
 def _is_top_csv(folder: Path, entry: str) -> bool:
     return "/" not in entry and entry.endswith(".csv") and (folder / entry).is_file()
 
 
+def result_kind(path: str | os.PathLike) -> str | None:
+    """The command that wrote the fdn_alu result at ``path`` (``""`` for an empty folder),
+    None when it is no fdn_alu result or holds anything else."""
+    p = _abs(path)
+    if not p.is_dir() or p.is_symlink():
+        return None
+    kind, extra = _inspect(p)
+    return kind if extra == [] else None
+
+
 def is_fdn_alu_result(path: str | os.PathLike) -> bool:
     """True when ``path`` is a folder fdn_alu wrote and that holds nothing else."""
-    p = _abs(path)
-    return p.is_dir() and not p.is_symlink() and _unexpected_entries(p) == []
+    return result_kind(path) is not None
 
 
-def check_out_dir(path: str | os.PathLike) -> Path:
+def _refuse(where: str, what: str) -> OutputRefusedError:
+    return OutputRefusedError([Problem(where, what)])
+
+
+def check_out_dir(path: str | os.PathLike, kind: str | None = None, where: str = "--out") -> Path:
     """Refuse, before any work, an output path that writing there could damage.
 
     Parameters
     ----------
     path : path-like
-        The output folder a command is asked to write.
+        The output folder.
+    kind : str, optional
+        The command about to write (``"run"``, ``"season"``, ``"sweep"``, ...): an existing
+        folder must be an earlier result of this command (or empty). Omitted: any fdn_alu result.
+    where : str
+        How the path is named in messages (``"--out"`` on the command line, ``"out"`` in the API).
 
     Returns
     -------
     Path
-        ``path`` unchanged (as a :class:`~pathlib.Path`) when it is safe: absent with a writable
-        existing ancestor folder, or an earlier fdn_alu result (or empty folder) in a writable
-        parent.
+        ``path`` unchanged (as a :class:`~pathlib.Path`) when it is safe.
 
     Raises
     ------
-    InputError
+    OutputRefusedError
         ``path`` is a file, a symbolic link, lies under a file, is not writable, or is an existing
-        folder that holds anything fdn_alu did not write (the message names the path and the
-        first few foreign entries).
+        folder holding anything fdn_alu did not write or another command's result (the message
+        names the path and the first few foreign entries, or the other command). An
+        :class:`~fdn_alu.errors.InputError` too: exit code 2 on the command line.
     """
     given = Path(path)
     p = _abs(path)
-    where = f"--out {given}"
+    where = f"{where} {os.fspath(path) or repr('')}"
+    if not os.fspath(path):
+        raise _refuse(where, "the output path is empty; name a folder")
     if os.path.lexists(p) and p.is_symlink():
-        raise InputError(
-            [Problem(where, f"{given} is a symbolic link; give its target or a new path")],
-            "refusing to write the results",
-        )
+        raise _refuse(where, f"{given} is a symbolic link; give its target or a new path")
     if p.exists() and not p.is_dir():
-        raise InputError(
-            [Problem(where, f"{given} is an existing file, not a folder; it is left untouched")],
-            "refusing to write the results",
-        )
+        raise _refuse(where, f"{given} is an existing file, not a folder; it is left untouched")
     if p.is_dir():
-        extra = _unexpected_entries(p)
+        found, extra = _inspect(p)
         if extra is None:
-            raise InputError(
-                [
-                    Problem(
-                        where,
-                        f"{given} is an existing folder that is not an fdn_alu result; "
-                        "choose a new folder (nothing was written)",
-                    )
-                ],
-                "refusing to write the results",
+            raise _refuse(
+                where,
+                f"{given} is an existing folder that is not an fdn_alu result; choose a new "
+                "folder (nothing was written)",
             )
         if extra:
             shown = ", ".join(extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
-            raise InputError(
-                [
-                    Problem(
-                        where,
-                        f"{given} holds an earlier fdn_alu result plus files fdn_alu did not write "
-                        f"({shown}); move them or choose a new folder (nothing was written)",
-                    )
-                ],
-                "refusing to write the results",
+            raise _refuse(
+                where,
+                f"{given} holds an earlier fdn_alu result plus files fdn_alu did not write "
+                f"({shown}); move them or choose a new folder (nothing was written)",
+            )
+        if found and kind is not None and found != kind:
+            raise _refuse(
+                where,
+                f"{given} holds an earlier '{found}' result; '{kind}' replaces only its own "
+                "results: choose a new folder (nothing was written)",
             )
         if p.parent == p:
-            raise InputError([Problem(where, "cannot replace the file-system root")])
-        anchor = p.parent
-    else:
-        anchor = p.parent
+            raise _refuse(where, "cannot replace the file-system root")
     # The first existing ancestor must be a writable folder: we create the target (and any
     # missing parents) there, and the temporary folder beside the target.
+    anchor = p.parent
     while not os.path.lexists(anchor) and anchor.parent != anchor:
         anchor = anchor.parent
     if not anchor.is_dir():
-        raise InputError(
-            [Problem(where, f"{anchor} is a file, so no folder can be created under it")],
-            "refusing to write the results",
-        )
+        raise _refuse(where, f"{anchor} is a file, so no folder can be created under it")
     if not _writable(anchor):
-        raise InputError(
-            [Problem(where, f"cannot write in {anchor} (no permission or read-only)")],
-            "refusing to write the results",
-        )
+        raise _refuse(where, f"cannot write in {anchor} (no permission or read-only)")
     return given
 
 
@@ -236,14 +234,31 @@ def _umask() -> int:
 
 
 def _normal_permissions(folder: Path) -> None:
-    """Give every folder under ``folder`` (itself included) mode 0777 minus the umask.
-
-    Writers that use :func:`tempfile.mkdtemp` leave 0700 folders; results are meant to be shared
-    like any folder the user makes.
-    """
+    """Give every folder under ``folder`` (itself included) mode 0777 minus the umask."""
     mode = 0o777 & ~_umask()
     for root, _, _ in os.walk(folder):
         os.chmod(root, mode)
+
+
+def write_file_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file beside it (never half a file).
+
+    Raises
+    ------
+    OutputError
+        The operating system refused the write (the temporary file is removed).
+    """
+    path = Path(path)
+    tmp = temp_name(path, "tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if isinstance(exc, OSError) and (err := output_error(exc, path)) is not None:
+            raise err from exc
+        raise
 
 
 def write_dir_atomic(
@@ -251,28 +266,40 @@ def write_dir_atomic(
     write_fn: Callable[[Path], object],
     kind: str = "result",
     marker: bool = True,
+    where: str = "--out",
 ) -> Path:
-    """Write a folder all or nothing, replacing only an earlier fdn_alu result.
+    """Write a folder all or nothing, replacing only an earlier result of the same command.
 
     Parameters
     ----------
     path : path-like
-        Target folder. Checked again with :func:`check_out_dir` just before it is replaced.
+        Target folder. Checked with :func:`check_out_dir` before and again just before it is
+        replaced.
     write_fn : callable
         ``write_fn(tmp_dir)`` writes every file into ``tmp_dir`` (an empty folder beside
         ``path``); its return value is ignored.
     kind : str
-        What the folder holds (``"run"``, ``"reproduce"``, ``"season"``, ...); stored in the marker
-        file ``.fdn_alu`` together with the list of files written.
+        The command writing (``"run"``, ``"reproduce"``, ``"season"``, ...); stored in the marker
+        file ``.fdn_alu`` with the list of files written; only a folder of the same ``kind`` is
+        replaced.
     marker : bool
-        Write the marker (default). Without it the folder is *not* an fdn_alu result a later
-        command may replace (e.g. example configs the user is meant to edit); ``path`` must then
-        not exist.
+        Write the marker (default). Without it the folder is *not* a result a later command may
+        replace (e.g. example configs the user is meant to edit); ``path`` must then not exist.
+    where : str
+        How the path is named in messages (``"--out"``, ``"out"``).
 
     Returns
     -------
     Path
         ``path`` as given.
+
+    Raises
+    ------
+    OutputRefusedError
+        The target is not ours to replace (see :func:`check_out_dir`); nothing was written.
+    OutputError
+        The operating system failed while writing (disk full, ...): the message names the path
+        and the reason; the temporary folder is removed, the target left as it was.
 
     Notes
     -----
@@ -281,24 +308,18 @@ def write_dir_atomic(
     On any exception, ``KeyboardInterrupt`` included, the temporary folder is removed and the
     previous content of ``path`` is left as it was.
     """
+    check_out_dir(path, kind if marker else None, where)
     given = Path(path)
-    check_out_dir(given)
     target = _abs(given)
+    clean_stale(target.parent, target.name)
     if not marker and os.path.lexists(target):
-        raise InputError(
-            [
-                Problem(
-                    f"--out {given}", f"{given} exists; choose a new folder (nothing was written)"
-                )
-            ],
-            "refusing to write",
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tag = uuid.uuid4().hex[:8]
-    tmp = target.with_name(f".{target.name}.partial-{tag}")
-    os.mkdir(tmp)  # mode 0o777 minus the umask, unlike tempfile.mkdtemp's 0o700
+        raise _refuse(f"{where} {given}", f"{given} exists; choose a new folder (nothing written)")
+    tmp = None
     old = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = temp_name(target, "partial")
+        os.mkdir(tmp)  # mode 0o777 minus the umask, unlike tempfile.mkdtemp's 0o700
         write_fn(tmp)
         _normal_permissions(tmp)
         if marker:
@@ -309,10 +330,10 @@ def write_dir_atomic(
                 json.dumps({"fdn_alu_result": kind, "files": files}, indent=1) + "\n"
             )
         if not marker and os.path.lexists(target):
-            raise InputError([Problem(f"--out {given}", f"{given} appeared meanwhile")])
+            raise _refuse(f"{where} {given}", f"{given} appeared meanwhile")
         if os.path.lexists(target):
-            check_out_dir(given)  # still an earlier result (nothing added meanwhile)?
-            old = target.with_name(f".{target.name}.old-{tag}")
+            check_out_dir(given, kind, where)  # still an earlier result (nothing added meanwhile)?
+            old = temp_name(target, "old")
             target.rename(old)
             try:
                 tmp.rename(target)
@@ -322,78 +343,13 @@ def write_dir_atomic(
                 raise
         else:
             tmp.rename(target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException as exc:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError) and (err := output_error(exc, given)) is not None:
+            raise err from exc
         raise
     if old is not None:
         with contextlib.suppress(OSError):
             shutil.rmtree(old)
     return given
-
-
-def estimate_memory_mb(n_bus: int, periods: int) -> float:
-    """Estimated peak memory (MB) of one run on ``n_bus`` buses over ``periods`` periods.
-
-    ``MEMORY_BASE_MB + MEMORY_MB_PER_BUS_PERIOD * (n_bus + MEMORY_DEVICE_BUSES) * periods``,
-    fitted to measured peak RSS (see the module constants).
-    """
-    return MEMORY_BASE_MB + MEMORY_MB_PER_BUS_PERIOD * (n_bus + MEMORY_DEVICE_BUSES) * periods
-
-
-def physical_memory_gb() -> float | None:
-    """Physical memory of this machine in GB (None where the OS does not tell)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def check_memory(
-    n_bus: int, periods: int, max_memory_gb: float | None = None, what: str = ""
-) -> float:
-    """Refuse, before building anything, a run whose estimated memory exceeds the limit.
-
-    Parameters
-    ----------
-    n_bus, periods : int
-        Size of the run.
-    max_memory_gb : float, optional
-        The limit; ``MEMORY_DEFAULT_FRACTION`` of physical memory when omitted (no limit when the
-        OS does not report it).
-    what : str
-        Prefix of the message (e.g. the case name).
-
-    Returns
-    -------
-    float
-        The estimate in GB.
-
-    Raises
-    ------
-    InputError
-        The estimate exceeds the limit; the message gives both and the ``--max-memory-gb``
-        override.
-    """
-    est_gb = estimate_memory_mb(n_bus, periods) / 1024
-    phys = physical_memory_gb()
-    if max_memory_gb is None:
-        if phys is None:
-            return est_gb
-        limit, origin = MEMORY_DEFAULT_FRACTION * phys, f"75 % of this machine's {phys:.1f} GB"
-    else:
-        limit, origin = float(max_memory_gb), "--max-memory-gb"
-    if est_gb > limit:
-        raise InputError(
-            [
-                Problem(
-                    f"{what}size",
-                    f"{n_bus} buses x {periods} periods needs about {est_gb:,.1f} GB of memory "
-                    f"(estimate {MEMORY_BASE_MB:g} MB + {MEMORY_MB_PER_BUS_PERIOD:g} MB x "
-                    f"(buses + {MEMORY_DEVICE_BUSES}) x periods), above the limit of "
-                    f"{limit:,.1f} GB ({origin}); use fewer periods or a smaller case, "
-                    "or raise the limit with --max-memory-gb GB",
-                )
-            ],
-            "run too large",
-        )
-    return est_gb

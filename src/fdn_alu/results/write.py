@@ -1,47 +1,70 @@
-"""Writing a run's tables and summary.json to a folder, all or nothing."""
+"""Writing a run's tables and summary.json to a folder, all or nothing.
+
+One writer for the API (:func:`write_results`) and ``fdn-alu run`` (:func:`write_run_files`
+through :func:`fdn_alu.results.folders.write_dir_atomic`): the same files, the same rules.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from fdn_alu.errors import OutputRefusedError, Problem
+from fdn_alu.results.folders import write_dir_atomic
+
+RUN_KIND = "run"
+"""The command recorded in the marker of a run's folder (``fdn-alu run`` and the API)."""
+
+
+def write_run_files(result: Any, folder: Path) -> None:
+    """The files of a run folder: each of ``result.tables()`` as CSV, and summary.json.
+
+    CSV: ``index=False``, ``float_format="%.10g"``; JSON: indent 2, numpy scalars as Python
+    numbers, non-finite floats as null.
+    """
+    folder = Path(folder)
+    for name, df in result.tables().items():
+        df.to_csv(folder / f"{name}.csv", index=False, float_format="%.10g")
+    with (folder / "summary.json").open("w") as fh:
+        json.dump(jsonable(result.summary), fh, indent=2)
+
 
 def write_results(result: Any, out: str | os.PathLike, overwrite: bool = True) -> Path:
     """Write summary.json and the CSV tables to ``out``, all or nothing.
 
-    Files are written into a temporary folder beside ``out`` and moved into place only when
-    every file is complete; a failure leaves no folder that looks complete (an existing ``out``
-    is replaced only after the new one is fully written).
+    Parameters
+    ----------
+    result : RunResult
+        What :func:`fdn_alu.run` returned.
+    out : path-like
+        A new folder, an empty folder, or an earlier run result (replaced only once the new
+        folder is complete). Anything else -- a user's folder, a file, a symbolic link, another
+        command's result -- is refused and left untouched.
+    overwrite : bool
+        Replace an earlier run result (default); ``False`` refuses any existing ``out``.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    OutputRefusedError
+        ``out`` is not ours to write (nothing was written). An ``OutputError`` and an
+        ``InputError``.
+    OutputError
+        The operating system failed while writing (disk full, ...): the path and the reason;
+        nothing half-written is left and an earlier result stays as it was.
     """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
-        for name, df in result.tables().items():
-            df.to_csv(tmp / f"{name}.csv", index=False, float_format="%.10g")
-        with (tmp / "summary.json").open("w") as fh:
-            json.dump(jsonable(result.summary), fh, indent=2)
-        if out.exists():
-            if not overwrite:
-                raise FileExistsError(f"{out} exists")
-            old = out.with_name(f".{out.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    if not overwrite and os.path.lexists(os.fspath(out) or "."):
+        raise OutputRefusedError([Problem(f"out {out}", f"{out} exists and overwrite=False")])
+    write_dir_atomic(out, lambda tmp: write_run_files(result, tmp), kind=RUN_KIND, where="out")
+    return Path(out)
 
 
 def jsonable(obj):

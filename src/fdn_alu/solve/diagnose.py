@@ -15,6 +15,9 @@ from fdn_alu.solve.solver import solve_model
 
 # A threshold on limit slack (pu) under which a diagnostic slack counts as zero.
 SLACK_TOL = 1e-6
+# Elements named per limit family in a message; the rest are counted (our choice: the few that
+# bind hardest say what to change; a long list hides them).
+SHOWN_PER_FAMILY = 5
 
 
 def diagnose_infeasibility(data, solver: str = "clarabel") -> list[str]:
@@ -24,7 +27,8 @@ def diagnose_infeasibility(data, solver: str = "clarabel") -> list[str]:
     -------
     list of str
         One line per limit family and element: which buses / branches, in which periods, by
-        how much. Empty when the soft problem is also infeasible (the cause is elsewhere).
+        how much; within a family the largest relaxation first. Empty when the soft problem is
+        also infeasible (the cause is elsewhere). :func:`summarise` shortens it for a message.
     """
     model = build_model(data, soft_limits=True)
     try:
@@ -44,13 +48,29 @@ def diagnose_infeasibility(data, solver: str = "clarabel") -> list[str]:
         s = v[key].value
         if s is None or s.size == 0:
             continue
-        for col in np.flatnonzero((s > SLACK_TOL).any(axis=0)):
+        cols = np.flatnonzero((s > SLACK_TOL).any(axis=0))
+        for col in cols[np.argsort(-s[:, cols].max(axis=0), kind="stable")]:
             periods = np.flatnonzero(s[:, col] > SLACK_TOL)
             found.append(
                 f"{label} at {what} {ids[col]}: needs relaxing by up to "
                 f"{s[:, col].max():.4g} pu² in period(s) {_ranges(periods)}"
             )
     return found
+
+
+def summarise(found: list[str], shown: int = SHOWN_PER_FAMILY) -> list[str]:
+    """The lines of :func:`diagnose_infeasibility` for a message: per limit family the
+    ``shown`` largest relaxations, then one line counting the rest."""
+    families: dict[str, list[str]] = {}
+    for line in found:
+        families.setdefault(line.split(" at ", 1)[0], []).append(line)
+    out = []
+    for family, lines in families.items():
+        out += lines[:shown]
+        if len(lines) > shown:
+            what = lines[shown].split(" at ", 1)[1].split(" ", 1)[0]
+            out.append(f"{family}: {len(lines) - shown} more {what}es, each needing less")
+    return out
 
 
 def loads_servable(data, solver: str = "clarabel") -> bool:

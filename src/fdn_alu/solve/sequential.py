@@ -36,11 +36,6 @@ MAX_ITERATIONS = 30
 # Iteration limit when nodal carbon intensities join the sequence (our choice: the intensity
 # fixed point converges linearly; 6-12 solves on the IEEE cases, ~40 on the 3-bus test feeder).
 MAX_INTENSITY_ITERATIONS = 100
-# From this many bus-periods on, the sequence starts from a presolve of each component alone
-# (our choice, measured with relax-and-fix: the presolve start saves one full solve at every
-# size, ieee15 x 24 1.0 s instead of 2.3 s, ieee85 x 96 13.9 s instead of 19.0 s on a loaded
-# machine; without relax-and-fix it saved one solve from ~5000 bus-periods on).
-PRESOLVE_MIN = 0
 # Phase 1 stops when its true value rises by less than this fraction of the target between
 # iterations (our choice: the convex-concave sequence rises monotonically; 1e-7 is far below
 # the 1e-4 production check and far above solver noise on a tonne-scale sum).
@@ -248,9 +243,10 @@ def solve_dispatch(
     solver : str
     starts : dict of str -> ndarray, optional
         First linearisation point per component (e.g. a presolve reused across re-solves).
-        When omitted: the presolve for models of ``PRESOLVE_MIN`` bus-periods or more, the
-        component's own default below. Nodal carbon intensities held in the model
-        (consumption accounting, footprint limits) join the sequence
+        When omitted: a presolve of each component alone (:func:`presolve_start`; measured
+        with relax-and-fix, it saves one full solve at every size: ieee15 x 24 1.0 s instead of
+        2.3 s, ieee85 x 96 13.9 s instead of 19.0 s on a loaded machine). Nodal carbon
+        intensities held in the model (consumption accounting, footprint limits) join the sequence
         (:func:`~fdn_alu.solve.consumption.intensity_sequence`).
     options : dict, optional
         Solver options over the defaults (every solve of the sequence).
@@ -269,9 +265,8 @@ def solve_dispatch(
     carbon = intensity_sequence(model)
     if not parts and carbon is None:
         return solve_model(model, solver, options), 1
-    data = model.data
     starts = dict(starts or {})
-    if not starts and data.net.n_bus * data.periods >= PRESOLVE_MIN:
+    if not starts:
         starts = {name: presolve_start(model, name) for name in parts}
     for name, part in parts.items():
         if name in starts:

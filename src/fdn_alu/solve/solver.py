@@ -12,7 +12,13 @@ from dataclasses import dataclass
 
 import cvxpy as cp
 
-from fdn_alu.errors import InfeasibleError, SolveError, SolverUnavailableError
+from fdn_alu.errors import (
+    InfeasibleError,
+    Problem,
+    SolveError,
+    SolverUnavailableError,
+    raise_if_problems,
+)
 from fdn_alu.model.recipe import Model
 
 try:
@@ -103,7 +109,10 @@ def available_solvers() -> list[str]:
 
 
 def check_solver(name: str) -> str:
-    """Validate a solver name; raise :class:`SolverUnavailableError` if it is not installed."""
+    """Validate a solver name; raise :class:`SolverUnavailableError` if it is not installed
+    (:class:`~fdn_alu.errors.InputError` if it is not a name)."""
+    if not isinstance(name, str):
+        raise_if_problems([Problem("solver", f"must be a solver name, got {name!r}")])
     key = name.lower()
     if key not in SOLVERS:
         raise SolverUnavailableError(f"unknown solver {name!r}; choose one of {', '.join(SOLVERS)}")
@@ -196,13 +205,8 @@ def solve_model(model: Model, solver: str = "clarabel", options: dict | None = N
         )
     if status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or model.problem.value is None:
         raise SolveError(f"{solver} stopped without a solution (status {status!r})")
+    # reduced accuracy is reported once, by the run, for its final solve (status "warning")
     mapped = "ok" if status == cp.OPTIMAL else "warning"
-    if mapped == "warning":
-        warnings.warn(
-            f"{solver} reports reduced accuracy ({status}); the run's checks (gaps, AC check, "
-            "balances) say whether the dispatch is still usable",
-            stacklevel=2,
-        )
     return SolveInfo(key, mapped, status, wall, float(solver_s), iters)
 
 

@@ -54,9 +54,24 @@ class Pv(Component):
         return pv_data(settings, core, profiles)
 
     def data_problems(self, data, core):
+        out = []
         if np.any(data.p_avail_pu < 0):
-            return [Problem("pv profile", "negative availability", "pv", "profile")]
-        return []
+            out.append(Problem("pv profile", "negative availability", "pv", "profile"))
+        installed = np.where(data.p_mw > 0, data.p_mw, np.inf)
+        avail = data.p_avail_pu * core.base_mva / installed  # per unit of p_mw
+        for k in np.flatnonzero((avail > 1.0 + 1e-9).any(axis=0)):
+            t = int(np.argmax(avail[:, k]))
+            out.append(
+                Problem(
+                    f"pv {data.names[k]} profile",
+                    f"availability {avail[t, k]:.4g} pu of p_mw in period {t}: a profile is "
+                    "a fraction of installed power, at most 1",
+                    "pv",
+                    "profile",
+                    data.names[k],
+                )
+            )
+        return out
 
     def block(self, data, core, relax_integers):
         return pv_block(data, core)

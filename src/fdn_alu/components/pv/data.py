@@ -18,6 +18,8 @@ class PvData:
         Bus positions.
     p_avail_pu : ndarray (T, k)
     s_max_pu, tan_phi : ndarray (k,)
+    p_mw : ndarray (k,)
+        Installed power (the profile is availability per unit of it).
     """
 
     names: list[str]
@@ -25,6 +27,7 @@ class PvData:
     p_avail_pu: np.ndarray
     s_max_pu: np.ndarray
     tan_phi: np.ndarray
+    p_mw: np.ndarray
 
 
 def pv_data(pvs: list[dict], core, prof: dict[str, np.ndarray]) -> PvData:
@@ -40,4 +43,5 @@ def pv_data(pvs: list[dict], core, prof: dict[str, np.ndarray]) -> PvData:
         ),
         s_max_pu=np.array([p["s_mva"] for p in pvs], dtype=float) / base,
         tan_phi=np.array([np.tan(np.arccos(p["pf_min"])) for p in pvs], dtype=float),
+        p_mw=np.array([p["p_mw"] for p in pvs], dtype=float),
     )

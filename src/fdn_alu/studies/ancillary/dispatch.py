@@ -8,7 +8,6 @@ benefit table.
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -140,15 +139,3 @@ def plot_providers(results: dict):
     )
     fig.tight_layout(rect=(0, 0.06, 1, 0.95))
     return fig
-
-
-def write_study(results: dict, out: str | Path) -> Path:
-    """benefit.csv, reserves_S1.csv, reserves_S2.csv and providers.png into ``out``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    benefit_table(results).to_csv(out / "benefit.csv", float_format="%.6g")
-    for name, r in results.items():
-        r.table("reserves").to_csv(out / f"reserves_{name}.csv", index=False, float_format="%.10g")
-    fig = plot_providers(results)
-    fig.savefig(out / "providers.png", dpi=120)
-    return out

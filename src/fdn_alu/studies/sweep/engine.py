@@ -12,11 +12,14 @@ Workers use one solver/BLAS thread each unless told otherwise (:data:`THREAD_ENV
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib
 import multiprocessing
 import os
+import re
 import signal
 import socket
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -24,6 +27,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
 from typing import Any
 
+from fdn_alu.errors import InputError, Problem
 from fdn_alu.studies.sweep.spec import point_id
 
 __all__ = [
@@ -35,6 +39,7 @@ __all__ = [
     "dask_available",
     "default_workers",
     "execute_point",
+    "scheduler_problem",
 ]
 
 THREAD_ENV_VARS = (
@@ -109,10 +114,39 @@ def execute_point(point: dict, runner: str) -> dict:
     return out
 
 
-def _init_pool_worker(env: dict[str, str]) -> None:
-    """Process-pool worker start: thread limits; Ctrl-C is the parent's to handle."""
+PARENT_POLL_S = 1.0
+"""How often a pool worker checks that the sweep's process still runs (our choice)."""
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """End this worker when the process running the sweep is gone (killed, even by SIGKILL).
+
+    Linux: the kernel sends SIGKILL when the worker's parent (the fork server) exits; everywhere:
+    a daemon thread polls ``parent_pid`` every :data:`PARENT_POLL_S` and exits the process.
+    """
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_POLL_S)
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except OSError:
+                pass
+
+    threading.Thread(target=watch, name="fdn-alu-parent-watch", daemon=True).start()
+
+
+def _init_pool_worker(env: dict[str, str], parent_pid: int) -> None:
+    """Process-pool worker start: thread limits; Ctrl-C and SIGTERM are the parent's to handle
+    (it stops the workers); the worker exits when the parent is gone."""
     os.environ.update(env)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _exit_with_parent(parent_pid)
 
 
 def _thread_env(threads: int) -> dict[str, str]:
@@ -149,6 +183,7 @@ class SerialBackend:
     """Points one after another in this process (``workers=1``)."""
 
     name = "serial"
+    can_respawn = False
 
     def __init__(self) -> None:
         self.slots = 1
@@ -197,20 +232,30 @@ class PoolBackend:
     """The standard library's process pool (one solver thread per worker by default)."""
 
     name = "process pool"
+    can_respawn = True
 
     def __init__(self, workers: int, threads: int) -> None:
         self.slots = workers
+        self.threads = threads
+        self.respawned = 0
         # the variables must be set when the fork server / spawned workers start
         self._env = _environ(_thread_env(threads))
         self._env.__enter__()
-        self.pool = ProcessPoolExecutor(
-            max_workers=workers,
+        self.pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.slots,
             mp_context=_mp_context(),
             initializer=_init_pool_worker,
-            initargs=(_thread_env(threads),),
+            initargs=(_thread_env(self.threads), os.getpid()),
         )
 
     def submit(self, point: dict, runner: str):
+        if getattr(self.pool, "_broken", False):  # a worker died: new workers for what is left
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = self._new_pool()
+            self.respawned += 1
         return self.pool.submit(execute_point, point, runner)
 
     def wait(self, futures: set, timeout: float) -> tuple[set, set]:
@@ -245,8 +290,29 @@ class PoolBackend:
             self._env.__exit__(None, None, None)
 
 
+SCHEDULER_TIMEOUT_S = 5.0
+"""How long to try reaching a Dask scheduler before the sweep is refused (our choice)."""
+
+_ADDRESS = re.compile(r"^(tcp|tls|ucx|ws|wss|inproc)://[^\s/:]+(:\d{1,5})?/?$")
+
+
+def scheduler_problem(scheduler: str) -> str:
+    """Why ``scheduler`` is not ``"local"`` or a Dask address (empty when it is one)."""
+    if scheduler == "local" or _ADDRESS.match(scheduler):
+        return ""
+    return f"{scheduler!r} is neither 'local' nor a scheduler address such as tcp://host:8786"
+
+
 class DaskBackend:
-    """Dask distributed: a new ``LocalCluster`` (``"local"``) or a running scheduler's address."""
+    """Dask distributed: a new ``LocalCluster`` (``"local"``) or a running scheduler's address.
+
+    Raises
+    ------
+    InputError
+        The address cannot be reached within :data:`SCHEDULER_TIMEOUT_S`.
+    """
+
+    can_respawn = False
 
     def __init__(self, scheduler: str, workers: int, threads: int) -> None:
         from dask.distributed import Client, LocalCluster
@@ -266,7 +332,18 @@ class DaskBackend:
             self.client = Client(self.cluster)
         else:
             self.name = f"Dask scheduler {scheduler}"
-            self.client = Client(scheduler)
+            try:
+                self.client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise InputError(
+                    [
+                        Problem(
+                            "--scheduler",
+                            f"cannot reach the Dask scheduler at {scheduler} within "
+                            f"{SCHEDULER_TIMEOUT_S:g} s ({type(exc).__name__}); nothing was run",
+                        )
+                    ]
+                ) from None
         self.slots = max(1, sum(self.client.nthreads().values()))
         self.dashboard = self.client.dashboard_link
 

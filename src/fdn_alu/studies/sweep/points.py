@@ -1,9 +1,9 @@
 """The sweep folder: its marker, one atomically written folder per finished point, ``sweep.csv``.
 
 Every point is filled in a temporary folder and renamed into place
-(:func:`fdn_alu.results.folders.write_dir_atomic`),
-so a folder under ``points/`` is always whole; the
-points found there are what a rerun skips. ``sweep.csv`` is rebuilt from them after every run.
+(:func:`fdn_alu.results.folders.write_dir_atomic`), so a folder under ``points/`` is always
+whole; the points found there are what a rerun skips. ``sweep.csv`` is rebuilt from them after
+every run (:func:`fdn_alu.results.folders.write_file_atomic`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from fdn_alu.errors import InputError, Problem, raise_if_problems
-from fdn_alu.results.folders import MARKER, check_out_dir, write_dir_atomic
+from fdn_alu.results.folders import MARKER, check_out_dir, write_dir_atomic, write_file_atomic
 from fdn_alu.studies.sweep.spec import SweepSpec
 
 __all__ = [
@@ -29,7 +29,6 @@ __all__ = [
     "write_marker",
     "write_point",
     "write_table",
-    "write_text_atomic",
 ]
 
 SWEEP_KIND = "sweep"
@@ -59,25 +58,10 @@ def check_out(out: Path) -> list[Problem]:
             return [Problem(where, f"no permission to write in {out}")]
         return []
     try:
-        check_out_dir(out)
+        check_out_dir(out, SWEEP_KIND)
     except InputError as exc:
         return exc.problems
-    if out.is_dir() and any(out.iterdir()):
-        return [
-            Problem(
-                where,
-                f"{out} holds an earlier fdn_alu result that is not a sweep; choose a new folder "
-                "(nothing was written)",
-            )
-        ]
     return []
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file beside it (never half a file)."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def write_marker(out: Path) -> None:
@@ -90,7 +74,7 @@ def write_marker(out: Path) -> None:
             if d.is_dir() and marker is not None and marker.get("fdn_alu_result") == POINT_KIND:
                 rel = f"points/{d.name}"
                 files += [f"{rel}/{MARKER}"] + [f"{rel}/{f}" for f in marker.get("files", [])]
-    write_text_atomic(
+    write_file_atomic(
         out / MARKER, json.dumps({"fdn_alu_result": SWEEP_KIND, "files": files}, indent=1) + "\n"
     )
 
@@ -161,9 +145,7 @@ def _table(out: Path, spec: SweepSpec) -> pd.DataFrame:
 def write_table(out: Path, spec: SweepSpec) -> pd.DataFrame:
     """Rebuild ``sweep.csv`` (and the marker) from the point folders; return the table."""
     table = _table(out, spec)
-    tmp = out / f".sweep.csv.tmp-{os.getpid()}"
-    table.to_csv(tmp, index=False)
-    os.replace(tmp, out / "sweep.csv")
+    write_file_atomic(out / "sweep.csv", table.to_csv(index=False))
     write_marker(out)
     return table
 

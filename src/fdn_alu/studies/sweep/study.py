@@ -47,7 +47,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,6 +56,7 @@ from typing import Any
 import pandas as pd
 
 from fdn_alu.errors import InputError, Problem, raise_if_problems
+from fdn_alu.results.folders import clean_stale, write_file_atomic
 from fdn_alu.studies.sweep.dispatch import (
     DISPATCH_TABLES,
     build_point_case,
@@ -72,18 +72,19 @@ from fdn_alu.studies.sweep.engine import (
     dask_available,
     default_workers,
     execute_point,
+    scheduler_problem,
 )
+from fdn_alu.studies.sweep.loop import Tally, fmt_s, run_points
 from fdn_alu.studies.sweep.paths import apply_settings
 from fdn_alu.studies.sweep.points import (
     check_out,
     finished_points,
     read_point,
     write_marker,
-    write_point,
     write_table,
-    write_text_atomic,
 )
 from fdn_alu.studies.sweep.spec import (
+    DEFAULT_MAX_POINTS,
     KINDS,
     SweepSpec,
     TaskKind,
@@ -112,10 +113,6 @@ __all__ = [
     "run_sweep",
 ]
 
-HEARTBEAT_S = 30.0
-"""A progress line at least this often while points run (our choice: long points stay visible)."""
-
-
 # --------------------------------------------------------------------------------------------
 # running a sweep
 
@@ -140,6 +137,8 @@ class SweepResult:
     lost : list of str
         Points whose worker was lost (not written; a rerun retries them), with the reason.
     elapsed_s : float
+    retried : int
+        Attempts repeated on a new worker after a worker running them was lost.
     """
 
     out: Path
@@ -151,14 +150,7 @@ class SweepResult:
     counts: dict
     lost: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
-
-
-def _fmt_s(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
+    retried: int = 0
 
 
 def run_sweep(
@@ -169,6 +161,7 @@ def run_sweep(
     progress: Callable[[str], None] | None = None,
     retry_failed: bool = False,
     threads_per_worker: int = 1,
+    max_points: int = DEFAULT_MAX_POINTS,
 ) -> SweepResult:
     """Run every point of a sweep that is not finished yet; write each one as it completes.
 
@@ -192,6 +185,9 @@ def run_sweep(
         Run points recorded as failed again (default: keep them; a failure is a result).
     threads_per_worker : int
         Solver and BLAS threads in each worker (default 1: workers, not threads, use the CPUs).
+    max_points : int
+        Largest sweep accepted (:data:`~fdn_alu.studies.sweep.spec.DEFAULT_MAX_POINTS`); a larger
+        one is refused with its estimated time and memory before it is expanded.
 
     Returns
     -------
@@ -200,8 +196,12 @@ def run_sweep(
     Raises
     ------
     InputError
-        Bad spec, bad axes, a point whose case does not validate, or an unusable folder; all
-        listed together, before anything runs or is written.
+        Bad spec, bad axes, a point whose case does not validate, a sweep above
+        ``max_points``, an unusable folder, or a scheduler that is malformed or cannot be
+        reached; all listed together, before anything runs or is written.
+    OutputError
+        The operating system failed while writing (disk full, ...); the points finished
+        before are kept whole.
     KeyboardInterrupt
         After Ctrl-C: finished points are kept whole, ``sweep.csv`` is rebuilt, nothing
         half-written remains; rerunning resumes.
@@ -216,18 +216,52 @@ def run_sweep(
         problems.append(Problem("workers", f"{workers!r}: must be a positive integer"))
     if not (isinstance(threads_per_worker, int) and threads_per_worker >= 1):
         problems.append(Problem("threads_per_worker", f"{threads_per_worker!r}: must be >= 1"))
-    if scheduler is not None and not dask_available():
+    if scheduler is not None and (why := scheduler_problem(str(scheduler))):
+        problems.append(Problem("--scheduler", why))
+    elif scheduler is not None and not dask_available():
         problems.append(Problem("scheduler", "Dask is not installed: pip install 'fdn_alu[dask]'"))
+    raise_if_problems(problems, "sweep not started")  # before the spec is read and checked
     if not isinstance(spec, SweepSpec):
         try:
-            spec = load_spec(spec)
+            spec = load_spec(
+                spec, max_points=max_points, workers=workers if isinstance(workers, int) else 1
+            )
         except InputError as exc:
             problems.extend(exc.problems)
     raise_if_problems(problems, "sweep not started")
 
+    finished = finished_points(out, spec.ids) if out.is_dir() else {}
+    todo = [
+        i
+        for i, pid in enumerate(spec.ids)
+        if pid not in finished or (retry_failed and finished[pid]["status"] == "failed")
+    ]
+    skipped = len(spec.ids) - len(todo)
+    backend: Any = None
+    if todo:  # started (a scheduler reached) before anything is written
+        if scheduler is not None:
+            backend = DaskBackend(scheduler, workers, threads_per_worker)
+        elif workers == 1:
+            backend = SerialBackend()
+        else:
+            backend = PoolBackend(min(workers, len(todo)), threads_per_worker)
+    try:
+        return _run(spec, out, backend, todo, skipped, say, t_start)
+    except BaseException:  # Ctrl-C and SIGTERM included: stop the workers, keep whole points
+        if backend is not None and not getattr(backend, "closed", False):
+            with contextlib.suppress(Exception):
+                backend.close(cancel=True)
+        if out.is_dir():
+            with contextlib.suppress(Exception):
+                write_table(out, spec)
+        raise
+
+
+def _run(spec, out, backend, todo, skipped, say, t_start) -> SweepResult:
+    """Write the sweep folder's head, run the points, rebuild the table."""
     out.mkdir(parents=True, exist_ok=True)
-    for stale in (out / "points").glob(".*.partial-*"):
-        shutil.rmtree(stale, ignore_errors=True)  # left by a killed process: ours, incomplete
+    clean_stale(out)  # temporary files and point folders of a killed run (ours, incomplete)
+    clean_stale(out / "points")
     meta = {
         "fdn_alu_sweep": 1,
         "source": spec.source,
@@ -236,84 +270,21 @@ def run_sweep(
         "spec": spec.raw,
         "points": [{"id": i, "values": v} for i, v in zip(spec.ids, spec.values, strict=True)],
     }
-    write_text_atomic(out / "sweep.json", json.dumps(meta, indent=1, default=str) + "\n")
+    write_file_atomic(out / "sweep.json", json.dumps(meta, indent=1, default=str) + "\n")
     write_marker(out)
 
-    finished = finished_points(out, spec.ids)
-    todo = [
-        i
-        for i, pid in enumerate(spec.ids)
-        if pid not in finished or (retry_failed and finished[pid]["status"] == "failed")
-    ]
-    skipped = len(spec.ids) - len(todo)
-    lost: list[str] = []
-    n_ok = n_failed = 0
-    backend: Any = None
-    closed = False
     if not todo:
         say(f"sweep: all {len(spec.ids)} points finished earlier; nothing to run")
-    try:
-        if todo:
-            if scheduler is not None:
-                backend = DaskBackend(scheduler, workers, threads_per_worker)
-            elif workers == 1:
-                backend = SerialBackend()
-            else:
-                backend = PoolBackend(min(workers, len(todo)), threads_per_worker)
-            where = f" (dashboard {backend.dashboard})" if getattr(backend, "dashboard", "") else ""
-            say(
-                f"sweep: {len(spec.ids)} points, {skipped} finished earlier, {len(todo)} to run "
-                f"on {backend.name} with {backend.slots} worker(s){where}"
-            )
-            t_run = time.perf_counter()
-            index = {}
-            for i in todo:
-                index[backend.submit(spec.points[i], spec.kind.runner)] = i
-            pending = set(index)
-            last_line = time.perf_counter()
-            while pending:
-                done, pending = backend.wait(pending, HEARTBEAT_S)
-                for fut in done:
-                    i = index.pop(fut)  # drop the reference: Dask frees the result
-                    try:
-                        res = backend.result(fut)
-                    except Exception as exc:  # the worker died or the cluster failed
-                        lost.append(f"{spec.ids[i]} ({spec.label(i)}): {type(exc).__name__}: {exc}")
-                        say(f"  lost {spec.ids[i]} ({spec.label(i)}): {exc}")
-                        continue
-                    write_point(out, res, spec.points[i])
-                    if res["status"] == "failed":
-                        n_failed += 1
-                    else:
-                        n_ok += 1
-                    elapsed = time.perf_counter() - t_run
-                    n_done = n_ok + n_failed + len(lost)
-                    eta = elapsed / n_done * (len(todo) - n_done)
-                    tail = f": {res['message'].splitlines()[0]}" if res["message"] else ""
-                    say(
-                        f"[{n_done}/{len(todo)}] done {n_ok}, failed {n_failed}, running "
-                        f"{backend.running(pending)}, pending {len(pending)} | elapsed "
-                        f"{_fmt_s(elapsed)}, ETA {_fmt_s(eta)} | {spec.label(i)}: {res['status']} "
-                        f"in {res['time_point_s']:.1f} s{tail}"
-                    )
-                    last_line = time.perf_counter()
-                if pending and time.perf_counter() - last_line >= HEARTBEAT_S:
-                    say(
-                        f"  ... done {n_ok}, failed {n_failed}, running "
-                        f"{backend.running(pending)}, pending {len(pending)}, elapsed "
-                        f"{_fmt_s(time.perf_counter() - t_run)}"
-                    )
-                    last_line = time.perf_counter()
-        if backend is not None:
-            backend.close(cancel=False)
-            closed = True
-    except BaseException:  # Ctrl-C included: stop the workers, keep the whole points, re-raise
-        if backend is not None and not closed:
-            with contextlib.suppress(Exception):
-                backend.close(cancel=True)
-        with contextlib.suppress(Exception):
-            write_table(out, spec)
-        raise
+        tally = Tally(0)
+    else:
+        where = f" (dashboard {backend.dashboard})" if getattr(backend, "dashboard", "") else ""
+        say(
+            f"sweep: {len(spec.ids)} points, {skipped} finished earlier, {len(todo)} to run "
+            f"on {backend.name} with {backend.slots} worker(s){where}"
+        )
+        tally = run_points(backend, spec, todo, out, say)
+        backend.close(cancel=False)
+        backend.closed = True
     table = write_table(out, spec)
     counts = {s: int(n) for s, n in table["status"].value_counts().items()}
     elapsed = time.perf_counter() - t_start
@@ -322,14 +293,15 @@ def run_sweep(
         table,
         backend.name if backend is not None else "none",
         backend.slots if backend is not None else 0,
-        ran=n_ok + n_failed,
+        ran=tally.ok + tally.failed,
         skipped=skipped,
         counts=counts,
-        lost=lost,
+        lost=tally.lost,
+        retried=tally.retried,
         elapsed_s=elapsed,
     )
     say(
-        f"sweep finished in {_fmt_s(elapsed)}: "
+        f"sweep finished in {fmt_s(elapsed)}: "
         + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
         + f"; table {out / 'sweep.csv'}"
     )
