@@ -123,8 +123,18 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "standby_cny_per_mw_h": Field(
             "CNY/(MW h)",
             round(1.2 * CNY_PER_EUR, 4),
-            "cost of one idle MW of line rating per hour (offline lines, permanent spares too)",
-            "Lyu & Jenkins config: 1.2 EUR/MW/h (7.8 CNY/EUR)",
+            "stand-by cost of one online MW of line rating per hour (charged while a line is "
+            "committed, as PyPSA's stand_by_cost)",
+            "Lyu & Jenkins config: 1.2 EUR/MW/h (7.8 CNY/EUR), charged on the committed status",
+            "float",
+            0.0,
+        ),
+        "idle_cny_per_mw_h": Field(
+            "CNY/(MW h)",
+            0.0,
+            "holding cost of one offline MW of line rating per hour (keeping a stopped line "
+            "ready: heating, guards; permanent spares too)",
+            "our choice: 0, not in the sources (Lyu & Jenkins and PyPSA charge online units)",
             "float",
             0.0,
         ),
@@ -269,6 +279,25 @@ REGION_FIELDS: dict[str, Field] = {
         "take lines, line_mw and energy_mwh_per_t from a dispatch case's park potlines",
         "fdn_alu.load_case(name).settings['park']",
         "str",
+    ),
+    "thermal_model": Field(
+        "-",
+        None,
+        "with from_case: the park's thermal model for these lines (paper, quasi_static, "
+        "heat_balance); the band follows it, and the dispatched days use it",
+        "components/park settings (default: the case's own)",
+        "str",
+        choices=("paper", "quasi_static", "heat_balance"),
+    ),
+    "heat_exchanger_frac": Field(
+        "pu of line rating",
+        None,
+        "with from_case: the park's shell heat exchangers (heat_balance model); the dispatched "
+        "days use it",
+        "seed 000 §2: EnPot exchangers, +/-30 % power at constant heat balance",
+        "float",
+        0.0,
+        1.0,
     ),
 }
 
