@@ -137,10 +137,16 @@ def _regions_from_capacity(cap: dict, base: Path, notes: list[str]) -> list[dict
     share = df["production_share_2023"].to_numpy(float)[keep]
     share = share / share.sum()
     e = cap["energy_mwh_per_t"]
+    ci = {}
+    if cap["ci_csv"]:
+        cp = base / cap["ci_csv"] if not Path(cap["ci_csv"]).is_absolute() else Path(cap["ci_csv"])
+        cdf = pd.read_csv(cp, comment="#")
+        ci = dict(zip(cdf["province"], cdf["ci_kg_per_mwh"].astype(float), strict=True))
     out = []
     for prov, c, k, sh in zip(df["province"][keep], cap_t[keep], n[keep], share, strict=True):
         out.append(
             {
+                **({"ci_kg_per_mwh": ci[prov]} if prov in ci else {}),
                 "name": str(prov),
                 "lines": int(k),
                 # line size so that the province's capacity is kept exactly
@@ -153,19 +159,31 @@ def _regions_from_capacity(cap: dict, base: Path, notes: list[str]) -> list[dict
 
 
 def _with_blocks(fd: FleetData, label: str | None = None) -> FleetData:
-    """Group each day's hours into blocks (identical price and intensity rows, or one per hour)."""
+    """Group each day's hours into blocks of identical price and intensity (or one per hour).
+
+    ``exact``: hours of a day identical in every region form one block; when the regions' prices
+    differ but each region's day has the same number of distinct levels with the same hours per
+    level (a TOU tariff with region-specific periods), block k of a day is each region's k-th
+    cheapest level and ``hour_block`` is (H, R). Either way every hour of a block has one price
+    and intensity per region, so the optimum is that of the hourly model (docs/FLEET.md §4).
+    """
     H, R = fd.price.shape
-    day = np.repeat(np.arange(H // HOURS_PER_DAY), HOURS_PER_DAY)
-    if fd.settings["model"]["aggregate"] == "exact":
+    D = H // HOURS_PER_DAY
+    day = np.repeat(np.arange(D), HOURS_PER_DAY)
+    exact = fd.settings["model"]["aggregate"] == "exact"
+    if exact:
         key = np.column_stack([day, fd.price, fd.ci])
         uniq, inv = np.unique(key, axis=0, return_inverse=True)
         inv = inv.ravel()
         bp, bc = uniq[:, 1 : R + 1], uniq[:, R + 1 :]
         bday = uniq[:, 0].astype(int)
+        per_region = _levels_by_region(fd.price, fd.ci, D) if R > 1 else None
+        if per_region is not None and len(per_region[1]) < len(bday):
+            inv, bday, bp, bc = per_region
     else:
         inv = np.arange(H)
         bp, bc, bday = fd.price, fd.ci, day
-    bh = np.bincount(inv, minlength=len(bday)).astype(float)
+    bh = np.bincount(inv[:, 0] if inv.ndim == 2 else inv, minlength=len(bday)).astype(float)
     return replace(
         fd,
         block_day=bday,
@@ -175,6 +193,31 @@ def _with_blocks(fd: FleetData, label: str | None = None) -> FleetData:
         hour_block=inv,
         prices_label=fd.prices_label if label is None else label,
     )
+
+
+def _levels_by_region(price: np.ndarray, ci: np.ndarray, days: int):
+    """Blocks (day, k-th cheapest level) when every region's day has the same level sizes.
+
+    Returns ``(hour_block (H, R), block_day (B,), block_price (B, R), block_ci (B, R))`` or None.
+    """
+    H, R = price.shape
+    p = price.reshape(days, HOURS_PER_DAY, R)
+    c = ci.reshape(days, HOURS_PER_DAY, R)
+    order = np.lexsort((c, p), axis=1)  # hours by price (then intensity) per day and region
+    ps, cs = np.take_along_axis(p, order, 1), np.take_along_axis(c, order, 1)
+    new = np.ones((days, HOURS_PER_DAY, R), bool)
+    new[:, 1:] = (ps[:, 1:] != ps[:, :-1]) | (cs[:, 1:] != cs[:, :-1])
+    if not (new == new[:1, :, :1]).all():
+        return None  # level sizes differ between days or regions
+    level_sorted = np.cumsum(new, axis=1) - 1  # (D, 24, R) level of each sorted hour
+    k = int(level_sorted[0, -1, 0]) + 1
+    level = np.empty_like(level_sorted)
+    np.put_along_axis(level, order, level_sorted, 1)
+    hour_block = (np.arange(days)[:, None, None] * k + level).reshape(H, R)
+    first = np.flatnonzero(new[0, :, 0])  # sorted position of each level's first hour
+    bp = ps[:, first, :].reshape(days * k, R)
+    bc = cs[:, first, :].reshape(days * k, R)
+    return hour_block, np.repeat(np.arange(days), k), bp, bc
 
 
 def load_fleet(

@@ -120,6 +120,14 @@ def region_prices(s: dict, regions: list[dict], names: list[str], base: Path, pr
         rp = Path(str(_DATA / rules_path))  # the shipped rules, by name
     rules = load_rules(rp)
     csv = prices if prices is not None else (s["prices"]["csv"] or None)
+    if csv is None and s["prices"]["demand_csv"]:
+        dp = Path(s["prices"]["demand_csv"])
+        dp = dp if dp.is_absolute() or dp.is_file() else base / dp
+        if not dp.is_file() and (_DATA / s["prices"]["demand_csv"]).is_file():
+            dp = Path(str(_DATA / s["prices"]["demand_csv"]))
+        price, beta = demand_prices(dp, names, days, s["prices"], problems)
+        label = f"price model on provincial hourly demand ({dp.name}, exponent {beta:.3f})"
+        return price, np.full_like(price, np.nan), label, rules, False
     if csv is None:
         price, ci = synthetic_prices(rules, days, len(names))
         label = rules.get("label", "SYNTHETIC price year")
@@ -139,3 +147,71 @@ def region_ci(ci: np.ndarray | None, regions: list[dict], rules: dict) -> np.nda
         [r.get("ci_kg_per_mwh") or rules["carbon"]["ci_kg_per_mwh"] for r in regions], float
     )
     return np.where(np.isnan(ci), default[None, :], ci)
+
+
+#: Province names of the capacity CSV -> column codes of the provincial demand CSV.
+PROVINCE_CODES = {
+    "Anhui": "AH", "Beijing": "BJ", "Chongqing": "CQ", "Fujian": "FJ", "Gansu": "GS",
+    "Guangdong": "GD", "Guangxi": "GX", "Guizhou": "GZ", "Hainan": "HI", "Hebei": "HE",
+    "Heilongjiang": "HL", "Henan": "HA", "Hubei": "HB", "Hunan": "HN", "Jiangsu": "JS",
+    "Jiangxi": "JX", "Jilin": "JL", "Liaoning": "LN", "InnerMongolia": "NM", "Ningxia": "NX",
+    "Qinghai": "QH", "Shaanxi": "SN", "Shandong": "SD", "Shanghai": "SH", "Shanxi": "SX",
+    "Sichuan": "SC", "Tianjin": "TJ", "Xinjiang": "XJ", "Tibet": "XZ", "Yunnan": "YN",
+    "Zhejiang": "ZJ",
+}  # fmt: skip
+
+
+#: Hours per day and price ratios of valley, flat and peak (shen-y21 TOU tariff 0.2329 / 0.6982 /
+#: 0.9312 CNY/kWh over 11 / 9 / 4 h, as the synthetic year's levels).
+TOU_HOURS = (11, 9, 4)
+TOU_RATIO = (0.2329 / 0.6982, 1.0, 0.9312 / 0.6982)
+
+
+def demand_exponent(norm: np.ndarray, ratio: float) -> float:
+    """Exponent b of the demand price model: the typical province (geometric mean over the
+    columns) gets ``ratio`` between its prices at the 95th and the 5th percentile of its demand,
+    (q95 / q5)^b = ratio."""
+    spread = np.log(np.quantile(norm, 0.95, axis=0) / np.quantile(norm, 0.05, axis=0))
+    return float(np.log(ratio) / np.exp(np.mean(np.log(spread))))
+
+
+def demand_prices(path: Path, names: list[str], days: int, ps: dict, problems: list[Problem]):
+    """Hourly prices from provincial hourly demand: a provincial TOU tariff (docs/FLEET.md §5).
+
+    Each day a region's 11 hours of lowest demand are valley, its 4 highest peak, the other 9
+    flat (the shen-y21 tariff's counts and ratios, ``tou`` of the rules), so the periods follow
+    the region's own load; the day's level follows its daily mean demand,
+
+    price[d, h, r] = k_r * ratio[level(d, h, r)] * (dbar[d, r] / dbar[r])^b,
+
+    b from :func:`demand_exponent` over every province of the file (``peak_valley_ratio``), k_r
+    such that the region's annual mean price is ``mean_cny_per_mwh``.
+
+    Returns
+    -------
+    price : (24 days, R) array, CNY/MWh (None on a problem); b : float
+    """
+    try:
+        df = pd.read_csv(path, comment="#")
+    except (OSError, pd.errors.ParserError) as e:
+        problems.append(Problem(str(path), f"cannot read: {e}"))
+        return None, float("nan")
+    demand = df.drop(columns=[c for c in df.columns if c == "Time Series"])
+    hours = days * 24
+    if len(demand) < hours:
+        problems.append(Problem(path.name, f"{len(demand)} hours; the horizon needs {hours}"))
+    codes = [PROVINCE_CODES.get(n, n) for n in names]
+    missing = [n for n, c in zip(names, codes, strict=True) if c not in demand.columns]
+    if missing:
+        problems.append(Problem(path.name, f"no demand column for region(s) {missing}"))
+    if problems:
+        return None, float("nan")
+    beta = demand_exponent((demand / demand.mean()).to_numpy(float), ps["peak_valley_ratio"])
+    dem = demand[codes].to_numpy(float)[:hours].reshape(days, 24, len(codes))
+    rank = np.argsort(np.argsort(dem, axis=1, kind="stable"), axis=1)  # 0 = lowest hour
+    ratio = np.where(rank < TOU_HOURS[0], TOU_RATIO[0], np.where(rank >= 24 - TOU_HOURS[2],
+                     TOU_RATIO[2], TOU_RATIO[1]))  # fmt: skip
+    day_mean = dem.mean(axis=1, keepdims=True)
+    price = ratio * (day_mean / day_mean.mean(axis=0, keepdims=True)) ** beta
+    price = price.reshape(hours, len(codes))
+    return ps["mean_cny_per_mwh"] * price / price.mean(axis=0), beta

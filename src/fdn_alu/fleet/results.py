@@ -186,7 +186,8 @@ def extract(fd: FleetData, model: FleetModel, rep: SolveReport) -> StrategyResul
     chi = np.rint(model.value(x, "chi"))
     zeta = np.rint(model.value(x, "zeta"))
     p_blk = model.power_mw(x, fd.line_mw, fd.block_day)
-    p_h = p_blk[fd.hour_block]  # (H, R)
+    hb = fd.hour_block
+    p_h = p_blk[hb] if hb.ndim == 1 else np.take_along_axis(p_blk, hb, 0)  # (H, R)
     L, e, N = fd.line_mw, fd.e_mwh_per_t, fd.lines
     nu_h = np.repeat(nu, HOURS_PER_DAY, axis=0)
     dev = p_h - L * nu_h

@@ -198,6 +198,31 @@ SCHEMA: dict[str, dict[str, Field]] = {
             "user data",
             "str",
         ),
+        "demand_csv": Field(
+            "path",
+            "",
+            "hourly demand per region (MW; a 'Time Series' column and one column per province "
+            "code or region name): prices from the demand model instead of the synthetic year",
+            "china: Lyu & Jenkins repository, data/load (31 provinces x 8,760 h)",
+            "str",
+        ),
+        "mean_cny_per_mwh": Field(
+            "CNY/MWh",
+            523.8,
+            "annual mean price of every region in the demand model",
+            "shen-y21 TOU tariff's daily mean (0.2329 x 11 h + 0.6982 x 9 h + 0.9312 x 4 h) / 24",
+            "float",
+            0.0,
+        ),
+        "peak_valley_ratio": Field(
+            "-",
+            4.0,
+            "demand model: price ratio between the 95th and 5th percentile of a typical "
+            "region's demand (sets the exponent)",
+            "shen-y21 tariff peak / valley 0.9312 / 0.2329 = 4.0 (NDRC 2021: at least 4:1)",
+            "float",
+            1.0,
+        ),
         "synthetic_rules": Field(
             "path",
             "synthetic_prices.toml",
@@ -323,6 +348,14 @@ CAPACITY_FIELDS: dict[str, Field] = {
         "Lyu & Jenkins demand scenarios: 2050 mid 11.67 Mt (2030 mid 29.02, 2040 15.08)",
         "float",
         0.0,
+    ),
+    "ci_csv": Field(
+        "path",
+        "",
+        "grid carbon intensity per province (province, ci_kg_per_mwh): each region's own "
+        "intensity (empty: the synthetic rules' national value)",
+        "china: MEE / NBS 2022 provincial and regional factors (china_grid_ci_2022.csv)",
+        "str",
     ),
     "min_lines": Field(
         "-",
