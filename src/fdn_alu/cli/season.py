@@ -40,6 +40,11 @@ region, p_mw), breakeven.csv and PNG figures. Exit codes: 0 ok, 1 solve failure,
 """
 
 
+#: Fleets with more regions skip the break-even map unless asked (each of its full solves costs
+#: about as much as the season itself: china's full model is the bulk of its run time).
+MAP_MAX_REGIONS = 4
+
+
 def add_parser(subparsers) -> None:
     """Register ``season`` on the ``fdn-alu`` subparsers."""
     p = subparsers.add_parser(
@@ -64,9 +69,13 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--breakeven-grid",
         type=int,
-        default=5,
-        help="N x N break-even map of restart cost and winter premium (N*N + N solves; "
-        "0 skips it; default 5)",
+        default=None,
+        help="N x N break-even map of restart cost and winter premium (N modulation solves and "
+        "the full model where schedule lines meet, ~2N; 0 skips it; default 5 for fleets of up "
+        "to 4 regions, 0 above)",
+    )
+    p.add_argument(
+        "--workers", type=int, default=1, help="sweep workers for the break-even map (default 1)"
     )
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.add_argument("--out", required=True, help="output folder (a new or earlier result folder)")
@@ -104,12 +113,21 @@ def main(args: argparse.Namespace) -> int:
         res = run_season(fd, strategies, solver=args.solver, **sopts)
         be = None
         n = args.breakeven_grid
+        if n is None:
+            n = 5 if len(fd.regions) <= MAP_MAX_REGIONS else 0
+            if n == 0:
+                print(f"break-even map skipped for {len(fd.regions)} regions "
+                      "(--breakeven-grid N runs it)", file=sys.stderr)  # fmt: skip
         if n > 0:
             base = fd.settings["costs"]["restart_cny_per_mw"]
             rc = np.linspace(0.0, 3.0 * max(base, 1.0), n)
             prem = np.linspace(0.0, 1.0, n)
-            print(f"break-even map: {n} x {n} grid ({n * n + n} solves) ...", file=sys.stderr)
-            be = breakeven(fd, rc, prem, fd.base_winter_premium, solver=args.solver, **sopts)
+            print(f"break-even map: {n} x {n} grid on the sweep engine", file=sys.stderr)
+            be = breakeven(
+                args.fleet, rc, prem, prices=args.prices, overrides=over, workers=args.workers,
+                progress=lambda line: print(f"  {line}", file=sys.stderr),
+                **sopts, **({"solver": args.solver} if args.solver else {}),
+            )  # fmt: skip
         write_season(res, args.out, figures=not args.no_figures, breakeven=be)
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
