@@ -26,22 +26,22 @@ import numpy as np
 import pandas as pd
 
 from fdn_alu.errors import Problem, SolveError
+from fdn_alu.fleet.data import load_fleet
+from fdn_alu.fleet.study import run_season, winter_scaled
+from fdn_alu.studies.sweep.spec import TaskKind, register_kind
+from fdn_alu.studies.sweep.study import run_sweep
 
 __all__ = ["breakeven", "register", "run_fleet_point"]
 
 
 @lru_cache(maxsize=4)
 def _fleet(source: str, prices: str, overrides: str):
-    from fdn_alu.fleet.data import load_fleet
-
     return load_fleet(source, prices=prices or None, **json.loads(overrides))
 
 
 def run_fleet_point(point: dict) -> dict:
     """Runner of ``kind = "fleet"``: one strategy of a fleet at a winter premium and restart
     cost (the fleet is loaded once per worker process)."""
-    from fdn_alu.fleet.study import run_season, winter_scaled
-
     fd = _fleet(point["fleet"], point["prices"], json.dumps(point["overrides"], sort_keys=True))
     fd = winter_scaled(fd, point["premium"], fd.base_winter_premium)
     if point["restart_cny_per_mw"] is not None:
@@ -67,8 +67,6 @@ def _base(value, spec_dir) -> tuple[dict, list[Problem]]:
 
 def register() -> None:
     """Register the ``fleet`` task kind."""
-    from fdn_alu.studies.sweep.spec import TaskKind, register_kind
-
     register_kind(
         TaskKind(
             name="fleet",
@@ -123,9 +121,6 @@ def breakeven(
         saving_cny, saving_pct, restart_mw (of the optimal schedule); ``attrs["meta"]``
         describes the grid and the number of solves.
     """
-    from fdn_alu.studies.sweep.study import run_sweep
-
-    register()
     rc = np.sort(np.asarray(restart_cny_per_mw, float))
     prem = np.asarray(premiums, float)
     common = {"kind": "fleet", "base": str(source), "prices": str(prices or ""),
@@ -223,3 +218,6 @@ def _table(done: dict, prem: np.ndarray, rc: np.ndarray, source: str) -> pd.Data
         "Severance): full model solved at C = 0 and where adjacent schedule lines meet",
     }
     return df
+
+
+register()

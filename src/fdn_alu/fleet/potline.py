@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fdn_alu.cases import load_case
 from fdn_alu.errors import Problem
 
 #: MJ per MWh.
@@ -183,8 +184,6 @@ def regions_from_case(i: int, r: dict, problems: list[Problem]) -> list[dict]:
     ramp and output chords from the park settings with the region's overrides
     (:data:`PARK_OVERRIDES`); ``dispatch_park`` records the case and the overrides, which
     :func:`fdn_alu.studies.season_day.day_case` applies to the dispatched day."""
-    from fdn_alu import load_case
-
     where = f"region[{i}]"
     over = {k: r[k] for k in PARK_OVERRIDES if k in r}
     try:

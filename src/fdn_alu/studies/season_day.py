@@ -21,7 +21,11 @@ from pathlib import Path
 import pandas as pd
 
 from fdn_alu.cases import Case
+from fdn_alu.core.run import run
 from fdn_alu.errors import Problem, raise_if_problems
+from fdn_alu.studies.sweep.dispatch import _dispatch_base, build_point_case, dispatch_row
+from fdn_alu.studies.sweep.spec import TaskKind, register_kind
+from fdn_alu.studies.sweep.study import run_sweep
 
 COMMITMENT_COLUMNS = ("strategy", "day", "region", "lines_online", "production_t")
 
@@ -145,8 +149,6 @@ def day_case(
 
 def run_season_day_point(point: dict) -> dict:
     """Runner of ``kind = "season_day"``: the point's case on one day of a season plan."""
-    from fdn_alu.core.run import run
-    from fdn_alu.studies.sweep.dispatch import build_point_case
 
     case = day_case(
         build_point_case(point), point["season"], point["day"], point["strategy"], point["region"]
@@ -173,7 +175,6 @@ def _validate_season_days(spec) -> list[Problem]:
 
 
 def _season_day_row(summary: dict) -> dict:
-    from fdn_alu.studies.sweep.dispatch import dispatch_row
 
     row = dispatch_row(summary)
     row["production_t"] = summary.get("checks", {}).get("production_t")
@@ -183,8 +184,6 @@ def _season_day_row(summary: dict) -> dict:
 def register() -> None:
     """Register the ``season_day`` kind (a sweep spec: ``[sweep] kind = "season_day"``,
     ``base`` a case, ``season`` a plan folder; axis ``day``)."""
-    from fdn_alu.studies.sweep.dispatch import _dispatch_base
-    from fdn_alu.studies.sweep.spec import TaskKind, register_kind
 
     register_kind(
         TaskKind(
@@ -214,12 +213,13 @@ def sweep_days(
     Returns the :class:`~fdn_alu.studies.sweep.study.SweepResult` (``table``: one row per day,
     ``counts`` by status).
     """
-    from fdn_alu.studies.sweep.study import run_sweep
 
-    register()
     spec = {
         "sweep": {"kind": "season_day", "base": case, "season": str(Path(season_dir).resolve()),
                   **options},
         "axes": {"day": [int(d) for d in days]},
     }  # fmt: skip
     return run_sweep(spec, out, workers=workers, progress=progress)
+
+
+register()
