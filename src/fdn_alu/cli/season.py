@@ -29,8 +29,11 @@ A fleet TOML has these sections (key = default [unit] meaning. Source):
 {schema_text()}
 
 Price CSV: column 'hour' 0..H-1 (H = 24*days), one column per region named after it (CNY/MWh),
-optional 'ci:<region>' columns (kg CO2/MWh). Without a CSV the fleet uses the SYNTHETIC price year
-of synthetic_prices.toml (TOU shape x seasonal factor x winter deficit), labelled in all outputs.
+optional 'ci:<region>' columns (kg CO2/MWh). Without a CSV the fleet uses its [prices] demand_csv
+(china: a TOU tariff on each province's hourly demand) or the SYNTHETIC price year of
+synthetic_prices.toml (TOU shape x seasonal factor x winter deficit), labelled in all outputs.
+Regions from a dispatch case take their band, daily reach and output curve from its park; a
+day of the plan then dispatches with `fdn-alu run --case CASE --season DIR --day N`.
 
 Writes into --out: summary.json (per strategy: costs by kind, energy, emissions, production,
 restarts, MIP gap, nodes, solve time; savings against rigid; checks), commitment.csv (strategy,
