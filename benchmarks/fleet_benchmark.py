@@ -1,16 +1,20 @@
-"""Benchmark of the potline fleet season model (issue 12) on the ``china`` fleet.
+"""Benchmark of the potline fleet season model on the ``china`` fleet (or any fleet).
 
-China's provinces (~178 lines), hourly power, daily commitment, 8760 h: model size, build time,
-HiGHS time to a 0.5 % MIP gap on 2 threads, for the hourly model and for the exact price-block
-aggregation (hours of a day with identical prices merged; same optimum, docs/FLEET.md §4).
+China's provinces (~178 lines), daily commitment, 8760 h: model size, build time, HiGHS time to
+a 0.5 % MIP gap, for the hourly model and for the exact price-block aggregation (docs/FLEET.md
+§4). Every row reports wall and CPU time, the 1-minute load average and the peak memory, since
+this machine is shared (wall time alone is not comparable between runs).
 
-    python benchmarks/fleet_benchmark.py [--aggregate exact none] [--time-limit 600] [--out F.json]
+    python benchmarks/fleet_benchmark.py [--fleet china] [--aggregate exact none]
+        [--time-limit 600] [--warm] [--out F.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import time
 
 from fdn_alu.fleet import build_model, load_fleet
@@ -18,9 +22,9 @@ from fdn_alu.fleet.model import embed_solution
 from fdn_alu.fleet.solve import solve_model
 
 
-def bench(aggregate: str, time_limit: float, strategy: str, warm: bool) -> dict:
-    t0 = time.perf_counter()
-    fd = load_fleet("china", model={"aggregate": aggregate})
+def bench(fleet: str, aggregate: str, time_limit: float, strategy: str, warm: bool) -> dict:
+    t0, c0 = time.perf_counter(), time.process_time()
+    fd = load_fleet(fleet, model={"aggregate": aggregate})
     t_load = time.perf_counter() - t0
     opts = {**fd.settings["solver"], "mip_rel_gap": 0.005, "threads": 2,
             "time_limit_s": time_limit}  # fmt: skip
@@ -40,11 +44,15 @@ def bench(aggregate: str, time_limit: float, strategy: str, warm: bool) -> dict:
     rep = solve_model(model, opts, start)
     out.update(rep.as_dict())
     out["end_to_end_s"] = time.perf_counter() - t0
+    out["cpu_s"] = time.process_time() - c0
+    out["load_1min"] = os.getloadavg()[0]
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--fleet", default="china")
     ap.add_argument("--aggregate", nargs="+", default=["exact", "none"])
     ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--strategy", default="full")
@@ -53,7 +61,7 @@ def main() -> None:
     a = ap.parse_args()
     rows = []
     for agg in a.aggregate:
-        r = bench(agg, a.time_limit, a.strategy, a.warm)
+        r = bench(a.fleet, agg, a.time_limit, a.strategy, a.warm)
         print(json.dumps(r), flush=True)
         rows.append(r)
     if a.out:

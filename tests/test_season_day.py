@@ -3,6 +3,7 @@ the plan's metal."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -23,12 +24,14 @@ def season_dir(tmp_path_factory):
 
 def test_dispatched_day_runs_the_plans_lines_and_metal(season_dir):
     case = load_case("ieee15")
-    # Shell heat exchangers (heat-balance model) give the potlines the band the plan assumes.
-    park = {**case.settings["park"], "thermal_model": "heat_balance", "heat_exchanger_frac": 0.3}
     plan = read_plan(season_dir)
     row = plan[(plan.strategy == "full") & (plan.day == 0)].iloc[0]
-    day = day_case(case.with_settings(park=park), season_dir, 0)
+    day = day_case(case, season_dir, 0)
     assert len(day.settings["park"]["potlines"]) == row.lines_online
+    # the plan's band came from the -park fleet's thermal settings: the day uses them too
+    assert day.settings["park"]["thermal_model"] == "heat_balance"
+    assert day.settings["park"]["heat_exchanger_frac"] == 0.3
+    assert case.settings["park"]["thermal_model"] == "paper"  # the case itself is unchanged
     s = run(day, scenario=2, check_ac=False).summary
     assert s["status"] == "ok"
     assert s["checks"]["production_t"] == pytest.approx(row.production_t, rel=1e-4)
@@ -45,21 +48,12 @@ def test_bad_day_and_missing_plan_are_input_errors(season_dir, tmp_path):
 def test_cli_runs_a_season_day(season_dir, tmp_path):
     from fdn_alu.cli import main
 
-    case = tmp_path / "hx.toml"
-    # The ieee15 case with heat exchangers, as a user's own case file.
-    from fdn_alu.cases import DATA_DIR
-
-    text = (DATA_DIR / "ieee15.toml").read_text()
-    text = text.replace('thermal_model = "paper"', 'thermal_model = "heat_balance"')
-    text = text.replace("[park]\n", "[park]\nheat_exchanger_frac = 0.3\n", 1)
-    case.write_text(text)
-    (tmp_path / "day_profiles.csv").write_text((DATA_DIR / "day_profiles.csv").read_text())
     out = tmp_path / "day0"
     code = main(
         [
             "run",
-            "--config",
-            str(case),
+            "--case",
+            "ieee15",
             "--season",
             str(season_dir),
             "--day",
@@ -78,3 +72,21 @@ def test_cli_runs_a_season_day(season_dir, tmp_path):
     made = eaip[eaip.potline != "park"].production_t.sum()
     assert made == pytest.approx(row.production_t, rel=1e-4)
     assert main(["run", "--case", "ieee15", "--season", str(season_dir), "-q"]) == 2
+
+
+def test_days_across_the_shipped_plan_dispatch_on_the_sweep_engine(tmp_path):
+    """Days of the shipped ieee15-park plan (full year) in winter (one line), spring, summer and
+    autumn dispatch with every check passing (AC check included), run as sweep points; all 365
+    days of both -park plans: docs/FLEET.md §7."""
+    from fdn_alu.studies.season_day import sweep_days
+
+    plan = tmp_path / "plan"
+    write_season(run_season(load_fleet("ieee15-park")), plan, figures=False)
+    com = read_plan(plan)
+    full = com[com.strategy == "full"].set_index("day")
+    winter = int(full.index[full.lines_online == 1][0])
+    days = [winter, 100, 180, 280]
+    res = sweep_days(plan, "ieee15", days, tmp_path / "sweep", workers=1)
+    assert res.counts == {"ok": 4}, res.table[["day", "status", "message"]]
+    made = res.table.set_index("day")["production_t"]
+    np.testing.assert_allclose(made[days], full.production_t[days], rtol=1e-4)

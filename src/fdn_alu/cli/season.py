@@ -26,8 +26,11 @@ A fleet TOML has these sections (key = default [unit] meaning. Source):
 {schema_text()}
 
 Price CSV: column 'hour' 0..H-1 (H = 24*days), one column per region named after it (CNY/MWh),
-optional 'ci:<region>' columns (kg CO2/MWh). Without a CSV the fleet uses the SYNTHETIC price year
-of synthetic_prices.toml (TOU shape x seasonal factor x winter deficit), labelled in all outputs.
+optional 'ci:<region>' columns (kg CO2/MWh). Without a CSV the fleet uses its [prices] demand_csv
+(china: a TOU tariff on each province's hourly demand) or the SYNTHETIC price year of
+synthetic_prices.toml (TOU shape x seasonal factor x winter deficit), labelled in all outputs.
+Regions from a dispatch case take their band, daily reach and output curve from its park; a
+day of the plan then dispatches with `fdn-alu run --case CASE --season DIR --day N`.
 
 Writes into --out: summary.json (per strategy: costs by kind, energy, emissions, production,
 restarts, MIP gap, nodes, solve time; savings against rigid; checks), commitment.csv (strategy,
@@ -36,6 +39,11 @@ region, p_mw), breakeven.csv and PNG figures. Exit codes: 0 ok, 1 solve failure,
 (nothing solved or written), 3 internal error, 4 checks failed, 5 output error (disk full...),
 130/143 interrupted/terminated. Equations and sources: docs/FLEET.md; folders: docs/OUTPUT.md.
 """
+
+
+#: Fleets with more regions skip the break-even map unless asked (each of its full solves costs
+#: about as much as the season itself: china's full model is the bulk of its run time).
+MAP_MAX_REGIONS = 4
 
 
 def add_parser(subparsers) -> None:
@@ -67,9 +75,16 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--breakeven-grid",
         type=_count(0),
-        default=5,
-        help="N x N break-even map of restart cost and winter premium (N*N + N solves; "
-        "0 skips it; default 5)",
+        default=None,
+        help="N x N break-even map of restart cost and winter premium (N modulation solves and "
+        "the full model where schedule lines meet, ~2N; 0 skips it; default 5 for fleets of up "
+        "to 4 regions, 0 above)",
+    )
+    p.add_argument(
+        "--workers",
+        type=_count(1),
+        default=1,
+        help="sweep workers for the break-even map (default 1)",
     )
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.add_argument("--out", required=True, help="output folder (a new or earlier result folder)")
@@ -153,12 +168,30 @@ def main(args: argparse.Namespace) -> int:
     res = run_season(fd, strategies, solver=args.solver, **sopts)
     be = None
     n = args.breakeven_grid
+    if n is None:
+        n = 5 if len(fd.regions) <= MAP_MAX_REGIONS else 0
+        if n == 0:
+            print(
+                f"break-even map skipped for {len(fd.regions)} regions "
+                "(--breakeven-grid N runs it)",
+                file=sys.stderr,
+            )
     if n > 0:
         base = fd.settings["costs"]["restart_cny_per_mw"]
         rc = np.linspace(0.0, 3.0 * max(base, 1.0), n)
         prem = np.linspace(0.0, 1.0, n)
-        print(f"break-even map: {n} x {n} grid ({n * n + n} solves) ...", file=sys.stderr)
-        be = breakeven(fd, rc, prem, fd.base_winter_premium, solver=args.solver, **sopts)
+        print(f"break-even map: {n} x {n} grid on the sweep engine", file=sys.stderr)
+        be = breakeven(
+            args.fleet,
+            rc,
+            prem,
+            prices=args.prices,
+            overrides=over,
+            workers=args.workers,
+            progress=lambda line: print(f"  {line}", file=sys.stderr),
+            **sopts,
+            **({"solver": args.solver} if args.solver else {}),
+        )
     write_season(res, args.out, figures=not args.no_figures, breakeven=be)
     summ = res.summary()
     print(f"{fd.name}: {fd.prices_label}; {len(fd.regions)} region(s), {fd.lines.sum()} lines")

@@ -27,15 +27,16 @@ _LAZY = {
     "SeasonResult": ".results",
     "day_plan": ".results",
     "write_season": ".results",
-    "breakeven": ".study",
+    "breakeven": ".breakeven",
     "run_season": ".study",
 }
 
 if TYPE_CHECKING:
+    from fdn_alu.fleet.breakeven import breakeven
     from fdn_alu.fleet.data import BUILTIN, FleetData, load_fleet
     from fdn_alu.fleet.model import build_model
     from fdn_alu.fleet.results import SeasonResult, day_plan, write_season
-    from fdn_alu.fleet.study import breakeven, run_season
+    from fdn_alu.fleet.study import run_season
 
 
 __getattr__ = lazy_getattr(__name__, _LAZY, globals())

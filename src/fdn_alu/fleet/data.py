@@ -8,7 +8,6 @@ identical in every region (``aggregate = "exact"``; the optimum is the same, doc
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -16,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fdn_alu import load_case
 from fdn_alu.errors import Problem, raise_if_problems
+from fdn_alu.fleet.potline import penalty_slope, regions_from_case
+from fdn_alu.fleet.prices import region_ci, region_prices, winter_mask
 from fdn_alu.fleet.settings import read_settings
 
 HOURS_PER_DAY = 24
@@ -48,6 +48,14 @@ class FleetData:
     settings : dict, the validated settings
     notes : list of str, what the loader decided (dropped provinces, ...)
     base_winter_premium : float, winter premium in the prices (synthetic rule; 0 for a CSV)
+    p_min_pu, p_max_pu : (R,) float, modulation band per unit of line rating
+    ramp_pu_per_h : (R,) float, ramp limit per unit of line rating (inf: none)
+    slope_dn, slope_up : (R,) float, output per MW below / above rated relative to the rated
+        average (1 + m_dn, 1 - m_up of docs/FLEET.md eq. (6))
+    day_min_pu, day_max_pu : (R,) float, metal per online line-day relative to a rated day that
+        the dispatch can make (regions from a case; 0 and inf otherwise)
+    dispatch_park : list of dict or None, per region the dispatch case and park settings its
+        band comes from (regions from a case), else None
     """
 
     name: str
@@ -68,6 +76,14 @@ class FleetData:
     settings: dict
     notes: list[str] = field(default_factory=list)
     base_winter_premium: float = 0.0
+    p_min_pu: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    p_max_pu: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    ramp_pu_per_h: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    slope_dn: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    slope_up: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    day_min_pu: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    day_max_pu: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    dispatch_park: list = field(default_factory=list)
 
     @property
     def days(self) -> int:
@@ -106,84 +122,6 @@ def fleet_path(name_or_path: str | Path) -> Path:
     return p
 
 
-def synthetic_prices(rules: dict, days: int, n_regions: int) -> tuple[np.ndarray, np.ndarray]:
-    """Synthetic hourly price and intensity year from the rules (synthetic_prices.toml).
-
-    price[h] = flat * ratio[level(h mod 24)] * (1 + a cos(2 pi (d - d_peak)/365))
-               * (1 + w winter(d))
-
-    Returns
-    -------
-    price, ci : (24*days, n_regions) arrays, CNY/MWh and kg/MWh (same in every region)
-    """
-    tou, sea, win, car = rules["tou"], rules["season"], rules["winter"], rules["carbon"]
-    ratio = {"v": tou["valley_ratio"], "f": 1.0, "p": tou["peak_ratio"]}
-    shape = np.array([ratio[c] for c in tou["hours"]])
-    d = np.arange(days)
-    season = 1.0 + sea["amplitude"] * np.cos(2 * np.pi * (d - sea["peak_day"]) / 365.0)
-    w = winter_mask(rules, days)
-    day_factor = season * (1.0 + win["premium"] * w)
-    price = tou["flat_cny_per_mwh"] * (day_factor[:, None] * shape[None, :]).ravel()
-    ci = car["ci_kg_per_mwh"] * np.repeat(1.0 + (car["winter_ci_factor"] - 1.0) * w, 24)
-    return np.tile(price[:, None], (1, n_regions)), np.tile(ci[:, None], (1, n_regions))
-
-
-def winter_mask(rules: dict, days: int) -> np.ndarray:
-    """(days,) bool: the winter window of the rules, wrapping over the year end."""
-    d = np.arange(days)
-    win = rules["winter"]
-    return ((d - win["start_day"]) % 365) < win["days"]
-
-
-def load_rules(path: str | Path | None = None) -> dict:
-    """Read synthetic price rules (default: the shipped synthetic_prices.toml)."""
-    p = Path(str(_DATA / "synthetic_prices.toml")) if path is None else Path(path)
-    rules = tomllib.loads(p.read_text())
-    problems = [
-        Problem(f"{p.name}.{sec}.{k}", "missing")
-        for sec, keys in {
-            "tou": ("flat_cny_per_mwh", "valley_ratio", "peak_ratio", "hours"),
-            "season": ("amplitude", "peak_day"),
-            "winter": ("start_day", "days", "premium"),
-            "carbon": ("ci_kg_per_mwh", "winter_ci_factor"),
-        }.items()
-        for k in keys
-        if k not in rules.get(sec, {})
-    ]
-    h = rules.get("tou", {}).get("hours", "")
-    if len(h) != 24 or set(h) - set("vfp"):
-        problems.append(Problem(f"{p.name}.tou.hours", "must be 24 letters from v, f, p"))
-    raise_if_problems(problems, "invalid synthetic price rules")
-    return rules
-
-
-def _regions_from_case(i: int, r: dict, problems: list[Problem]) -> list[dict]:
-    try:
-        park = load_case(r["from_case"]).settings.get("park") or {}
-    except Exception as e:  # any load failure is an input problem of this fleet
-        problems.append(Problem(f"region[{i}].from_case", f"cannot load case: {e}"))
-        return []
-    pls = park.get("potlines") or []
-    if not pls:
-        problems.append(Problem(f"region[{i}].from_case", "the case has no park potlines"))
-        return []
-    k_al = park["k_al_kg_per_ka_h"]
-    eta = park["eta_rated"]
-    sizes = []
-    for pl in pls:
-        i_ka = pl["i_rated_ka"]
-        p_mw = pl["cells"] * (pl["r_cell_uohm"] * 1e-6 * i_ka**2 + pl["e_cell_v"] * 1e-3 * i_ka)
-        t_per_h = pl["cells"] * k_al * eta * i_ka / 1000.0
-        sizes.append((round(p_mw, 9), round(p_mw / t_per_h, 9)))
-    out = []
-    for j, (p_mw, e) in enumerate(sorted(set(sizes))):
-        reg = {k: v for k, v in r.items() if k != "from_case"}
-        reg.setdefault("name", r["from_case"] + ("" if len(set(sizes)) == 1 else f"-{j}"))
-        reg.update(lines=sizes.count((p_mw, e)), line_mw=p_mw, energy_mwh_per_t=e)
-        out.append(reg)
-    return out
-
-
 def _regions_from_capacity(cap: dict, base: Path, notes: list[str]) -> list[dict]:
     path = base / cap["csv"] if not Path(cap["csv"]).is_absolute() else Path(cap["csv"])
     df = pd.read_csv(path, comment="#")
@@ -199,10 +137,16 @@ def _regions_from_capacity(cap: dict, base: Path, notes: list[str]) -> list[dict
     share = df["production_share_2023"].to_numpy(float)[keep]
     share = share / share.sum()
     e = cap["energy_mwh_per_t"]
+    ci = {}
+    if cap["ci_csv"]:
+        cp = base / cap["ci_csv"] if not Path(cap["ci_csv"]).is_absolute() else Path(cap["ci_csv"])
+        cdf = pd.read_csv(cp, comment="#")
+        ci = dict(zip(cdf["province"], cdf["ci_kg_per_mwh"].astype(float), strict=True))
     out = []
     for prov, c, k, sh in zip(df["province"][keep], cap_t[keep], n[keep], share, strict=True):
         out.append(
             {
+                **({"ci_kg_per_mwh": ci[prov]} if prov in ci else {}),
                 "name": str(prov),
                 "lines": int(k),
                 # line size so that the province's capacity is kept exactly
@@ -214,59 +158,32 @@ def _regions_from_capacity(cap: dict, base: Path, notes: list[str]) -> list[dict
     return out
 
 
-def _read_price_csv(
-    path: Path, regions: list[str], hours: int, problems: list[Problem]
-) -> tuple[np.ndarray | None, np.ndarray | None]:
-    try:
-        df = pd.read_csv(path, comment="#")
-    except (OSError, pd.errors.ParserError) as e:
-        problems.append(Problem(str(path), f"cannot read: {e}"))
-        return None, None
-    where = path.name
-    if "hour" not in df.columns:
-        problems.append(Problem(where, "no 'hour' column"))
-    elif not np.array_equal(df["hour"].to_numpy(), np.arange(len(df))):
-        problems.append(Problem(f"{where}.hour", "must be 0, 1, ..., H-1 in order"))
-    if len(df) != hours:
-        problems.append(Problem(where, f"has {len(df)} rows; the horizon needs {hours} (24*days)"))
-    missing = [r for r in regions if r not in df.columns]
-    if missing:
-        problems.append(Problem(where, f"no price column for region(s) {missing}"))
-    known = {"hour", *regions, *(f"ci:{r}" for r in regions)}
-    extra = [c for c in df.columns if c not in known]
-    if extra:
-        problems.append(Problem(where, f"unknown column(s) {extra}"))
-    for c in df.columns:
-        if c in known and c != "hour":
-            v = pd.to_numeric(df[c], errors="coerce")
-            if v.isna().any():
-                problems.append(Problem(f"{where}.{c}", "has empty or non-numeric values"))
-            elif c.startswith("ci:") and (v < 0).any():
-                problems.append(Problem(f"{where}.{c}", "carbon intensity must be >= 0"))
-    if problems:
-        return None, None
-    price = df[regions].to_numpy(float)
-    ci = np.full((hours, len(regions)), np.nan)
-    for j, r in enumerate(regions):
-        if f"ci:{r}" in df.columns:
-            ci[:, j] = df[f"ci:{r}"].to_numpy(float)
-    return price, ci
-
-
 def _with_blocks(fd: FleetData, label: str | None = None) -> FleetData:
-    """Group each day's hours into blocks (identical price and intensity rows, or one per hour)."""
+    """Group each day's hours into blocks of identical price and intensity (or one per hour).
+
+    ``exact``: hours of a day identical in every region form one block; when the regions' prices
+    differ but each region's day has the same number of distinct levels with the same hours per
+    level (a TOU tariff with region-specific periods), block k of a day is each region's k-th
+    cheapest level and ``hour_block`` is (H, R). Either way every hour of a block has one price
+    and intensity per region, so the optimum is that of the hourly model (docs/FLEET.md §4).
+    """
     H, R = fd.price.shape
-    day = np.repeat(np.arange(H // HOURS_PER_DAY), HOURS_PER_DAY)
-    if fd.settings["model"]["aggregate"] == "exact":
+    D = H // HOURS_PER_DAY
+    day = np.repeat(np.arange(D), HOURS_PER_DAY)
+    exact = fd.settings["model"]["aggregate"] == "exact"
+    if exact:
         key = np.column_stack([day, fd.price, fd.ci])
         uniq, inv = np.unique(key, axis=0, return_inverse=True)
         inv = inv.ravel()
         bp, bc = uniq[:, 1 : R + 1], uniq[:, R + 1 :]
         bday = uniq[:, 0].astype(int)
+        per_region = _levels_by_region(fd.price, fd.ci, D) if R > 1 else None
+        if per_region is not None and len(per_region[1]) < len(bday):
+            inv, bday, bp, bc = per_region
     else:
         inv = np.arange(H)
         bp, bc, bday = fd.price, fd.ci, day
-    bh = np.bincount(inv, minlength=len(bday)).astype(float)
+    bh = np.bincount(inv[:, 0] if inv.ndim == 2 else inv, minlength=len(bday)).astype(float)
     return replace(
         fd,
         block_day=bday,
@@ -276,6 +193,31 @@ def _with_blocks(fd: FleetData, label: str | None = None) -> FleetData:
         hour_block=inv,
         prices_label=fd.prices_label if label is None else label,
     )
+
+
+def _levels_by_region(price: np.ndarray, ci: np.ndarray, days: int):
+    """Blocks (day, k-th cheapest level) when every region's day has the same level sizes.
+
+    Returns ``(hour_block (H, R), block_day (B,), block_price (B, R), block_ci (B, R))`` or None.
+    """
+    H, R = price.shape
+    p = price.reshape(days, HOURS_PER_DAY, R)
+    c = ci.reshape(days, HOURS_PER_DAY, R)
+    order = np.lexsort((c, p), axis=1)  # hours by price (then intensity) per day and region
+    ps, cs = np.take_along_axis(p, order, 1), np.take_along_axis(c, order, 1)
+    new = np.ones((days, HOURS_PER_DAY, R), bool)
+    new[:, 1:] = (ps[:, 1:] != ps[:, :-1]) | (cs[:, 1:] != cs[:, :-1])
+    if not (new == new[:1, :, :1]).all():
+        return None  # level sizes differ between days or regions
+    level_sorted = np.cumsum(new, axis=1) - 1  # (D, 24, R) level of each sorted hour
+    k = int(level_sorted[0, -1, 0]) + 1
+    level = np.empty_like(level_sorted)
+    np.put_along_axis(level, order, level_sorted, 1)
+    hour_block = (np.arange(days)[:, None, None] * k + level).reshape(H, R)
+    first = np.flatnonzero(new[0, :, 0])  # sorted position of each level's first hour
+    bp = ps[:, first, :].reshape(days * k, R)
+    bc = cs[:, first, :].reshape(days * k, R)
+    return hour_block, np.repeat(np.arange(days), k), bp, bc
 
 
 def load_fleet(
@@ -309,7 +251,7 @@ def load_fleet(
     notes: list[str] = []
     regions: list[dict] = []
     for i, r in enumerate(s["region"]):
-        regions += _regions_from_case(i, r, problems) if "from_case" in r else [r]
+        regions += regions_from_case(i, r, problems) if "from_case" in r else [r]
     if s["capacity"] is not None:
         regions += _regions_from_capacity(s["capacity"], base, notes)
     days = s["horizon"]["days"]
@@ -341,36 +283,28 @@ def load_fleet(
         ]
     )
     op = s["operation"]
-    cap_t = op["p_max_frac"] * rated_t
+    m = penalty_slope(op["p_min_frac"], op["modulation_penalty_frac"])
+    lims = [r.get("limits") for r in regions]
+    p_min = np.array([x.p_min_pu if x else op["p_min_frac"] for x in lims])
+    p_max = np.array([x.p_max_pu if x else op["p_max_frac"] for x in lims])
+    ramp = np.array([x.ramp_pu_per_h if x else np.inf for x in lims])
+    slope_dn = np.array([x.slope_dn if x else 1.0 + m for x in lims])
+    slope_up = np.array([x.slope_up if x else 1.0 - m for x in lims])
+    day_min = np.array([x.day_min_pu if x else 0.0 for x in lims])
+    day_max = np.array([x.day_max_pu if x else np.inf for x in lims])
+    # most a region can make: every line at the band's top all horizon
+    cap_t = rated_t * np.minimum(1.0 + (p_max - 1.0) * slope_up, day_max)
     if s["production"]["metal_transfer"]:
-        if target.sum() > cap_t.sum() * (1 - op["modulation_penalty_frac"]):
+        if target.sum() > cap_t.sum():
             problems.append(Problem("production", "the total target exceeds the fleet's output"))
     else:
-        for j in np.flatnonzero(target > cap_t * (1 - op["modulation_penalty_frac"])):
+        for j in np.flatnonzero(target > cap_t):
             problems.append(
                 Problem(f"region {names[j]}", f"target {target[j]:.6g} t exceeds its output")
             )
-
-    rules_path = s["prices"]["synthetic_rules"]
-    rp = Path(rules_path) if Path(rules_path).is_absolute() else base / rules_path
-    if not rp.is_file() and (_DATA / rules_path).is_file():
-        rp = Path(str(_DATA / rules_path))  # the shipped rules, by name
-    rules = load_rules(rp)
-    csv = prices if prices is not None else (s["prices"]["csv"] or None)
-    if csv is None:
-        price, ci = synthetic_prices(rules, days, len(names))
-        label = rules.get("label", "SYNTHETIC price year")
-        if not label.startswith("SYNTHETIC"):
-            label = "SYNTHETIC " + label
-    else:
-        csv = Path(csv) if prices is not None or Path(csv).is_absolute() else base / csv
-        price, ci = _read_price_csv(Path(csv), names, hours, problems)
-        label = f"prices from {Path(csv).name}"
+    price, ci, label, rules, synthetic = region_prices(s, regions, names, base, prices, problems)
     raise_if_problems(problems, f"invalid fleet {path.name}")
-    default_ci = np.array(
-        [r.get("ci_kg_per_mwh", rules["carbon"]["ci_kg_per_mwh"]) for r in regions], float
-    )
-    ci = np.where(np.isnan(ci), default_ci[None, :], ci)
+    ci = region_ci(ci, regions, rules)
     fd = FleetData(
         name=s["name"],
         regions=names,
@@ -389,6 +323,15 @@ def load_fleet(
         prices_label=label,
         settings=s,
         notes=notes,
-        base_winter_premium=float(rules["winter"]["premium"]) if csv is None else 0.0,
+        base_winter_premium=float(rules["winter"]["premium"]) if synthetic else 0.0,
+        p_min_pu=p_min,
+        p_max_pu=p_max,
+        ramp_pu_per_h=ramp,
+        slope_dn=slope_dn,
+        slope_up=slope_up,
+        day_min_pu=day_min,
+        day_max_pu=day_max,
+        dispatch_park=[r.get("dispatch_park") for r in regions],
     )
+
     return _with_blocks(fd)

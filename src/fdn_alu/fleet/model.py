@@ -27,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fdn_alu.fleet.data import HOURS_PER_DAY, FleetData
+from fdn_alu.fleet.potline import penalty_slope
 from fdn_alu.fleet.schema import STRATEGIES, STRATEGY_LABELS
 
 __all__ = [
@@ -37,17 +38,6 @@ __all__ = [
     "embed_solution",
     "penalty_slope",
 ]
-
-
-def penalty_slope(p_min_frac: float, penalty_frac: float) -> float:
-    """Slope m of the lost output, in MW of output per MW of |P - S nu|.
-
-    Calibrated so that at the lower band edge P = p_min S the energy per tonne is
-    ``1 + penalty_frac`` times the rated one: p_min / (p_min - m (1 - p_min)) = 1 + penalty_frac.
-    """
-    if penalty_frac <= 0.0 or p_min_frac >= 1.0:
-        return 0.0
-    return penalty_frac * p_min_frac / ((1.0 + penalty_frac) * (1.0 - p_min_frac))
 
 
 @dataclass
@@ -65,7 +55,8 @@ class FleetModel:
     row_hi: np.ndarray
     var: dict[str, tuple[int, tuple[int, ...]]]  # name -> (start, shape)
     rows: dict[str, tuple[int, int]] = field(default_factory=dict)  # family -> (start, count)
-    m_penalty: float = 0.0
+    slope_dn: np.ndarray | None = None  # (R,) output per MW below rated, rel. to rated avg
+    slope_up: np.ndarray | None = None
     build_time_s: float = 0.0
 
     def value(self, x: np.ndarray, name: str) -> np.ndarray:
@@ -157,8 +148,6 @@ def build_model(fd: FleetData, strategy: str = "full") -> FleetModel:
     w = fd.block_h[:, None]  # (B, 1) hours
     bd = fd.block_day
     cyclic = op["cyclic"]
-    m = penalty_slope(op["p_min_frac"], op["modulation_penalty_frac"])
-    m_eff = 0.0 if strategy == "batch" else m
     bl = _Builder()
 
     # --- variables and objective coefficients. Power is split around the rated point,
@@ -169,16 +158,27 @@ def build_model(fd: FleetData, strategy: str = "full") -> FleetModel:
     c_energy = w * c_mwh
     rated_day = np.zeros((D, R))
     np.add.at(rated_day, bd, c_energy)  # CNY per MW held at rated over the day
-    standby = HOURS_PER_DAY * costs["standby_cny_per_mw_h"] * L  # CNY per idle line-day
-    nu = bl.add_var("nu", (D, R), 0.0, N, integer=True, cost=rated_day * L - standby)
+    # stand-by per online line-day (Lyu & Jenkins, PyPSA stand_by_cost: while committed); the
+    # idle-line holding cost per offline line-day, 24 C_idle S (N - nu), is a separate setting
+    standby = HOURS_PER_DAY * costs["standby_cny_per_mw_h"] * L
+    idle = HOURS_PER_DAY * costs["idle_cny_per_mw_h"] * L
+    nu = bl.add_var("nu", (D, R), 0.0, N, integer=True, cost=rated_day * L + standby - idle)
     no_band = strategy == "batch"
-    up = bl.add_var("up", (B, R), 0.0, 0.0 if no_band else np.inf, cost=c_energy)
-    dn = bl.add_var("dn", (B, R), 0.0, 0.0 if no_band else np.inf, cost=-c_energy)
+    if strategy == "rigid":
+        # one constant power all horizon: a single up and dn column per region, shared by every
+        # block (measured on china: the equivalent B - 1 equality rows per region left HiGHS at
+        # a 190 % gap after 600 s; one column per region is an LP the presolve closes at once)
+        up = bl.add_var("up", (1, R), 0.0, np.inf, cost=c_energy.sum(axis=0, keepdims=True))
+        dn = bl.add_var("dn", (1, R), 0.0, np.inf, cost=-c_energy.sum(axis=0, keepdims=True))
+        up, dn = np.broadcast_to(up, (B, R)), np.broadcast_to(dn, (B, R))
+    else:
+        up = bl.add_var("up", (B, R), 0.0, 0.0 if no_band else np.inf, cost=c_energy)
+        dn = bl.add_var("dn", (B, R), 0.0, 0.0 if no_band else np.inf, cost=-c_energy)
     no_switch = strategy in ("rigid", "modulation")
     sw_ub = 0.0 if no_switch else N
     chi = bl.add_var("chi", (D, R), 0.0, sw_ub, True, cost=costs["restart_cny_per_mw"] * L)
     zeta = bl.add_var("zeta", (D, R), 0.0, sw_ub, integer=True)
-    offset = float(D * (standby * N).sum())
+    offset = float(D * (idle * N).sum())
     inventory = prod["mode"] == "inventory"
     transfer = prod["metal_transfer"]
     if inventory:
@@ -197,8 +197,8 @@ def build_model(fd: FleetData, strategy: str = "full") -> FleetModel:
     nu_b = nu[bd]  # (B, R) column of nu for the day of each block
     # --- modulation band: p_min S nu <= P <= p_max S nu
     if not no_band:
-        up_lim = (op["p_max_frac"] - 1.0) * L
-        dn_lim = (1.0 - op["p_min_frac"]) * L
+        up_lim = (fd.p_max_pu - 1.0) * L
+        dn_lim = (1.0 - fd.p_min_pu) * L
         bl.add_rows("band_max", B * R, [(br, up, 1.0), (br, nu_b, -up_lim)], -np.inf, 0.0)
         bl.add_rows("band_min", B * R, [(br, dn, 1.0), (br, nu_b, -dn_lim)], -np.inf, 0.0)
     # --- commitment balance nu_d = nu_{d-1} + chi_d - zeta_d
@@ -241,8 +241,9 @@ def build_model(fd: FleetData, strategy: str = "full") -> FleetModel:
     # --- production: output of block b is w_b (S nu + (1 - m) up - (1 + m) dn) / e  [t]
     out_nu = np.zeros((D, R))
     np.add.at(out_nu, bd, np.broadcast_to(w * L / e, (B, R)))  # t per online line-day
-    out_up = w / e * (1.0 - m_eff) * np.ones((B, R))
-    out_dn = -w / e * (1.0 + m_eff) * np.ones((B, R))
+    out_up = w / e * fd.slope_up * np.ones((B, R))
+    out_dn = -w / e * fd.slope_dn * np.ones((B, R))
+    _reach_rows(bl, fd, nu, up, dn, out_nu, out_up, out_dn)
     if not inventory:
         if transfer:
             z_d, z_b = np.zeros((D, R), int), np.zeros((B, R), int)
@@ -269,14 +270,8 @@ def build_model(fd: FleetData, strategy: str = "full") -> FleetModel:
             drow = np.broadcast_to(np.arange(D)[:, None], (D, R))
             bl.add_rows("hub", D, [(drow, imp, 1.0), (drow, exp, -1.0)], 0.0, 0.0)
 
-    # --- strategy restrictions
-    # batch: up = dn = 0 (bounds above); modulation: no starts or stops (bounds above);
-    # rigid: no starts or stops and one power all horizon: up_b - dn_b = up_{b-1} - dn_{b-1}
-    if strategy == "rigid" and B > 1:
-        bb = np.arange((B - 1) * R).reshape(B - 1, R)
-        terms = [(bb, up[1:], 1.0), (bb, dn[1:], -1.0), (bb, up[:-1], -1.0), (bb, dn[:-1], 1.0)]
-        bl.add_rows("constant_power", (B - 1) * R, terms, 0.0, 0.0)
-
+    # --- strategy restrictions: batch up = dn = 0 and modulation no starts or stops (bounds
+    # above); rigid also one power all horizon (shared columns above)
     model = FleetModel(
         strategy=strategy,
         c=np.concatenate(bl.c),
@@ -289,10 +284,35 @@ def build_model(fd: FleetData, strategy: str = "full") -> FleetModel:
         row_hi=np.concatenate(bl.hi),
         var=bl.var,
         rows=bl.families,
-        m_penalty=m_eff,
+        slope_dn=fd.slope_dn,
+        slope_up=fd.slope_up,
     )
     model.build_time_s = time.perf_counter() - t0
     return model
+
+
+def _reach_rows(bl: _Builder, fd: FleetData, nu, up, dn, out_nu, out_up, out_dn) -> None:
+    """Daily reach (regions from a dispatch case): each online line's metal of the day between
+    what the dispatch makes on its slowest and fastest path from rated power (ramp to a band
+    edge and hold, :func:`fdn_alu.fleet.potline.day_reach`), so every planned day is a day the
+    dispatch can run with its production target binding."""
+    cols = np.flatnonzero(np.isfinite(fd.day_max_pu))
+    if cols.size == 0 or not np.any(fd.block_h):
+        return
+    D, B = fd.days, len(fd.block_h)
+    rated_day_t = HOURS_PER_DAY * fd.line_mw[cols] / fd.e_mwh_per_t[cols]  # t per line-day
+    rows_d = np.arange(D * cols.size).reshape(D, cols.size)
+    rows_b = rows_d[fd.block_day]
+    for fam, frac, lo, hi in (
+        ("reach_min", fd.day_min_pu[cols], 0.0, np.inf),
+        ("reach_max", fd.day_max_pu[cols], -np.inf, 0.0),
+    ):
+        terms = [
+            (rows_d, nu[:, cols], out_nu[:, cols] - frac * rated_day_t),
+            (rows_b, up[:, cols], out_up[:, cols] * np.ones((B, 1))),
+            (rows_b, dn[:, cols], out_dn[:, cols] * np.ones((B, 1))),
+        ]
+        bl.add_rows(fam, D * cols.size, terms, lo, hi)
 
 
 def embed_solution(src: FleetModel, x: np.ndarray, dst: FleetModel) -> np.ndarray:
@@ -303,5 +323,7 @@ def embed_solution(src: FleetModel, x: np.ndarray, dst: FleetModel) -> np.ndarra
     y = np.zeros(len(dst.c))
     for name, (start, shape) in dst.var.items():
         if name in src.var:
-            y[start : start + int(np.prod(shape))] = src.value(x, name).ravel()
+            y[start : start + int(np.prod(shape))] = np.broadcast_to(
+                src.value(x, name), shape
+            ).ravel()
     return y

@@ -70,8 +70,21 @@ def fig_lines_by_month(res: SeasonResult, strategy: str = "full") -> Figure:
     else:
         fig, ax = plt.subplots(figsize=(9, 0.28 * R + 2.2))
         frac = mean / np.maximum(fd.lines, 1)
-        im = ax.imshow(frac.T, aspect="auto", cmap="viridis", vmin=0, vmax=1)
-        ax.set_yticks(range(R), [f"{r} ({n})" for r, n in zip(fd.regions, fd.lines, strict=True)])
+        # regions that stop most first; each labelled with its lines, grid intensity and the
+        # winter (Dec-Feb) to annual mean price ratio, the data that set the order
+        wh = np.repeat(fd.winter, HOURS_PER_DAY)
+        winter = fd.price[wh].mean(axis=0) / fd.price.mean(axis=0) if wh.any() else np.ones(R)
+        order = np.lexsort((-fd.ci.mean(axis=0), frac.mean(axis=0)))
+        im = ax.imshow(frac[:, order].T, aspect="auto", cmap="viridis", vmin=0, vmax=1)
+        ax.set_yticks(
+            range(R),
+            [
+                f"{fd.regions[j]} ({fd.lines[j]}; {fd.ci[:, j].mean():.0f} kg/MWh, "
+                f"winter price x{winter[j]:.2f})"
+                for j in order
+            ],
+            fontsize=7,
+        )
         ax.set_xticks(range(len(used)))
         fig.colorbar(im, ax=ax, label="share of the region's lines online (monthly mean)")
     ax.set_xticks(range(len(used)) if R > 6 else used, [_MONTHS[k] for k in used])

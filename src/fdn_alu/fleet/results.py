@@ -106,6 +106,13 @@ class SeasonResult:
             "target_t": fd.target_t.tolist(),
             "settings": {k: v for k, v in fd.settings.items() if not k.startswith("_")},
             "notes": fd.notes,
+            "band_pu": {
+                r: [float(lo), float(hi)]
+                for r, lo, hi in zip(fd.regions, fd.p_min_pu, fd.p_max_pu, strict=True)
+            },
+            "dispatch_park": {
+                r: dp for r, dp in zip(fd.regions, fd.dispatch_park, strict=True) if dp
+            },
             "strategies": {},
         }
         failed = []
@@ -179,11 +186,13 @@ def extract(fd: FleetData, model: FleetModel, rep: SolveReport) -> StrategyResul
     chi = np.rint(model.value(x, "chi"))
     zeta = np.rint(model.value(x, "zeta"))
     p_blk = model.power_mw(x, fd.line_mw, fd.block_day)
-    p_h = p_blk[fd.hour_block]  # (H, R)
+    hb = fd.hour_block
+    p_h = p_blk[hb] if hb.ndim == 1 else np.take_along_axis(p_blk, hb, 0)  # (H, R)
     L, e, N = fd.line_mw, fd.e_mwh_per_t, fd.lines
     nu_h = np.repeat(nu, HOURS_PER_DAY, axis=0)
-    absdev = np.abs(p_h - L * nu_h)
-    out_h = (p_h - model.m_penalty * absdev) / e  # t per hour
+    dev = p_h - L * nu_h
+    # eq. (6): output per MW of deviation is slope_up above rated, slope_dn below
+    out_h = (L * nu_h + fd.slope_up * np.maximum(dev, 0.0) + fd.slope_dn * np.minimum(dev, 0.0)) / e
     D, R = nu.shape
     prod_day = out_h.reshape(D, HOURS_PER_DAY, R).sum(axis=1)
     if s["production"]["mode"] == "inventory":
@@ -199,7 +208,8 @@ def extract(fd: FleetData, model: FleetModel, rep: SolveReport) -> StrategyResul
         "energy": e_cost,
         "carbon": costs["carbon_price_cny_per_t"] * c_t,
         "restart": float((costs["restart_cny_per_mw"] * L * chi).sum()),
-        "standby": float((HOURS_PER_DAY * costs["standby_cny_per_mw_h"] * L * (N - nu)).sum()),
+        "standby": float((HOURS_PER_DAY * costs["standby_cny_per_mw_h"] * L * nu).sum()),
+        "idle": float((HOURS_PER_DAY * costs["idle_cny_per_mw_h"] * L * (N - nu)).sum()),
         "transfer": float(costs["transfer_cny_per_t"] * exp.sum()),
     }
     cost["total"] = sum(cost.values())
@@ -261,8 +271,21 @@ def check_strategy(fd: FleetData, sr: StrategyResult, com: pd.DataFrame) -> dict
         short = float(np.max((fd.target_t - prod) / np.maximum(fd.target_t, 1e-12)))
     nu_h = np.repeat(sr.nu, HOURS_PER_DAY, axis=0)
     L = fd.line_mw
-    over = np.max((sr.p_mw - op["p_max_frac"] * L * nu_h) / L)
-    under = np.max((op["p_min_frac"] * L * nu_h - sr.p_mw) / L)
+    over = np.max((sr.p_mw - fd.p_max_pu * L * nu_h) / L)
+    under = np.max((fd.p_min_pu * L * nu_h - sr.p_mw) / L)
+    # daily reach (regions from a case): metal per online line-day within the dispatch's
+    rated_day = HOURS_PER_DAY * L / fd.e_mwh_per_t
+    per_line = sr.production_t_day / np.maximum(sr.nu, 1) / rated_day
+    on = sr.nu > 0
+    reach = max(
+        float(np.max(np.where(on, fd.day_min_pu - per_line, 0.0), initial=0.0)),
+        float(
+            np.max(
+                np.where(on & np.isfinite(fd.day_max_pu), per_line - fd.day_max_pu, 0.0),
+                initial=0.0,
+            )
+        ),
+    )
     times = check_min_times(
         com,
         dict(zip(fd.regions, fd.lines.tolist(), strict=True)),
@@ -274,6 +297,7 @@ def check_strategy(fd: FleetData, sr: StrategyResult, com: pd.DataFrame) -> dict
     c = {
         "production_shortfall_rel": float(short),
         "band_violation_pu": float(max(over, under, 0.0)),
+        "reach_violation_pu": reach,
         "min_time_violations": times,
         "objective_rel_err": float(obj_err),
         "penalty_slack_mw": sr.dev_slack_mw,
@@ -284,6 +308,8 @@ def check_strategy(fd: FleetData, sr: StrategyResult, com: pd.DataFrame) -> dict
         failed.append(f"production short by {short:.2e} (relative)")
     if c["band_violation_pu"] > TOL["band_mw_rel"]:
         failed.append(f"band violated by {c['band_violation_pu']:.2e} pu")
+    if reach > TOL["band_mw_rel"]:
+        failed.append(f"a day's metal per line is outside the dispatch's reach by {reach:.2e}")
     failed += times
     if obj_err > TOL["objective_rel"]:
         failed.append(f"recomputed cost differs from the solver objective by {obj_err:.2e}")

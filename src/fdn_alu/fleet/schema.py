@@ -165,8 +165,18 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "standby_cny_per_mw_h": Field(
             "CNY/(MW h)",
             round(1.2 * CNY_PER_EUR, 4),
-            "cost of one idle MW of line rating per hour (offline lines, permanent spares too)",
-            "Lyu & Jenkins config: 1.2 EUR/MW/h (7.8 CNY/EUR)",
+            "stand-by cost of one online MW of line rating per hour (charged while a line is "
+            "committed, as PyPSA's stand_by_cost)",
+            "Lyu & Jenkins config: 1.2 EUR/MW/h (7.8 CNY/EUR), charged on the committed status",
+            "float",
+            0.0,
+        ),
+        "idle_cny_per_mw_h": Field(
+            "CNY/(MW h)",
+            0.0,
+            "holding cost of one offline MW of line rating per hour (keeping a stopped line "
+            "ready: heating, guards; permanent spares too)",
+            "our choice: 0, not in the sources (Lyu & Jenkins and PyPSA charge online units)",
             "float",
             0.0,
         ),
@@ -229,6 +239,31 @@ SCHEMA: dict[str, dict[str, Field]] = {
             "'ci:<region>' columns (kg CO2/MWh); relative to the TOML; empty: synthetic year",
             "user data",
             "str",
+        ),
+        "demand_csv": Field(
+            "path",
+            "",
+            "hourly demand per region (MW; a 'Time Series' column and one column per province "
+            "code or region name): prices from the demand model instead of the synthetic year",
+            "china: Lyu & Jenkins repository, data/load (31 provinces x 8,760 h)",
+            "str",
+        ),
+        "mean_cny_per_mwh": Field(
+            "CNY/MWh",
+            523.8,
+            "annual mean price of every region in the demand model",
+            "shen-y21 TOU tariff's daily mean (0.2329 x 11 h + 0.6982 x 9 h + 0.9312 x 4 h) / 24",
+            "float",
+            0.0,
+        ),
+        "peak_valley_ratio": Field(
+            "-",
+            4.0,
+            "demand model: price ratio between the 95th and 5th percentile of a typical "
+            "region's demand (sets the exponent)",
+            "shen-y21 tariff peak / valley 0.9312 / 0.2329 = 4.0 (NDRC 2021: at least 4:1)",
+            "float",
+            1.0,
         ),
         "synthetic_rules": Field(
             "path",
@@ -312,6 +347,25 @@ REGION_FIELDS: dict[str, Field] = {
         "fdn_alu.load_case(name).settings['park']",
         "str",
     ),
+    "thermal_model": Field(
+        "-",
+        None,
+        "with from_case: the park's thermal model for these lines (paper, quasi_static, "
+        "heat_balance); the band follows it, and the dispatched days use it",
+        "components/park settings (default: the case's own)",
+        "str",
+        choices=("paper", "quasi_static", "heat_balance"),
+    ),
+    "heat_exchanger_frac": Field(
+        "pu of line rating",
+        None,
+        "with from_case: the park's shell heat exchangers (heat_balance model); the dispatched "
+        "days use it",
+        "seed 000 §2: EnPot exchangers, +/-30 % power at constant heat balance",
+        "float",
+        0.0,
+        1.0,
+    ),
 }
 
 CAPACITY_FIELDS: dict[str, Field] = {
@@ -336,6 +390,14 @@ CAPACITY_FIELDS: dict[str, Field] = {
         "Lyu & Jenkins demand scenarios: 2050 mid 11.67 Mt (2030 mid 29.02, 2040 15.08)",
         "float",
         0.0,
+    ),
+    "ci_csv": Field(
+        "path",
+        "",
+        "grid carbon intensity per province (province, ci_kg_per_mwh): each region's own "
+        "intensity (empty: the synthetic rules' national value)",
+        "china: MEE / NBS 2022 provincial and regional factors (china_grid_ci_2022.csv)",
+        "str",
     ),
     "min_lines": Field(
         "-",

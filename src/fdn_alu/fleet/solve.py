@@ -26,6 +26,10 @@ HIGHS_HEURISTICS_OFF = (
 )
 
 
+#: Thread count of HiGHS's process-wide scheduler (set by the first run).
+_SCHEDULER: dict = {"threads": None}
+
+
 @dataclass
 class SolveReport:
     """What the solver returned."""
@@ -84,7 +88,13 @@ def _highs(model: FleetModel, opts: dict, start: np.ndarray | None) -> SolveRepo
         h.setOptionValue("output_flag", verbose)
     h.setOptionValue("mip_rel_gap", float(opts["mip_rel_gap"]))
     h.setOptionValue("time_limit", float(opts["time_limit_s"]))
-    h.setOptionValue("threads", int(opts["threads"]))
+    threads = int(opts["threads"])
+    h.setOptionValue("threads", threads)
+    if _SCHEDULER["threads"] not in (None, threads):
+        # HiGHS keeps one global thread pool per process, sized by its first run; a run asking
+        # for another count stops at once ("Not Set") unless the pool is rebuilt
+        h.resetGlobalScheduler(True)
+    _SCHEDULER["threads"] = threads
     # Measured on ieee15-park (docs/FLEET.md §6): the sub-MIP heuristics (RINS, RENS, root
     # reduced cost, ZI rounding) took > 90 % of the time without improving the incumbent that the
     # restrictions hand over; without them the full model solves to optimality in ~4 s, not 250 s.

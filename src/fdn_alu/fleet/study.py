@@ -1,9 +1,8 @@
-"""Season study: solve the strategies on one price series, and the break-even map."""
+"""Season study: solve the strategies on one price series (break-even map: :mod:`.breakeven`)."""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from fdn_alu.errors import Problem, raise_if_problems
 from fdn_alu.fleet.data import HOURS_PER_DAY, FleetData
@@ -69,63 +68,3 @@ def winter_scaled(fd: FleetData, premium: float, base_premium: float) -> FleetDa
     f = (1.0 + premium) / (1.0 + base_premium)
     mask_h = np.repeat(fd.winter, HOURS_PER_DAY)[:, None]
     return fd.with_prices(np.where(mask_h, fd.price * f, fd.price))
-
-
-def breakeven(
-    fd: FleetData,
-    restart_cny_per_mw: np.ndarray,
-    premiums: np.ndarray,
-    base_premium: float,
-    **solver_opts,
-) -> pd.DataFrame:
-    """Saving of batch + modulation over modulation only, on a grid of restart cost and winter
-    price premium.
-
-    Parameters
-    ----------
-    fd : FleetData
-    restart_cny_per_mw : (nx,) array
-        Restart costs to try (CNY per MW of line rating per start).
-    premiums : (ny,) array
-        Winter price premiums (0.5 = winter prices 50 % above the same days without deficit).
-    base_premium : float
-        The premium already in ``fd.price`` (the synthetic rule; 0 for a user CSV).
-
-    Returns
-    -------
-    DataFrame
-        Columns restart_cny_per_mw, restart_cny_per_line, winter_premium, cost_modulation_cny,
-        cost_full_cny, saving_cny, saving_pct, restarts; ``attrs["meta"]`` describes the grid.
-    """
-    rows = []
-    for prem in premiums:
-        fdp = winter_scaled(fd, float(prem), base_premium)
-        mod = run_season(fdp, ("modulation",), **solver_opts).strategies["modulation"]
-        for rc in restart_cny_per_mw:
-            fdr = fdp.with_settings(costs={"restart_cny_per_mw": float(rc)})
-            full = run_season(fdr, ("full",), **solver_opts).strategies["full"]
-            # the modulation-only cost does not depend on the restart cost (no starts); the
-            # full model is never worse than it: take the better of its solve and that point
-            c_full = min(full.costs_cny["total"], mod.costs_cny["total"])
-            rows.append(
-                {
-                    "restart_cny_per_mw": float(rc),
-                    "restart_cny_per_line": float(rc * np.mean(fd.line_mw)),
-                    "winter_premium": float(prem),
-                    "cost_modulation_cny": mod.costs_cny["total"],
-                    "cost_full_cny": c_full,
-                    "saving_cny": mod.costs_cny["total"] - c_full,
-                    "saving_pct": 100 * (mod.costs_cny["total"] - c_full) / mod.costs_cny["total"],
-                    "restarts": int(full.chi.sum()) if c_full < mod.costs_cny["total"] else 0,
-                }
-            )
-    df = pd.DataFrame(rows)
-    df.attrs["meta"] = {
-        "what": "saving of batch + modulation over modulation only (CNY over the horizon)",
-        "prices": fd.prices_label,
-        "base_winter_premium": base_premium,
-        "base_restart_cny_per_mw": fd.settings["costs"]["restart_cny_per_mw"],
-        "grid": {"restart_cny_per_mw": list(map(float, restart_cny_per_mw)),
-                 "winter_premium": list(map(float, premiums))},
-    }  # fmt: skip
-    return df

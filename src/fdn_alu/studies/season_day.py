@@ -6,19 +6,26 @@ per strategy, day and region: ``lines_online`` and ``production_t``. For a dispa
 park has as many potlines as the region has lines, :func:`day_case` keeps the first
 ``lines_online`` potlines in service (identical lines: which ones is immaterial), takes the
 others out, and sets the park's production target to the day's planned metal (scaled to the
-case's horizon). The thermal window and the operating states then apply only to the lines that
-run, because only they are in the model.
+case's horizon). The park settings the plan's band came from (its thermal model and heat
+exchangers, ``summary.json["dispatch_park"]``) replace the case's, so that the day runs the same
+potline model the plan did. The thermal window and the operating states then apply only to the
+lines that run, because only they are in the model.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import pandas as pd
 
 from fdn_alu.cases import Case
+from fdn_alu.core.run import run
 from fdn_alu.errors import Problem, raise_if_problems
+from fdn_alu.studies.sweep.dispatch import _dispatch_base, build_point_case, dispatch_row
+from fdn_alu.studies.sweep.spec import TaskKind, register_kind
+from fdn_alu.studies.sweep.study import run_sweep
 
 COMMITMENT_COLUMNS = ("strategy", "day", "region", "lines_online", "production_t")
 
@@ -35,6 +42,19 @@ def read_plan(season_dir: str | Path) -> pd.DataFrame:
     if missing:
         raise_if_problems([Problem(str(path), f"missing column(s) {', '.join(missing)}")])
     return df
+
+
+def plan_park_settings(season_dir: str | Path, region: str | None) -> dict:
+    """The park settings a season plan's band came from (``summary.json["dispatch_park"]``):
+    the thermal keys its region overrides, e.g. ``{"thermal_model": "heat_balance",
+    "heat_exchanger_frac": 0.3}``; empty for a plan without them."""
+    path = Path(season_dir) / "summary.json"
+    if not path.is_file():
+        return {}
+    parks = json.loads(path.read_text()).get("dispatch_park", {})
+    if region is None and len(parks) == 1:
+        region = next(iter(parks))
+    return {k: v for k, v in parks.get(region, {}).items() if k != "case"}
 
 
 def day_plan(plan: pd.DataFrame, day: int, strategy: str = "full", region: str | None = None):
@@ -116,6 +136,90 @@ def day_case(
         )
     raise_if_problems(problems, "invalid season day")
     new = copy.deepcopy(dict(park))
+    # the plan's band came from these park settings: the day runs with the same ones
+    new.update(plan_park_settings(season_dir, region))
     new["potlines"] = potlines[:lines]
     new["production_target_t"] = made_t * case.settings["case"]["horizon_h"] / 24.0
     return case.with_settings(park=new)
+
+
+# --------------------------------------------------------------------------------------------
+# the ``season_day`` kind of the sweep engine: days of a season plan dispatched as sweep points
+
+
+def run_season_day_point(point: dict) -> dict:
+    """Runner of ``kind = "season_day"``: the point's case on one day of a season plan."""
+
+    case = day_case(
+        build_point_case(point), point["season"], point["day"], point["strategy"], point["region"]
+    )
+    result = run(
+        case, scenario=point["scenario"], solver=point["solver"], check_ac=point["check_ac"]
+    )
+    return {"summary": result.summary, "tables": {}}
+
+
+def _validate_season_days(spec) -> list[Problem]:
+    problems: list[Problem] = []
+    for season in sorted({p["season"] for p in spec.points}):
+        try:
+            plan = read_plan(season)
+        except Exception as exc:  # reported as a problem of the spec
+            problems.append(Problem("[sweep].season", str(exc)))
+            continue
+        days = int(plan.day.max()) + 1
+        bad = sorted({p["day"] for p in spec.points if p["season"] == season} - set(range(days)))
+        if bad:
+            problems.append(Problem("day", f"{bad[:5]} outside the plan's days 0..{days - 1}"))
+    return problems
+
+
+def _season_day_row(summary: dict) -> dict:
+
+    row = dispatch_row(summary)
+    row["production_t"] = summary.get("checks", {}).get("production_t")
+    return row
+
+
+def register() -> None:
+    """Register the ``season_day`` kind (a sweep spec: ``[sweep] kind = "season_day"``,
+    ``base`` a case, ``season`` a plan folder; axis ``day``)."""
+
+    register_kind(
+        TaskKind(
+            name="season_day",
+            runner="fdn_alu.studies.season_day:run_season_day_point",
+            options={
+                "season": "",
+                "day": 0,
+                "strategy": "full",
+                "region": None,
+                "scenario": 2,
+                "solver": "clarabel",
+                "check_ac": True,
+            },
+            base=_dispatch_base,
+            validate=_validate_season_days,
+            row=_season_day_row,
+        )
+    )
+
+
+def sweep_days(
+    season_dir, case: str, days, out, workers: int | None = None, progress=None, **options
+):
+    """Dispatch days of a season plan on the sweep engine (one point per day).
+
+    Returns the :class:`~fdn_alu.studies.sweep.study.SweepResult` (``table``: one row per day,
+    ``counts`` by status).
+    """
+
+    spec = {
+        "sweep": {"kind": "season_day", "base": case, "season": str(Path(season_dir).resolve()),
+                  **options},
+        "axes": {"day": [int(d) for d in days]},
+    }  # fmt: skip
+    return run_sweep(spec, out, workers=workers, progress=progress)
+
+
+register()
