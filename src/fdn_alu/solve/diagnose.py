@@ -32,7 +32,7 @@ def diagnose_infeasibility(data, solver: str = "clarabel") -> list[str]:
     except (InfeasibleError, SolveError):  # no (usable) soft solution: the cause is elsewhere
         return []
     net = data.net
-    others = np.setdiff1d(np.arange(net.n_bus), [net.root])
+    others = np.setdiff1d(np.arange(net.n_bus), net.roots)
     limited = np.flatnonzero(np.isfinite(net.i_max_pu))
     v = model.blocks["distflow"].variables
     found = []
@@ -60,9 +60,9 @@ def loads_servable(data, solver: str = "clarabel") -> bool:
     cannot carry the demand: past its maximum loadability), whatever the devices do.
     """
     T, n = data.periods, data.net.n_bus
-    p0 = cp.Variable((T, 1), name="root_p")
-    q0 = cp.Variable((T, 1), name="root_q")
-    root = np.array([data.net.root])
+    root = data.net.roots
+    p0 = cp.Variable((T, len(root)), name="root_p")
+    q0 = cp.Variable((T, len(root)), name="root_q")
     p_inj = to_buses(p0, root, n) - data.p_load_pu
     q_inj = to_buses(q0, root, n) - data.q_load_pu
     dist = distflow_block(data, p_inj, q_inj, soft_limits=True)

@@ -12,39 +12,50 @@ from fdn_alu.results.tables import source_rows
 
 
 def grid_solution(block: Block, core) -> dict[str, np.ndarray]:
-    """Import (positive) and reactive exchange at the root, MW / Mvar, (T,)."""
+    """Import (positive) and reactive exchange in total (T,) and per root (T, s), MW / Mvar."""
     base = core.base_mva
+    p = np.asarray(block.variables["p"].value).reshape(core.periods, -1) * base
+    q = np.asarray(block.variables["q"].value).reshape(core.periods, -1) * base
     return {
-        "p_grid_mw": np.asarray(block.variables["p"].value)[:, 0] * base,
-        "q_grid_mvar": np.asarray(block.variables["q"].value)[:, 0] * base,
+        "p_grid_mw": p.sum(axis=1),
+        "q_grid_mvar": q.sum(axis=1),
+        "p_grid_root_mw": p,
+        "q_grid_root_mvar": q,
     }
 
 
 def grid_carbon(g: GridData, part: dict, core) -> CarbonPart:
-    """The grid is a source at the root (import only; an export is consumption at the root)."""
+    """The grid is a source at each root (import only; an export is consumption there)."""
+    p = part["p_grid_root_mw"]
     return CarbonPart(
-        sources=[(core.net.root, np.maximum(part["p_grid_mw"], 0.0), g.ci_kg_per_mwh)]
+        sources=[
+            (int(r), np.maximum(p[:, k], 0.0), g.ci_kg_per_mwh)
+            for k, r in enumerate(core.net.roots)
+        ]
     )
 
 
 def grid_source_rows(g: GridData, part: dict, core) -> list[pd.DataFrame]:
-    root_id = int(core.net.bus_ids[core.net.root])
+    """One row per root and period; the source is ``grid`` (one root) or ``grid@BUS``."""
+    ids = [int(b) for b in core.net.bus_ids[core.net.roots]]
+    names = ["grid"] if len(ids) == 1 else [f"grid@{b}" for b in ids]
+    ci = np.repeat(g.ci_kg_per_mwh[:, None], len(ids), axis=1)
     return [
         source_rows(
             core,
             "grid",
-            ["grid"],
-            [root_id],
-            part["p_grid_mw"][:, None],
-            part["q_grid_mvar"][:, None],
-            g.ci_kg_per_mwh[:, None],
+            names,
+            ids,
+            part["p_grid_root_mw"],
+            part["q_grid_root_mvar"],
+            ci,
             direct=True,
         )
     ]
 
 
 def grid_energy(part: dict, core) -> dict[str, float]:
-    p, dt = part["p_grid_mw"], core.dt_h
+    p, dt = part["p_grid_root_mw"], core.dt_h
     return {
         "grid_import": float(np.maximum(p, 0).sum() * dt),
         "grid_export": float(np.maximum(-p, 0).sum() * dt),
