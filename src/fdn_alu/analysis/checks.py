@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from fdn_alu.analysis.sweep import AcReport, ac_check_sweep, shunt_loss_mw
 from fdn_alu.components.registry import BY_NAME
 from fdn_alu.core.data import ModelData
 from fdn_alu.core.network import path_matrix as network_path_matrix
@@ -101,28 +102,6 @@ def soc_gap(data: ModelData, sol: Solution) -> GapReport:
         raw_max,
         max(over_mw, 0.0),
     )
-
-
-@dataclass(frozen=True)
-class AcReport:
-    """AC power-flow check of the dispatch.
-
-    Attributes
-    ----------
-    vm_err_max_pu : float
-        max |V_ac - V_opt| over buses and periods.
-    loss_rel_err : float
-        |sum losses_ac - sum losses_opt| / sum losses_ac over the horizon (energy).
-    vm_ac_pu : ndarray (T, n)
-    loss_ac_mw : ndarray (T,)
-    converged : bool
-    """
-
-    vm_err_max_pu: float
-    loss_rel_err: float
-    vm_ac_pu: np.ndarray
-    loss_ac_mw: np.ndarray
-    converged: bool
 
 
 def ac_check(net, data: ModelData, sol: Solution) -> AcReport:
@@ -224,58 +203,6 @@ def path_matrix(data: ModelData):
     """Sparse (m, n) matrix A with A[k, j] = 1 when branch k lies on the path root -> bus j
     (see :func:`fdn_alu.core.network.path_matrix`)."""
     return network_path_matrix(data.net)
-
-
-def shunt_loss_mw(data: ModelData, u_pu: np.ndarray) -> np.ndarray:
-    """Active power drawn by the bus shunts, g u, MW (T,)."""
-    return (u_pu @ data.net.g_shunt_pu) * data.base_mva
-
-
-def ac_check_sweep(
-    data: ModelData, sol: Solution, tol_pu: float = 1e-12, max_iter: int = 200
-) -> AcReport:
-    """AC power flow of the dispatch by a backward/forward sweep, vectorised over periods.
-
-    Solves the same AC equations as pandapower's Newton-Raphson (pi-model branches: an ideal
-    transformer of ratio tau at the parent, series impedance z, bus shunts y; constant-power
-    injections; slack at every root) for all periods at once. With R_j the product of the
-    ratios on the path root -> j and d_j = conj(-s_j / V_j) + y_j V_j the current bus j draws:
-    the current through branch k (child c) is I_k = R_c sum_{j below k} d_j / R_j, and the
-    scaled voltage W_j = R_j V_j = V_root - sum_{k on the path} z_k R_{c(k)} I_k; iterated
-    until max |dV| < ``tol_pu``. The check of record for large feeders, where a per-period
-    pandapower run would dominate the run time; tested against pandapower.
-    """
-    net = data.net
-    base = data.base_mva
-    a = path_matrix(data)
-    at_ = a.T.tocsr()
-    z = net.r_pu + 1j * net.x_pu
-    y = net.g_shunt_pu + 1j * net.b_shunt_pu
-    # R_j: product of ratios root -> j, via log-sums along the path
-    big_r = np.exp(at_ @ np.log(net.ratio))
-    r_child = big_r[net.to_bus]
-    s_inj = (sol.p_net_mw + 1j * sol.q_net_mvar) / base
-    v_root = np.sqrt(sol.u_pu[:, net.roots]).astype(complex)
-    v0 = v_root[:, net.root_of()]  # (T, n): each bus's root voltage
-    v = v0 / big_r[None, :]
-    converged = False
-    i_br = np.zeros((sol.u_pu.shape[0], net.n_branch), complex)
-    for _ in range(max_iter):
-        d = np.conj(-s_inj / v) + y[None, :] * v
-        i_br = r_child[None, :] * (a @ (d / big_r[None, :]).T).T  # (T, m): parent -> child
-        w = v0 - (at_ @ (i_br * (z * r_child)[None, :]).T).T
-        v_new = w / big_r[None, :]
-        step = np.max(np.abs(v_new - v))
-        v = v_new
-        if step < tol_pu:
-            converged = True
-            break
-    vm = np.abs(v)
-    loss = (np.abs(i_br) ** 2 * net.r_pu[None, :]).sum(axis=1) * base + shunt_loss_mw(data, vm**2)
-    err = float(np.max(np.abs(vm - sol.vm_pu))) if converged else float("inf")
-    total_opt = float(sol.loss_mw.sum() + shunt_loss_mw(data, sol.u_pu).sum())
-    rel = abs(loss.sum() - total_opt) / max(abs(loss.sum()), 1e-12) if converged else float("inf")
-    return AcReport(err, rel, vm, loss, converged)
 
 
 def deployed_checks(data: ModelData, sol: Solution) -> dict:

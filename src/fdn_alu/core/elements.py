@@ -321,3 +321,21 @@ def _col(df, name: str, default: float) -> np.ndarray:
     if name not in df:
         return np.full(len(df), default, float)
     return df[name].astype(float).fillna(default).to_numpy()
+
+
+def with_transformer_tables(net):
+    """A MATPOWER feeder read without pandapower holds its transformers as row counts only; when
+    it has in-service ones, its pandapower conversion (pandapower's ``from_ppc``) is used."""
+    trafo = net["trafo"] if "trafo" in net else None
+    if trafo is None or "hv_bus" in trafo or not trafo.in_service.any():
+        return net
+    try:
+        return net.to_pandapower()
+    except (AttributeError, ValueError):  # edited tables: refused by refused_tables
+        return net
+
+
+def concat_elements(a, b):
+    if b is None:
+        return a
+    return type(a)(**{f: np.concatenate([getattr(a, f), getattr(b, f)]) for f in a.__dict__})

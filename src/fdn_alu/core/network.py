@@ -19,18 +19,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.sparse import csgraph
 
 from fdn_alu.core.elements import (
+    concat_elements,
     fixed_demand,
     line_elements,
     refused_tables,
     shunt_admittance,
     trafo_elements,
+    with_transformer_tables,
 )
 from fdn_alu.core.topology import (
     apply_switches,
     end_shunts,
+    heaviest_feeder_share,
     merged_i_max,
     merged_z,
     radial_forest,
@@ -101,6 +103,10 @@ class NetworkData:
         (-1: open or unsupplied); merged parallel elements share one branch.
     element_share : ndarray (e,) complex
         The element's share of its branch's current, z_branch / z_element (1 when alone).
+    element_from, element_to : ndarray (e,)
+        The element's own end buses (line from/to, transformer hv/lv), case bus numbers.
+    element_flipped : ndarray (e,) of bool
+        True where the element's own from end is on its branch's child side.
     """
 
     base_mva: float
@@ -128,6 +134,9 @@ class NetworkData:
     element_id: np.ndarray = None
     element_branch: np.ndarray = None
     element_share: np.ndarray = None
+    element_from: np.ndarray = None
+    element_to: np.ndarray = None
+    element_flipped: np.ndarray = None
 
     def __post_init__(self):
         n, m = len(self.bus_ids), len(self.r_pu)
@@ -141,6 +150,9 @@ class NetworkData:
             "element_id": np.asarray(self.branch_ids),
             "element_branch": np.arange(m),
             "element_share": np.ones(m, complex),
+            "element_from": self.bus_ids[np.where(self.flipped, self.to_bus, self.from_bus)],
+            "element_to": self.bus_ids[np.where(self.flipped, self.from_bus, self.to_bus)],
+            "element_flipped": np.asarray(self.flipped),
         }
         for name, value in defaults.items():
             if getattr(self, name) is None:
@@ -211,6 +223,7 @@ def network_data(
     InputError
         Every unsupported element, impedance or topology problem found.
     """
+    net = with_transformer_tables(net)
     problems = refused_tables(net)
     ext = net.ext_grid[net.ext_grid.in_service.to_numpy(bool)]
     on_bus = net.bus.in_service.to_numpy(bool)
@@ -224,7 +237,9 @@ def network_data(
     base_mva = float(base_mva) if base_mva else feeder_base_mva(net)
     lines = line_elements(net, pos, vn_kv, base_mva, max_i_ka, problems)
     has_trafo = "trafo" in net and "hv_bus" in net.trafo
-    el = _concat(lines, trafo_elements(net, pos, vn_kv, base_mva, problems) if has_trafo else None)
+    el = concat_elements(
+        lines, trafo_elements(net, pos, vn_kv, base_mva, problems) if has_trafo else None
+    )
     el, bb = apply_switches(net, pos, el)
     roots_all = pos.loc[ext.bus].to_numpy(int)
     switch_of = switch_map(net)
@@ -269,6 +284,7 @@ def network_data(
     member = forest.member_branch >= 0
     share[member] = z_el[forest.member_branch[member]] / el.z[member]
     ids = np.where(is_el, el.label[k], forest.switch)
+    member_br = np.maximum(forest.member_branch, 0)
     bus_ids = bus_all[keep]
     root_pos = new[roots_all]
     return NetworkData(
@@ -294,16 +310,14 @@ def network_data(
         vm_min_pu=np.full(len(bus_ids), vm_min_pu),
         vm_max_pu=np.full(len(bus_ids), vm_max_pu),
         element_kind=el.kind,
-        element_id=el.eid,
+        element_id=el.label,
         element_branch=forest.member_branch,
         element_share=share,
+        element_from=bus_all[el.f],
+        element_to=bus_all[el.t],
+        element_flipped=forest.label[el.f]
+        != forest.label[forest.parent[member_br] if len(forest.parent) else el.f],
     )
-
-
-def _concat(a, b):
-    if b is None:
-        return a
-    return type(a)(**{f: np.concatenate([getattr(a, f), getattr(b, f)]) for f in a.__dict__})
 
 
 def _few(items, k: int = 20) -> str:
@@ -342,42 +356,12 @@ def feeder_base_mva(net, device_mva: float = 0.0) -> float:
             s_load = float(np.nansum(s))
         else:
             s_gen = float(np.nansum(s))
-    share = _heaviest_feeder_share(net, np.concatenate(buses), np.concatenate(s_all))
+    share = heaviest_feeder_share(net, np.concatenate(buses), np.concatenate(s_all))
     s_ref = max(s_load, s_gen + float(device_mva)) * share
     sn_mva = float(getattr(net, "sn_mva", 1.0) or 1.0)
     if not np.isfinite(s_ref) or s_ref <= 0 or KEEP_SN_MVA[0] <= s_ref / sn_mva < KEEP_SN_MVA[1]:
         return sn_mva
     return float(10.0 ** np.floor(np.log10(s_ref)))
-
-
-def _heaviest_feeder_share(net, bus: np.ndarray, s_mva: np.ndarray) -> float:
-    """Share of ``s_mva`` (|S| at buses ``bus``) in the heaviest connected part of the net
-    without its slack buses (lines, transformers and closed bus-bus switches connect; 1 when
-    there is no slack or nothing to share)."""
-    ext = net.ext_grid[net.ext_grid.in_service.to_numpy(bool)] if "ext_grid" in net else ()
-    s_mva = np.nan_to_num(s_mva)
-    if not len(ext) or "line" not in net or not s_mva.sum() > 0:
-        return 1.0
-    ids = net.bus.index
-    roots = ids.get_indexer(ext.bus)
-    ends = [(net.line, "from_bus", "to_bus")]
-    if "trafo" in net and "hv_bus" in net.trafo:
-        ends.append((net.trafo, "hv_bus", "lv_bus"))
-    if "switch" in net and len(net.switch):
-        sw = net.switch
-        ends.append((sw[(sw.et == "b") & sw.closed.astype(bool)], "bus", "element"))
-    f = np.concatenate([ids.get_indexer(df[a][_on(df)]) for df, a, _ in ends])
-    t = np.concatenate([ids.get_indexer(df[b][_on(df)]) for df, _, b in ends])
-    keep = (f >= 0) & (t >= 0) & ~np.isin(f, roots) & ~np.isin(t, roots)
-    graph = sp.coo_matrix((np.ones(keep.sum()), (f[keep], t[keep])), shape=(len(ids),) * 2)
-    _, label = csgraph.connected_components(graph, directed=False)
-    pos = ids.get_indexer(bus)
-    part = np.bincount(label[pos[pos >= 0]], weights=s_mva[pos >= 0], minlength=label.max() + 1)
-    return float(part.max() / s_mva.sum())
-
-
-def _on(df) -> np.ndarray:
-    return df.in_service.to_numpy(bool) if "in_service" in df else np.ones(len(df), bool)
 
 
 def path_matrix(net: NetworkData):

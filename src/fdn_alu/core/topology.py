@@ -72,8 +72,9 @@ class Forest:
     """Oriented branches of the radial forest (positions into the bus arrays).
 
     ``parent``, ``child`` (m,); ``elem`` (m,) the representative element of each element branch
-    (-1 for a fused switch branch), ``switch`` (m,) the switch index of a fused branch; and per
-    element (``member_branch``) the branch it belongs to (-1: out of the forest).
+    (-1 for a fused switch branch), ``switch`` (m,) the switch index of a fused branch; per
+    element (``member_branch``) the branch it belongs to (-1: out of the forest); per bus
+    ``supplied`` (reached from a root) and ``label`` (its group of switch-fused buses).
     """
 
     parent: np.ndarray
@@ -82,6 +83,7 @@ class Forest:
     switch: np.ndarray
     member_branch: np.ndarray
     supplied: np.ndarray
+    label: np.ndarray
 
 
 def radial_forest(
@@ -183,7 +185,7 @@ def radial_forest(
     branch_of_rep[elem[elem >= 0]] = np.flatnonzero(elem >= 0)
     member_branch = np.full(len(el.eid), -1)
     member_branch[e_idx] = branch_of_rep[rep[inv]]
-    return Forest(parent[idx], child[idx], elem, switch, member_branch, supplied)
+    return Forest(parent[idx], child[idx], elem, switch, member_branch, supplied, label)
 
 
 def _check_parallels(el, e_idx, inv, rep, label, problems) -> None:
@@ -273,3 +275,33 @@ def switch_map(net) -> dict:
         for key, grp in s.groupby("element").groups.items():
             out[(kind, int(key))] = [int(i) for i in grp]
     return out
+
+
+def heaviest_feeder_share(net, bus: np.ndarray, s_mva: np.ndarray) -> float:
+    """Share of ``s_mva`` (|S| at buses ``bus``) in the heaviest connected part of the net
+    without its slack buses (lines, transformers and closed bus-bus switches connect; 1 when
+    there is no slack or nothing to share)."""
+    ext = net.ext_grid[net.ext_grid.in_service.to_numpy(bool)] if "ext_grid" in net else ()
+    s_mva = np.nan_to_num(s_mva)
+    if not len(ext) or "line" not in net or not s_mva.sum() > 0:
+        return 1.0
+    ids = net.bus.index
+    roots = ids.get_indexer(ext.bus)
+    ends = [(net.line, "from_bus", "to_bus")]
+    if "trafo" in net and "hv_bus" in net.trafo:
+        ends.append((net.trafo, "hv_bus", "lv_bus"))
+    if "switch" in net and len(net.switch):
+        sw = net.switch
+        ends.append((sw[(sw.et == "b") & sw.closed.astype(bool)], "bus", "element"))
+    f = np.concatenate([ids.get_indexer(df[a][_on(df)]) for df, a, _ in ends])
+    t = np.concatenate([ids.get_indexer(df[b][_on(df)]) for df, _, b in ends])
+    keep = (f >= 0) & (t >= 0) & ~np.isin(f, roots) & ~np.isin(t, roots)
+    graph = sp.coo_matrix((np.ones(keep.sum()), (f[keep], t[keep])), shape=(len(ids),) * 2)
+    _, label = csgraph.connected_components(graph, directed=False)
+    pos = ids.get_indexer(bus)
+    part = np.bincount(label[pos[pos >= 0]], weights=s_mva[pos >= 0], minlength=label.max() + 1)
+    return float(part.max() / s_mva.sum())
+
+
+def _on(df) -> np.ndarray:
+    return df.in_service.to_numpy(bool) if "in_service" in df else np.ones(len(df), bool)
