@@ -60,3 +60,28 @@ def grid_energy(part: dict, core) -> dict[str, float]:
         "grid_import": float(np.maximum(p, 0).sum() * dt),
         "grid_export": float(np.maximum(-p, 0).sum() * dt),
     }
+
+
+def grid_roots_table(g: GridData, part: dict, core) -> dict[str, pd.DataFrame]:
+    """grid_roots.csv when the net has several substations: per period and root the import,
+    its purchase cost (13) and its emissions (import only), which sum to the summary's totals."""
+    roots = core.net.roots
+    if len(roots) < 2:
+        return {}
+    T, k = core.periods, len(roots)
+    p = part["p_grid_root_mw"]
+    return {
+        "grid_roots": pd.DataFrame(
+            {
+                "period": np.repeat(np.arange(T), k),
+                "time_h": np.repeat(core.time_h, k),
+                "bus": np.tile(core.net.bus_ids[roots], T),
+                "p_mw": p.ravel(),
+                "q_mvar": part["q_grid_root_mvar"].ravel(),
+                "purchase": (g.price_per_mwh[:, None] * p * core.dt_h).ravel(),
+                "emissions_t": (
+                    g.ci_kg_per_mwh[:, None] * np.maximum(p, 0.0) * core.dt_h / 1000.0
+                ).ravel(),
+            }
+        )
+    }
