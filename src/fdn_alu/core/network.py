@@ -344,18 +344,23 @@ def feeder_base_mva(net, device_mva: float = 0.0) -> float:
     """
     s_load = s_gen = 0.0
     buses, s_all = [np.zeros(0, int)], [np.zeros(0)]
-    for table in ("load", "sgen"):
+    for table in ("load", "sgen", "asymmetric_load", "asymmetric_sgen"):
         if table not in net or not len(net[table]):
             continue
         df = net[table][net[table].in_service]
         scale = df.scaling.to_numpy(float) if "scaling" in df else 1.0
-        s = np.hypot(df.p_mw.to_numpy(float), df.q_mvar.to_numpy(float)) * np.abs(scale)
+        if table.startswith("asym"):  # the three phases' sum, as the model takes them
+            p = sum(df[f"p_{ph}_mw"].to_numpy(float) for ph in "abc")
+            q = sum(df[f"q_{ph}_mvar"].to_numpy(float) for ph in "abc")
+        else:
+            p, q = df.p_mw.to_numpy(float), df.q_mvar.to_numpy(float)
+        s = np.hypot(p, q) * np.abs(scale)
         buses.append(df.bus.to_numpy(int))
         s_all.append(np.broadcast_to(s, len(df)))
-        if table == "load":
-            s_load = float(np.nansum(s))
+        if table.endswith("load"):
+            s_load += float(np.nansum(s))
         else:
-            s_gen = float(np.nansum(s))
+            s_gen += float(np.nansum(s))
     share = heaviest_feeder_share(net, np.concatenate(buses), np.concatenate(s_all))
     s_ref = max(s_load, s_gen + float(device_mva)) * share
     sn_mva = float(getattr(net, "sn_mva", 1.0) or 1.0)

@@ -39,7 +39,7 @@ def diagnose_infeasibility(data, solver: str = "clarabel") -> list[str]:
     for key, label, ids, what in (
         ("slack_vmin", "minimum voltage", net.bus_ids[others], "bus"),
         ("slack_vmax", "maximum voltage", net.bus_ids[others], "bus"),
-        ("slack_imax", "branch current limit", net.branch_ids[limited], "branch"),
+        ("slack_imax", "branch current limit", _branch_names(net)[limited], "branch"),
     ):
         s = v[key].value
         if s is None or s.size == 0:
@@ -76,6 +76,15 @@ def loads_servable(data, solver: str = "clarabel") -> bool:
     except SolveError:  # undecided: do not claim the loads cannot be served
         return True
     return True
+
+
+def _branch_names(net) -> np.ndarray:
+    """Branch labels: the line label, or '0 (trafo)' / '5 (switch)' for the other tables."""
+    ids = net.branch_ids.astype(str)
+    kind = net.branch_kind.astype(str)
+    return np.where(
+        kind == "line", ids, np.char.add(np.char.add(ids, " ("), np.char.add(kind, ")"))
+    )
 
 
 def _ranges(idx: np.ndarray) -> str:
