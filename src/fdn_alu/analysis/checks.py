@@ -168,7 +168,7 @@ def ac_check(net, data: ModelData, sol: Solution) -> AcReport:
                     algorithm="nr",
                     trafo_model="pi",
                     tolerance_mva=tolerance,
-                    init="results" if t else "flat",
+                    init="results" if t else "auto",  # "auto": a dc start across phase shifts
                     numba=False,
                     max_iteration=30,
                 )
