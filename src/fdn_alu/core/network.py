@@ -31,6 +31,7 @@ from fdn_alu.core.elements import (
 )
 from fdn_alu.core.topology import (
     apply_switches,
+    busy_islands,
     end_shunts,
     heaviest_feeder_share,
     merged_i_max,
@@ -249,11 +250,12 @@ def network_data(
     idle = ~forest.supplied
     busy = idle & ((p_load != 0) | (q_load != 0) | (y_bus != 0))
     if busy.any():
+        island = busy_islands(len(bus_all), el, bb, forest.supplied, busy)
         problems.append(
             Problem(
                 "network topology",
-                f"bus(es) {_few(bus_all[busy])} have loads, generators or shunts but no path to "
-                "a slack bus (ext_grid)",
+                f"disconnected: bus(es) {_few(bus_all[island])} are not connected to a slack "
+                "bus (ext_grid) and carry loads, generators or shunts",
             )
         )
     raise_if_problems(problems, "invalid network")

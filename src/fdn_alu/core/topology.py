@@ -305,3 +305,15 @@ def heaviest_feeder_share(net, bus: np.ndarray, s_mva: np.ndarray) -> float:
 
 def _on(df) -> np.ndarray:
     return df.in_service.to_numpy(bool) if "in_service" in df else np.ones(len(df), bool)
+
+
+def busy_islands(n: int, el: Elements, bb: np.ndarray, supplied: np.ndarray, busy: np.ndarray):
+    """Every bus of the unsupplied islands (connected by closed elements and switches) that
+    hold a busy bus (a load, generator or shunt): (k,) bus positions."""
+    live = ~el.open_f & ~el.open_t
+    f = np.concatenate([el.f[live], bb[:, 0]])
+    t = np.concatenate([el.t[live], bb[:, 1]])
+    g = sp.coo_matrix((np.ones(len(f)), (f, t)), shape=(n, n))
+    _, label = csgraph.connected_components(g, directed=False)
+    bad = np.unique(label[busy & ~supplied])
+    return np.flatnonzero(np.isin(label, bad) & ~supplied)
