@@ -284,7 +284,10 @@ def network_data(
     kind = np.where(is_el, el.kind[k], "switch")
     share = np.ones(len(el.eid), complex)
     member = forest.member_branch >= 0
-    share[member] = z_el[forest.member_branch[member]] / el.z[member]
+    z_m = el.z[member]
+    share[member] = np.where(
+        z_m != 0, z_el[forest.member_branch[member]] / np.where(z_m != 0, z_m, 1), 1
+    )
     ids = np.where(is_el, el.label[k], forest.switch)
     member_br = np.maximum(forest.member_branch, 0)
     bus_ids = bus_all[keep]

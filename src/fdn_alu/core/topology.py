@@ -171,11 +171,14 @@ def radial_forest(
     parent_is_f = bpred[et_] == ef
     parent = np.where(parent_is_f, ef, et_)
     child = np.where(parent_is_f, et_, ef)
-    rank = np.empty(n + 1, int)
-    rank[border] = np.arange(len(border))
-    keep = np.isin(child, border) & (bpred[child] == parent)
-    sort = np.argsort(rank[child][keep], kind="stable")
-    idx = np.flatnonzero(keep)[sort]
+    keep = np.flatnonzero(np.isin(child, border) & (bpred[child] == parent))
+    # element index (then switch position) of each edge: the order within a parent
+    key = np.where(
+        keep < len(rep),
+        rep[np.minimum(keep, len(rep) - 1)] if len(rep) else 0,
+        len(el.eid) + keep - len(rep),
+    )
+    idx = keep[_bfs_order(n, roots, parent[keep], child[keep], key)]
     is_el = idx < len(rep)
     elem = np.full(len(idx), -1)
     elem[is_el] = rep[idx[is_el]]
@@ -186,6 +189,23 @@ def radial_forest(
     member_branch = np.full(len(el.eid), -1)
     member_branch[e_idx] = branch_of_rep[rep[inv]]
     return Forest(parent[idx], child[idx], elem, switch, member_branch, supplied, label)
+
+
+def _bfs_order(n: int, roots, parent, child, key) -> np.ndarray:
+    """Edge order of a breadth-first search from the roots (in their order) that visits each
+    bus's branches in element order: level by level, by (parent's rank, element index). A
+    loop over tree depth."""
+    rank = np.full(n, -1)
+    rank[roots] = np.arange(len(roots))
+    order, level, nxt = [], np.asarray(roots), len(roots)
+    while len(level):
+        sel = np.flatnonzero(np.isin(parent, level))
+        sel = sel[np.lexsort((key[sel], rank[parent[sel]]))]
+        rank[child[sel]] = nxt + np.arange(len(sel))
+        nxt += len(sel)
+        order.append(sel)
+        level = child[sel]
+    return np.concatenate(order) if order else np.zeros(0, int)
 
 
 def _check_parallels(el, e_idx, inv, rep, label, problems) -> None:
@@ -245,12 +265,24 @@ def _loop_problem(el, rep, k, a, b, pred, label, bus_ids, roots, switch_of) -> P
 
 
 def merged_z(el, forest) -> np.ndarray:
-    """Series impedance of each branch: 1 / sum(1 / z) over its members (0 for switches)."""
+    """Series impedance of each branch: its element's own z, or 1 / sum(1 / z) over merged
+    parallel elements (0 when one of them has none; 0 for switches)."""
     m = len(forest.parent)
+    member = np.flatnonzero(forest.member_branch >= 0)
+    b = forest.member_branch[member]
+    count = np.bincount(b, minlength=m)
+    z = np.zeros(m, complex)
+    z[b] = el.z[member]  # exact for single elements (no 1/(1/z) rounding)
+    multi = count[b] > 1
+    zm = el.z[member[multi]]
     inv_z = np.zeros(m, complex)
-    member = forest.member_branch >= 0
-    np.add.at(inv_z, forest.member_branch[member], 1.0 / el.z[member])
-    return np.where(inv_z != 0, 1.0 / np.where(inv_z != 0, inv_z, 1.0), 0.0)
+    zero = np.zeros(m, bool)
+    np.add.at(inv_z, b[multi], 1.0 / np.where(zm != 0, zm, 1.0))
+    np.logical_or.at(zero, b[multi], zm == 0)
+    par = (count > 1) & ~zero
+    z[par] = 1.0 / inv_z[par]
+    z[(count > 1) & zero] = 0.0
+    return z
 
 
 def merged_i_max(el, forest, z_br) -> np.ndarray:

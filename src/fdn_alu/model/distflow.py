@@ -57,12 +57,17 @@ def distflow_block(
     # squared voltage behind the parent's ideal transformer, u_i / tau^2
     u_from = cp.multiply(u @ c_from.T, inv_tau_sq) if np.any(net.ratio != 1) else u @ c_from.T
     u_to = u @ c_to.T
-    p_shunt = cp.multiply(u, g_sh) if np.any(g_sh) else 0
-    q_shunt = -cp.multiply(u, b_sh) if np.any(b_sh) else 0
+    # (19): sum_in (P - r l) - sum_out P + injection - shunt draw = 0, every bus and period.
+    p_bal = (p - cp.multiply(l, r[None, :])) @ c_to - p @ c_from + p_inj
+    q_bal = (q - cp.multiply(l, x[None, :])) @ c_to - q @ c_from + q_inj
+    if np.any(g_sh):
+        p_bal = p_bal - cp.multiply(u, g_sh)
+    if np.any(b_sh):
+        q_bal = q_bal + cp.multiply(u, b_sh)
+    root = net.roots if len(net.roots) > 1 else net.root
     cons = {
-        # (19): sum_in (P - r l) - sum_out P + injection - shunt draw = 0, every bus and period.
-        "p_balance": (p - cp.multiply(l, r[None, :])) @ c_to - p @ c_from + p_inj - p_shunt == 0,
-        "q_balance": (q - cp.multiply(l, x[None, :])) @ c_to - q @ c_from + q_inj - q_shunt == 0,
+        "p_balance": p_bal == 0,
+        "q_balance": q_bal == 0,
         # (20): u_j = u_i / tau^2 - 2 (r P + x Q) + (r^2 + x^2) l.
         "voltage_drop": u_to
         == u_from
@@ -76,7 +81,7 @@ def distflow_block(
             ),
             axis=0,
         ),
-        "root_voltage": u[:, net.roots] == data.root_vm_pu**2,
+        "root_voltage": u[:, root] == data.root_vm_pu**2,
     }
     others = np.setdiff1d(np.arange(n), net.roots)
     u_lo = (net.vm_min_pu[others] ** 2)[None, :]
