@@ -96,7 +96,7 @@ def _assert_agrees(net, res, exact_status: bool = True):
     return err.max()
 
 
-@pytest.mark.parametrize("name", sorted(GRIDS))
+@pytest.mark.parametrize("name", sorted(set(GRIDS) - {"mv_oberrhein"}))  # below, two roots
 def test_pandapower_grids_run_exact_and_agree_with_newton_raphson(name):
     net = GRIDS[name]()
     before = copy.deepcopy(net)
@@ -105,11 +105,10 @@ def test_pandapower_grids_run_exact_and_agree_with_newton_raphson(name):
     assert nets_equal(net, before)  # the user's net is left as it was
 
 
-@pytest.mark.parametrize("name", ["cigre_mv_pv_wind", "mv_oberrhein"])
-def test_pandapower_check_on_transformers_cables_and_two_substations(name):
+def test_pandapower_check_on_transformers_cables_and_two_substations():
     """pandapower's Newton-Raphson as the run's AC check (150-degree vector groups need its
     dc start: a flat start did not converge on mv_oberrhein in 30 iterations)."""
-    net = GRIDS[name]()
+    net = GRIDS["mv_oberrhein"]()
     c = _run(net, ac_method="pandapower").summary["checks"]
     assert c["ac_method"] == "pandapower"
     assert c["ac_vm_err_max_pu"] <= 1e-8
@@ -119,6 +118,7 @@ def test_pandapower_check_on_transformers_cables_and_two_substations(name):
 def test_two_substations_are_two_roots_with_their_own_purchase():
     net = pn.mv_oberrhein()
     res = _run(net)
+    _assert_agrees(net, res)
     nd = res.data.net
     assert list(nd.bus_ids[nd.roots]) == [58, 318]
     tree = nd.root_of()
@@ -175,7 +175,9 @@ def test_an_overloaded_transformer_is_named():
     with pytest.raises(Exception, match=r"branch current limit at branch 0 \(trafo\)"):
         _run(net)
     net.trafo["max_loading_percent"] = 110.0
-    _assert_agrees(net, _run(net))
+    nd = network_data(net, 0.9, 1.1)
+    k = np.flatnonzero((nd.branch_kind == "trafo") & (nd.branch_ids == 0))[0]
+    assert nd.i_max_pu[k] == pytest.approx(1.1 * 25.0 / nd.base_mva, rel=1e-12)  # 20/20 kV
 
 
 def test_a_closed_tie_switch_is_refused_with_the_loop_named():
