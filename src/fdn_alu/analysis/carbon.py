@@ -273,7 +273,7 @@ def marginal_intensity(
     node_ci: np.ndarray,
     weights_mw: np.ndarray,
     path: sp.spmatrix,
-    root: int,
+    root: int | np.ndarray,
     root_ci: np.ndarray,
 ) -> np.ndarray:
     """Marginal intensity of a draw at each AC bus for a weighted charge, kg/MWh (T, n_bus).
@@ -299,9 +299,10 @@ def marginal_intensity(
         Charged draw at each AC bus.
     path : sparse (m, n_bus)
         Branch k lies on the path root -> bus j (:func:`fdn_alu.core.network.path_matrix`).
-    root : int
+    root : int or ndarray (n_bus,)
+        The root, or the root of each bus's tree (several slack buses).
     root_ci : ndarray (T,)
-        Intensity of the supply at the root (the upstream grid).
+        Intensity of the supply at the roots (the upstream grid).
     """
     T, N = node_ci.shape
     n_bus = weights_mw.shape[1]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from fdn_alu.analysis.sweep import AcReport, ac_check_sweep, shunt_loss_mw
 from fdn_alu.components.registry import BY_NAME
 from fdn_alu.core.data import ModelData
 from fdn_alu.core.network import path_matrix as network_path_matrix
@@ -72,10 +73,10 @@ def soc_gap(data: ModelData, sol: Solution) -> GapReport:
     base = data.base_mva
     p = sol.p_branch_mw / base
     q = sol.q_branch_mvar / base
-    u_from = sol.u_pu[:, data.net.from_bus]
+    u_from = sol.u_pu[:, data.net.from_bus] / data.net.ratio[None, :] ** 2
     lu = sol.l_pu * u_from
     excess = lu - p**2 - q**2
-    head = data.net.from_bus == data.net.root  # branches leaving the root: the feeder head
+    head = np.isin(data.net.from_bus, data.net.roots)  # branches leaving a root: feeder heads
     p_head = sol.p_branch_mw[:, head].sum(axis=1)
     q_head = sol.q_branch_mvar[:, head].sum(axis=1)
     s_root = np.hypot(p_head, q_head).max() / base if p_head.size else 0
@@ -105,28 +106,6 @@ def soc_gap(data: ModelData, sol: Solution) -> GapReport:
     )
 
 
-@dataclass(frozen=True)
-class AcReport:
-    """AC power-flow check of the dispatch.
-
-    Attributes
-    ----------
-    vm_err_max_pu : float
-        max |V_ac - V_opt| over buses and periods.
-    loss_rel_err : float
-        |sum losses_ac - sum losses_opt| / sum losses_ac over the horizon (energy).
-    vm_ac_pu : ndarray (T, n)
-    loss_ac_mw : ndarray (T,)
-    converged : bool
-    """
-
-    vm_err_max_pu: float
-    loss_rel_err: float
-    vm_ac_pu: np.ndarray
-    loss_ac_mw: np.ndarray
-    converged: bool
-
-
 def ac_check(net, data: ModelData, sol: Solution) -> AcReport:
     """Run an AC power flow per period at the dispatched injections on a copy of ``net``.
 
@@ -154,7 +133,7 @@ def ac_check(net, data: ModelData, sol: Solution) -> AcReport:
     # a Feeder (MATPOWER read without pandapower) gives a new net; a pandapower net is copied
     work = net.to_pandapower() if hasattr(net, "to_pandapower") else copy.deepcopy(net)
     work.sn_mva = data.base_mva
-    fused = data.net.branch_ids[data.net.fused]
+    fused = data.net.branch_ids[data.net.fused & (data.net.branch_kind == "line")]
     if len(fused):
         lines = work.line.index[work.line.in_service]
         if "branch_no" in work.line:
@@ -166,14 +145,15 @@ def ac_check(net, data: ModelData, sol: Solution) -> AcReport:
                 work, int(work.line.from_bus[k]), int(work.line.to_bus[k]), et="b", closed=True
             )
         work.line.loc[lines, "in_service"] = False
-    for table in ("load", "sgen", "storage"):
+    for table in ("load", "sgen", "storage", "asymmetric_load", "asymmetric_sgen"):
         if table in work and len(work[table]):
             work[table] = work[table].iloc[0:0]
     ids = data.net.bus_ids
     for b in ids:
         pp.create_load(work, bus=int(b), p_mw=0.0, q_mvar=0.0)
     load_idx = work.load.index.to_numpy()
-    ext = work.ext_grid.index[work.ext_grid.in_service][0]
+    eg = work.ext_grid
+    ext = eg.index[eg.in_service.to_numpy(bool) & eg.bus.isin(ids).to_numpy()]
     T = data.periods
     vm_ac = np.full((T, len(ids)), np.nan)
     loss_ac = np.full(T, np.nan)
@@ -181,15 +161,16 @@ def ac_check(net, data: ModelData, sol: Solution) -> AcReport:
     for t in range(T):
         work.load.loc[load_idx, "p_mw"] = -sol.p_net_mw[t]
         work.load.loc[load_idx, "q_mvar"] = -sol.q_net_mvar[t]
-        work.ext_grid.loc[ext, "vm_pu"] = float(np.sqrt(sol.u_pu[t, data.net.root]))
+        work.ext_grid.loc[ext, "vm_pu"] = np.sqrt(sol.u_pu[t, data.net.roots])
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 pp.runpp(
                     work,
                     algorithm="nr",
+                    trafo_model="pi",
                     tolerance_mva=tolerance,
-                    init="results" if t else "flat",
+                    init="results" if t else "auto",  # "auto": a dc start across phase shifts
                     numba=False,
                     max_iteration=30,
                 )
@@ -197,12 +178,15 @@ def ac_check(net, data: ModelData, sol: Solution) -> AcReport:
             converged = False
             continue
         vm_ac[t] = work.res_bus.vm_pu.loc[ids].to_numpy()
-        loss_ac[t] = float(work.res_line.pl_mw.sum())
+        loss_ac[t] = sum(
+            float(work[f"res_{tb}"][col].sum()) if f"res_{tb}" in work and tb in work else 0.0
+            for tb, col in (("line", "pl_mw"), ("trafo", "pl_mw"), ("shunt", "p_mw"))
+        )
     vm_opt = sol.vm_pu
     err = np.abs(vm_ac - vm_opt)
     vm_err = float(np.nanmax(err)) if converged else float("inf")
     total_ac = float(np.nansum(loss_ac))
-    total_opt = float(sol.loss_mw.sum())
+    total_opt = float(sol.loss_mw.sum() + shunt_loss_mw(data, sol.u_pu).sum())
     rel = abs(total_ac - total_opt) / max(abs(total_ac), 1e-12) if converged else float("inf")
     return AcReport(vm_err, rel, vm_ac, loss_ac, converged)
 
@@ -221,43 +205,6 @@ def path_matrix(data: ModelData):
     """Sparse (m, n) matrix A with A[k, j] = 1 when branch k lies on the path root -> bus j
     (see :func:`fdn_alu.core.network.path_matrix`)."""
     return network_path_matrix(data.net)
-
-
-def ac_check_sweep(
-    data: ModelData, sol: Solution, tol_pu: float = 1e-12, max_iter: int = 200
-) -> AcReport:
-    """AC power flow of the dispatch by a backward/forward sweep, vectorised over periods.
-
-    Solves the same AC equations as pandapower's Newton-Raphson (series branch impedances,
-    constant-power injections, slack at the root) for all periods at once:
-    I_branch = -(I_injected) A^T summed over each subtree, V = V_root - (z I_branch) A,
-    iterated until max |dV| < ``tol_pu``. The check of record for large feeders, where a
-    per-period pandapower run would dominate the run time; tested against pandapower.
-    """
-    net = data.net
-    base = data.base_mva
-    a = path_matrix(data)
-    z = net.r_pu + 1j * net.x_pu
-    s_inj = (sol.p_net_mw + 1j * sol.q_net_mvar) / base
-    v0 = np.sqrt(sol.u_pu[:, net.root])[:, None].astype(complex)
-    v = np.repeat(v0, net.n_bus, axis=1)
-    at = a.T.tocsr()
-    converged = False
-    for _ in range(max_iter):
-        i_inj = np.conj(s_inj / v)
-        i_br = -(at.T @ i_inj.T).T  # (T, m): current parent -> child
-        v_new = v0 - (a.T @ (i_br * z[None, :]).T).T
-        step = np.max(np.abs(v_new - v))
-        v = v_new
-        if step < tol_pu:
-            converged = True
-            break
-    vm = np.abs(v)
-    loss = (np.abs(i_br) ** 2 * net.r_pu[None, :]).sum(axis=1) * base
-    err = float(np.max(np.abs(vm - sol.vm_pu))) if converged else float("inf")
-    total_opt = float(sol.loss_mw.sum())
-    rel = abs(loss.sum() - total_opt) / max(abs(loss.sum()), 1e-12) if converged else float("inf")
-    return AcReport(err, rel, vm, loss, converged)
 
 
 def deployed_checks(data: ModelData, sol: Solution) -> dict:
@@ -280,7 +227,7 @@ def deployed_checks(data: ModelData, sol: Solution) -> dict:
             "deployed_states": None,
         }
     lo, hi, viol = np.inf, -np.inf, 0.0
-    others = np.setdiff1d(np.arange(data.net.n_bus), [data.net.root])
+    others = np.setdiff1d(np.arange(data.net.n_bus), data.net.roots)
     for delta_mw in states.values():
         dep = replace(sol, p_net_mw=sol.p_net_mw + delta_mw)
         ac = ac_check_sweep(data, dep)

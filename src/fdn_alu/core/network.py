@@ -1,12 +1,14 @@
 """Feeder tables (pandapower layout) -> per-unit arrays, radial orientation, index maps.
 
-The DistFlow model needs every branch oriented away from the substation. This module checks
-that the in-service network is a tree hanging from one slack bus, orients each branch
-parent -> child, and converts impedances and loads to per unit on a power base chosen from the
-feeder's own size (:func:`feeder_base_mva`). Branches of (near) zero impedance are kept as
-bus-bar connections (``fused``: r = x = 0, equal voltages at both ends). It refuses what the
-model cannot represent (meshes, islands, negative impedance, transformers, PV generators) with
-every problem listed at once.
+The DistFlow model needs every branch oriented away from its substation. This module takes the
+in-service elements (:mod:`fdn_alu.core.elements`: lines, two-winding transformers, shunts,
+loads and generators; every other pandapower table used or refused), applies the switches and
+checks that the result is a forest with one slack bus (ext_grid) per tree
+(:mod:`fdn_alu.core.topology`), orients each branch parent -> child, and converts everything to
+per unit: power base chosen from the feeder's own size (:func:`feeder_base_mva`), voltage base
+the nominal voltage of each bus. Branches of (near) zero impedance are bus-bar connections
+(``fused``: r = x = 0, equal voltages at both ends), and so are closed bus-bus switches.
+Every problem is listed at once. See docs/NETWORKS.md.
 """
 
 from __future__ import annotations
@@ -15,9 +17,28 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
-from scipy.sparse import csgraph
 
+from fdn_alu.core.elements import (
+    concat_elements,
+    fixed_demand,
+    line_elements,
+    refused_tables,
+    shunt_admittance,
+    trafo_elements,
+    with_transformer_tables,
+)
+from fdn_alu.core.topology import (
+    apply_switches,
+    busy_islands,
+    end_shunts,
+    heaviest_feeder_share,
+    merged_i_max,
+    merged_z,
+    radial_forest,
+    switch_map,
+)
 from fdn_alu.errors import Problem, raise_if_problems
 
 # A branch whose series impedance is below this (pu on the feeder's base) is a bus-bar
@@ -35,33 +56,58 @@ KEEP_SN_MVA = (0.5, 10.0)
 
 @dataclass(frozen=True)
 class NetworkData:
-    """Per-unit arrays of a radial feeder, branches oriented away from the root.
+    """Per-unit arrays of a radial feeder (one tree per slack bus), branches oriented away from
+    their root.
+
+    Branch k from parent i to child j is an ideal transformer of ratio ``ratio[k]`` at i
+    followed by the series impedance ``r + jx`` on j's voltage base (docs/MODEL.md):
+    u_j = u_i / ratio^2 - 2 (r P + x Q) + (r^2 + x^2) l and l u_i / ratio^2 = P^2 + Q^2 with
+    P, Q the flow leaving i. Lines have ratio 1.
 
     Attributes
     ----------
     base_mva, base_kv : float
-        Power base (:func:`feeder_base_mva`) and the root's nominal voltage (line-to-line).
+        Power base (:func:`feeder_base_mva`) and the first root's nominal voltage (kV).
     bus_ids : ndarray (n,)
-        The case's own bus numbers (pandapower bus index).
+        The case's own bus numbers (pandapower bus index) of the supplied in-service buses.
     root : int
-        Position of the slack bus in ``bus_ids``.
+        Position of the first slack bus in ``bus_ids``.
+    roots : ndarray (s,)
+        Positions of every slack bus (one per in-service ext_grid, in ext_grid order).
     branch_ids : ndarray (m,)
         Branch label: the MATPOWER branch number (``net.line.branch_no``) when the net came
-        from a MATPOWER file, else the pandapower line index.
+        from a MATPOWER file, else the index in the table ``branch_kind`` names (the first
+        element of merged parallel elements).
+    branch_kind : ndarray (m,) of str
+        ``"line"``, ``"trafo"`` or ``"switch"`` (a closed bus-bus switch, fused).
     from_bus, to_bus : ndarray (m,)
         Positions (into ``bus_ids``) of parent and child of each branch.
     flipped : ndarray (m,) of bool
-        True where the case's own from/to is child -> parent.
+        True where the case's own from/to (a transformer's hv/lv) is child -> parent.
     r_pu, x_pu : ndarray (m,)
-        Series impedance on (base_mva, base_kv); 0 on fused branches.
+        Series impedance on (base_mva, the child's vn_kv); 0 on fused branches.
+    ratio : ndarray (m,)
+        Off-nominal ratio tau at the parent side (1 for lines and switches).
     fused : ndarray (m,) of bool
-        Branches of impedance below ``FUSE_Z_PU``, modelled as bus-bar connections.
+        Branches of impedance below ``FUSE_Z_PU`` and closed bus-bus switches.
     i_max_pu : ndarray (m,)
-        Current limit (inf where none).
+        Current limit on the child's base (inf where none).
+    g_shunt_pu, b_shunt_pu : ndarray (n,)
+        Bus shunt admittance (line charging, transformer magnetising, net.shunt): the bus
+        draws P = g u and Q = -b u.
     p_load_pu, q_load_pu : ndarray (n,)
         Net fixed demand per bus (loads minus static generators), base values.
     vm_min_pu, vm_max_pu : ndarray (n,)
         Voltage bounds.
+    element_kind, element_id, element_branch : ndarray (e,)
+        Every in-service line and transformer of the net, and the model branch carrying it
+        (-1: open or unsupplied); merged parallel elements share one branch.
+    element_share : ndarray (e,) complex
+        The element's share of its branch's current, z_branch / z_element (1 when alone).
+    element_from, element_to : ndarray (e,)
+        The element's own end buses (line from/to, transformer hv/lv), case bus numbers.
+    element_flipped : ndarray (e,) of bool
+        True where the element's own from end is on its branch's child side.
     """
 
     base_mva: float
@@ -80,6 +126,38 @@ class NetworkData:
     q_load_pu: np.ndarray
     vm_min_pu: np.ndarray
     vm_max_pu: np.ndarray
+    roots: np.ndarray = None
+    ratio: np.ndarray = None
+    g_shunt_pu: np.ndarray = None
+    b_shunt_pu: np.ndarray = None
+    branch_kind: np.ndarray = None
+    element_kind: np.ndarray = None
+    element_id: np.ndarray = None
+    element_branch: np.ndarray = None
+    element_share: np.ndarray = None
+    element_from: np.ndarray = None
+    element_to: np.ndarray = None
+    element_flipped: np.ndarray = None
+
+    def __post_init__(self):
+        n, m = len(self.bus_ids), len(self.r_pu)
+        defaults = {
+            "roots": np.array([self.root]),
+            "ratio": np.ones(m),
+            "g_shunt_pu": np.zeros(n),
+            "b_shunt_pu": np.zeros(n),
+            "branch_kind": np.full(m, "line"),
+            "element_kind": np.full(m, "line"),
+            "element_id": np.asarray(self.branch_ids),
+            "element_branch": np.arange(m),
+            "element_share": np.ones(m, complex),
+            "element_from": self.bus_ids[np.where(self.flipped, self.to_bus, self.from_bus)],
+            "element_to": self.bus_ids[np.where(self.flipped, self.from_bus, self.to_bus)],
+            "element_flipped": np.asarray(self.flipped),
+        }
+        for name, value in defaults.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
 
     @property
     def n_bus(self) -> int:
@@ -104,6 +182,18 @@ class NetworkData:
         c_to = sp.csr_matrix((np.ones(m), (rows, self.to_bus)), shape=(m, n))
         return c_from, c_to
 
+    def root_of(self) -> np.ndarray:
+        """Index into ``roots`` of the tree each bus belongs to (n,), by parent pointers (a
+        loop over tree depth)."""
+        top = np.arange(self.n_bus)
+        parent = top.copy()
+        parent[self.to_bus] = self.from_bus
+        while not np.array_equal(parent[top], top):
+            top = parent[top]
+        lookup = np.full(self.n_bus, -1)
+        lookup[self.roots] = np.arange(len(self.roots))
+        return lookup[top]
+
 
 def network_data(
     net,
@@ -118,11 +208,12 @@ def network_data(
     Parameters
     ----------
     net : Feeder or pandapowerNet
-        Radial feeder with one ext_grid, lines, loads and optionally static generators.
+        Radial feeder(s): ext_grids, lines, two-winding transformers, switches, shunts, loads,
+        static generators (docs/NETWORKS.md lists every table).
     vm_min_pu, vm_max_pu : float
-        Voltage bounds applied at every bus but the root.
+        Voltage bounds applied at every bus but the roots.
     max_i_ka : float
-        Uniform branch current limit in kA; 0 keeps the lines' own ``max_i_ka`` (values of
+        Uniform line current limit in kA; 0 keeps the lines' own ``max_i_ka`` (values of
         1e4 kA and above, pandapower's "no rating" placeholder, mean no limit).
     base_mva : float, optional
         Power base; :func:`feeder_base_mva` of the net's fixed loads and generation when
@@ -133,119 +224,110 @@ def network_data(
     InputError
         Every unsupported element, impedance or topology problem found.
     """
-    problems: list[Problem] = []
-    for table, why in (
-        ("trafo", "transformers"),
-        ("trafo3w", "3-winding transformers"),
-        ("impedance", "impedance elements"),
-        ("gen", "voltage-controlled gens"),
-        ("dcline", "DC lines"),
-        ("ward", "ward equivalents"),
-        ("xward", "extended wards"),
-    ):
-        if table in net and len(net[table]) and net[table].in_service.any():
-            problems.append(
-                Problem(
-                    f"net.{table}",
-                    f"{why} are not supported by the DistFlow "
-                    "model (convert them to lines / static generators)",
-                )
-            )
-    if "shunt" in net and len(net.shunt) and net.shunt.in_service.any():
-        problems.append(Problem("net.shunt", "bus shunts are not supported"))
-    if "switch" in net and len(net.switch):
-        bb = net.switch[(net.switch.et == "b") & net.switch.closed]
-        if len(bb):
-            problems.append(
-                Problem(
-                    "net.switch", "closed bus-bus switches are not supported (fuse the buses first)"
-                )
-            )
-    ext = net.ext_grid[net.ext_grid.in_service]
-    if len(ext) != 1:
+    net = with_transformer_tables(net)
+    problems = refused_tables(net)
+    ext = net.ext_grid[net.ext_grid.in_service.to_numpy(bool)]
+    on_bus = net.bus.in_service.to_numpy(bool)
+    bus_all = np.array(net.bus.index[on_bus], dtype=int)
+    ext = ext[ext.bus.isin(bus_all)]
+    if not len(ext):
+        problems.append(Problem("net.ext_grid", "need at least one in-service ext_grid (slack)"))
+    raise_if_problems(problems, "unsupported network")
+    pos = pd.Series(np.arange(len(bus_all)), index=bus_all)
+    vn_kv = net.bus.vn_kv.loc[bus_all].to_numpy(float)
+    base_mva = float(base_mva) if base_mva else feeder_base_mva(net)
+    lines = line_elements(net, pos, vn_kv, base_mva, max_i_ka, problems)
+    has_trafo = "trafo" in net and "hv_bus" in net.trafo
+    el = concat_elements(
+        lines, trafo_elements(net, pos, vn_kv, base_mva, problems) if has_trafo else None
+    )
+    el, bb = apply_switches(net, pos, el)
+    roots_all = pos.loc[ext.bus].to_numpy(int)
+    switch_of = switch_map(net)
+    forest = radial_forest(len(bus_all), roots_all, el, bb, bus_all, switch_of, problems)
+    y_bus = end_shunts(el, len(bus_all)) + shunt_admittance(net, pos, vn_kv, base_mva)
+    p_load, q_load, notes = fixed_demand(net, pos, len(bus_all))
+    idle = ~forest.supplied
+    busy = idle & ((p_load != 0) | (q_load != 0) | (y_bus != 0))
+    if busy.any():
+        island = busy_islands(len(bus_all), el, bb, forest.supplied, busy)
         problems.append(
             Problem(
-                "net.ext_grid", f"need exactly one in-service ext_grid (slack), found {len(ext)}"
+                "network topology",
+                f"disconnected: bus(es) {_few(bus_all[island])} are not connected to a slack "
+                "bus (ext_grid) and carry loads, generators or shunts",
             )
         )
-    raise_if_problems(problems, "unsupported network")
-
-    bus_ids = np.array(net.bus.index[net.bus.in_service], dtype=int)
-    pos = {b: k for k, b in enumerate(bus_ids)}
-    root_id = int(ext.bus.iloc[0])
-    base_kv = float(net.bus.vn_kv.loc[root_id])
-    base_mva = float(base_mva) if base_mva else feeder_base_mva(net)
-    z_base = base_kv**2 / base_mva
-
-    lines = net.line[net.line.in_service]
-    lines = lines[lines.from_bus.isin(pos) & lines.to_bus.isin(pos)]
-    length = lines.length_km.to_numpy(float)
-    par = lines.parallel.to_numpy(float) if "parallel" in lines else np.ones(len(lines))
-    r = lines.r_ohm_per_km.to_numpy(float) * length / par / z_base
-    x = lines.x_ohm_per_km.to_numpy(float) * length / par / z_base
-    for k, lid in enumerate(lines.index):
-        if r[k] < 0 or x[k] < 0 or not np.isfinite(r[k] + x[k]):
-            problems.append(
-                Problem(
-                    f"line {lid}",
-                    f"negative or invalid impedance (r={r[k]:.4g} pu, x={x[k]:.4g} pu)",
-                )
-            )
-    if "c_nf_per_km" in lines and (lines.c_nf_per_km.fillna(0) > 0).any():
+    raise_if_problems(problems, "invalid network")
+    for note in notes:
+        warnings.warn(note, stacklevel=2)
+    if idle.any():
         warnings.warn(
-            "line shunt capacitance is not part of the DistFlow model; the AC check "
-            "reports its effect",
+            f"bus(es) {_few(bus_all[idle])} are not supplied (open switches) and carry nothing: "
+            "left out of the model",
             stacklevel=2,
         )
-    vn = net.bus.vn_kv.loc[bus_ids].to_numpy(float)
-    if not np.allclose(vn, base_kv):
-        problems.append(
-            Problem(
-                "net.bus.vn_kv",
-                "all buses must share one nominal voltage (no transformers in the model)",
-            )
-        )
-    f_pos = np.array([pos[b] for b in lines.from_bus], dtype=int)
-    t_pos = np.array([pos[b] for b in lines.to_bus], dtype=int)
-    order, parent_first, problems_topo = _orient_tree(
-        len(bus_ids), pos[root_id], f_pos, t_pos, bus_ids, lines.index.to_numpy()
+    keep = forest.supplied
+    new = np.cumsum(keep) - 1
+    is_el = forest.elem >= 0
+    k = np.where(is_el, forest.elem, 0)
+    # oriented impedance and ratio: parent at the element's t end -> tau' = 1/tau, z' = tau^2 z
+    at_f = np.where(is_el, forest.parent == el.f[k], True)
+    tau = np.where(is_el, el.tau[k], 1.0)
+    z_el = merged_z(el, forest)
+    z = np.where(at_f, z_el, tau**2 * z_el)
+    tau = np.where(at_f, tau, 1.0 / tau)
+    fused = (np.abs(z) < FUSE_Z_PU) & (tau == 1.0) | ~is_el
+    z = np.where(fused, 0.0, z)
+    i_max = merged_i_max(el, forest, z_el)
+    i_max = np.where(at_f, i_max, i_max / np.where(is_el, el.tau[k], 1.0))
+    kind = np.where(is_el, el.kind[k], "switch")
+    share = np.ones(len(el.eid), complex)
+    member = forest.member_branch >= 0
+    z_m = el.z[member]
+    share[member] = np.where(
+        z_m != 0, z_el[forest.member_branch[member]] / np.where(z_m != 0, z_m, 1), 1
     )
-    problems.extend(problems_topo)
-    raise_if_problems(problems, "invalid network")
-
-    fused = np.hypot(r, x) < FUSE_Z_PU
-    r, x = np.where(fused, 0.0, r), np.where(fused, 0.0, x)
-    from_bus = np.where(parent_first, f_pos, t_pos)[order]
-    to_bus = np.where(parent_first, t_pos, f_pos)[order]
-    i_base_ka = base_mva / (np.sqrt(3) * base_kv)
-    i_max_ka = (
-        np.full(len(lines), max_i_ka) if max_i_ka > 0 else lines.max_i_ka.to_numpy(float) * par
-    )
-    i_max_pu = np.where(i_max_ka >= 1e4, np.inf, i_max_ka / i_base_ka)[order]
-
-    p_load, q_load = _fixed_demand(net, pos, len(bus_ids))
-    vmin = np.full(len(bus_ids), vm_min_pu)
-    vmax = np.full(len(bus_ids), vm_max_pu)
+    ids = np.where(is_el, el.label[k], forest.switch)
+    member_br = np.maximum(forest.member_branch, 0)
+    bus_ids = bus_all[keep]
+    root_pos = new[roots_all]
     return NetworkData(
         base_mva=base_mva,
-        base_kv=base_kv,
+        base_kv=float(vn_kv[roots_all[0]]),
         bus_ids=bus_ids,
-        root=pos[root_id],
-        branch_ids=(
-            lines.branch_no.to_numpy(int) if "branch_no" in lines else lines.index.to_numpy()
-        )[order],
-        from_bus=from_bus,
-        to_bus=to_bus,
-        flipped=~parent_first[order],
-        r_pu=r[order],
-        x_pu=x[order],
-        fused=fused[order],
-        i_max_pu=i_max_pu,
-        p_load_pu=p_load / base_mva,
-        q_load_pu=q_load / base_mva,
-        vm_min_pu=vmin,
-        vm_max_pu=vmax,
+        root=int(root_pos[0]),
+        roots=root_pos,
+        branch_ids=ids,
+        branch_kind=kind,
+        from_bus=new[forest.parent],
+        to_bus=new[forest.child],
+        flipped=~at_f,
+        r_pu=z.real.copy(),
+        x_pu=z.imag.copy(),
+        ratio=tau,
+        fused=fused,
+        i_max_pu=np.where(fused & ~is_el, np.inf, i_max),
+        g_shunt_pu=y_bus.real[keep],
+        b_shunt_pu=y_bus.imag[keep],
+        p_load_pu=p_load[keep] / base_mva,
+        q_load_pu=q_load[keep] / base_mva,
+        vm_min_pu=np.full(len(bus_ids), vm_min_pu),
+        vm_max_pu=np.full(len(bus_ids), vm_max_pu),
+        element_kind=el.kind,
+        element_id=el.label,
+        element_branch=forest.member_branch,
+        element_share=share,
+        element_from=bus_all[el.f],
+        element_to=bus_all[el.t],
+        element_flipped=forest.label[el.f]
+        != forest.label[forest.parent[member_br] if len(forest.parent) else el.f],
     )
+
+
+def _few(items, k: int = 20) -> str:
+    items = [int(i) for i in items]
+    return f"{items[:k]}{' ...' if len(items) > k else ''}"
 
 
 def feeder_base_mva(net, device_mva: float = 0.0) -> float:
@@ -267,108 +349,29 @@ def feeder_base_mva(net, device_mva: float = 0.0) -> float:
     """
     s_load = s_gen = 0.0
     buses, s_all = [np.zeros(0, int)], [np.zeros(0)]
-    for table in ("load", "sgen"):
+    for table in ("load", "sgen", "asymmetric_load", "asymmetric_sgen"):
         if table not in net or not len(net[table]):
             continue
         df = net[table][net[table].in_service]
         scale = df.scaling.to_numpy(float) if "scaling" in df else 1.0
-        s = np.hypot(df.p_mw.to_numpy(float), df.q_mvar.to_numpy(float)) * np.abs(scale)
+        if table.startswith("asym"):  # the three phases' sum, as the model takes them
+            p = sum(df[f"p_{ph}_mw"].to_numpy(float) for ph in "abc")
+            q = sum(df[f"q_{ph}_mvar"].to_numpy(float) for ph in "abc")
+        else:
+            p, q = df.p_mw.to_numpy(float), df.q_mvar.to_numpy(float)
+        s = np.hypot(p, q) * np.abs(scale)
         buses.append(df.bus.to_numpy(int))
         s_all.append(np.broadcast_to(s, len(df)))
-        if table == "load":
-            s_load = float(np.nansum(s))
+        if table.endswith("load"):
+            s_load += float(np.nansum(s))
         else:
-            s_gen = float(np.nansum(s))
-    share = _heaviest_feeder_share(net, np.concatenate(buses), np.concatenate(s_all))
+            s_gen += float(np.nansum(s))
+    share = heaviest_feeder_share(net, np.concatenate(buses), np.concatenate(s_all))
     s_ref = max(s_load, s_gen + float(device_mva)) * share
     sn_mva = float(getattr(net, "sn_mva", 1.0) or 1.0)
     if not np.isfinite(s_ref) or s_ref <= 0 or KEEP_SN_MVA[0] <= s_ref / sn_mva < KEEP_SN_MVA[1]:
         return sn_mva
     return float(10.0 ** np.floor(np.log10(s_ref)))
-
-
-def _heaviest_feeder_share(net, bus: np.ndarray, s_mva: np.ndarray) -> float:
-    """Share of ``s_mva`` (|S| at buses ``bus``) in the heaviest connected part of the net
-    without its slack bus (1 when there is no single slack or nothing to share)."""
-    ext = net.ext_grid[net.ext_grid.in_service] if "ext_grid" in net else ()
-    s_mva = np.nan_to_num(s_mva)
-    if len(ext) != 1 or "line" not in net or not s_mva.sum() > 0:
-        return 1.0
-    ids = net.bus.index
-    root = ids.get_loc(ext.bus.iloc[0])
-    lines = net.line[net.line.in_service]
-    f, t = ids.get_indexer(lines.from_bus), ids.get_indexer(lines.to_bus)
-    keep = (f >= 0) & (t >= 0) & (f != root) & (t != root)
-    graph = sp.coo_matrix((np.ones(keep.sum()), (f[keep], t[keep])), shape=(len(ids),) * 2)
-    _, label = csgraph.connected_components(graph, directed=False)
-    pos = ids.get_indexer(bus)
-    part = np.bincount(label[pos[pos >= 0]], weights=s_mva[pos >= 0], minlength=label.max() + 1)
-    return float(part.max() / s_mva.sum())
-
-
-def _orient_tree(
-    n: int, root: int, f: np.ndarray, t: np.ndarray, bus_ids: np.ndarray, line_ids: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
-    """Breadth-first search from the root: branch order, orientation, and topology problems."""
-    problems: list[Problem] = []
-    adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-    for k, (a, b) in enumerate(zip(f, t, strict=True)):
-        adj[a].append((b, k))
-        adj[b].append((a, k))
-    seen = np.zeros(n, bool)
-    seen[root] = True
-    used = np.zeros(len(f), bool)
-    order: list[int] = []
-    parent_first = np.ones(len(f), bool)
-    queue = [root]
-    loops = []
-    while queue:
-        i = queue.pop(0)
-        for j, k in adj[i]:
-            if used[k]:
-                continue
-            used[k] = True
-            if seen[j]:
-                loops.append(int(line_ids[k]))
-                continue
-            seen[j] = True
-            parent_first[k] = f[k] == i
-            order.append(k)
-            queue.append(j)
-    if loops:
-        problems.append(
-            Problem(
-                "network topology",
-                f"meshed: line(s) {loops} close a loop; "
-                "the DistFlow model needs a radial network (open tie lines)",
-            )
-        )
-    if not seen.all():
-        islands = [int(b) for b in bus_ids[~seen]]
-        problems.append(
-            Problem(
-                "network topology",
-                f"disconnected: bus(es) {islands[:20]}"
-                f"{' ...' if len(islands) > 20 else ''} are not connected to the "
-                "slack bus",
-            )
-        )
-    return np.array(order, dtype=int), parent_first, problems
-
-
-def _fixed_demand(net, pos: dict, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Loads minus static generators per bus in MW / Mvar (scaling applied)."""
-    p = np.zeros(n)
-    q = np.zeros(n)
-    for table, sign in (("load", 1.0), ("sgen", -1.0)):
-        if table not in net or not len(net[table]):
-            continue
-        df = net[table][net[table].in_service & net[table].bus.isin(pos)]
-        idx = np.array([pos[b] for b in df.bus], dtype=int)
-        scale = df.scaling.to_numpy(float) if "scaling" in df else 1.0
-        np.add.at(p, idx, sign * df.p_mw.to_numpy(float) * scale)
-        np.add.at(q, idx, sign * df.q_mvar.to_numpy(float) * scale)
-    return p, q
 
 
 def path_matrix(net: NetworkData):

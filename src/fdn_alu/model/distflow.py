@@ -1,7 +1,9 @@
 """SOC-relaxed DistFlow (branch flow model), eqs. (19)-(20) of the paper.
 
 Variables per period t and branch ij (oriented parent -> child): sending-end flows P, Q and
-squared current l; per bus the squared voltage u. All in per unit on the case base.
+squared current l; per bus the squared voltage u. All in per unit on the case base. A branch is
+an ideal transformer of ratio tau at the parent (1 for lines) followed by its series impedance;
+bus shunts (line charging, transformer magnetising, net.shunt) draw g u and -b u (docs/MODEL.md).
 """
 
 from __future__ import annotations
@@ -46,22 +48,32 @@ def distflow_block(
     T, n, m = data.periods, net.n_bus, net.n_branch
     c_from, c_to = net.incidence()
     r, x = net.r_pu, net.x_pu
+    inv_tau_sq = (1.0 / net.ratio**2)[None, :]
+    g_sh, b_sh = net.g_shunt_pu[None, :], net.b_shunt_pu[None, :]
     p = cp.Variable((T, m), name="p_branch")
     q = cp.Variable((T, m), name="q_branch")
     l = cp.Variable((T, m), name="l_branch")
     u = cp.Variable((T, n), name="u_bus")
-    u_from = u @ c_from.T
+    # squared voltage behind the parent's ideal transformer, u_i / tau^2
+    u_from = cp.multiply(u @ c_from.T, inv_tau_sq) if np.any(net.ratio != 1) else u @ c_from.T
     u_to = u @ c_to.T
+    # (19): sum_in (P - r l) - sum_out P + injection - shunt draw = 0, every bus and period.
+    p_bal = (p - cp.multiply(l, r[None, :])) @ c_to - p @ c_from + p_inj
+    q_bal = (q - cp.multiply(l, x[None, :])) @ c_to - q @ c_from + q_inj
+    if np.any(g_sh):
+        p_bal = p_bal - cp.multiply(u, g_sh)
+    if np.any(b_sh):
+        q_bal = q_bal + cp.multiply(u, b_sh)
+    root = net.roots if len(net.roots) > 1 else net.root
     cons = {
-        # (19): sum_in (P - r l) - sum_out P + injection = 0, every bus and period.
-        "p_balance": (p - cp.multiply(l, r[None, :])) @ c_to - p @ c_from + p_inj == 0,
-        "q_balance": (q - cp.multiply(l, x[None, :])) @ c_to - q @ c_from + q_inj == 0,
-        # (20): u_j = u_i - 2 (r P + x Q) + (r^2 + x^2) l.
+        "p_balance": p_bal == 0,
+        "q_balance": q_bal == 0,
+        # (20): u_j = u_i / tau^2 - 2 (r P + x Q) + (r^2 + x^2) l.
         "voltage_drop": u_to
         == u_from
         - 2 * (cp.multiply(p, r[None, :]) + cp.multiply(q, x[None, :]))
         + cp.multiply(l, (r**2 + x**2)[None, :]),
-        # ||(2P, 2Q, l - u_i)|| <= l + u_i  <=>  P^2 + Q^2 <= l u_i (rotated cone, relaxed).
+        # ||(2P, 2Q, l - u_i/tau^2)|| <= l + u_i/tau^2  <=>  P^2 + Q^2 <= l u_i / tau^2.
         "current_cone": cp.SOC(
             cp.vec(l + u_from, order="F"),
             cp.vstack(
@@ -69,9 +81,9 @@ def distflow_block(
             ),
             axis=0,
         ),
-        "root_voltage": u[:, net.root] == data.root_vm_pu**2,
+        "root_voltage": u[:, root] == data.root_vm_pu**2,
     }
-    others = np.setdiff1d(np.arange(n), [net.root])
+    others = np.setdiff1d(np.arange(n), net.roots)
     u_lo = (net.vm_min_pu[others] ** 2)[None, :]
     u_hi = (net.vm_max_pu[others] ** 2)[None, :]
     limited = np.flatnonzero(np.isfinite(net.i_max_pu))

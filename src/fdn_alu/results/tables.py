@@ -21,6 +21,7 @@ BRANCH_COLUMNS = [
     "period",
     "time_h",
     "branch",
+    "kind",
     "from_bus",
     "to_bus",
     "p_from_mw",
@@ -69,31 +70,60 @@ def bus_table(data, sol, cr) -> pd.DataFrame:
 
 
 def branch_table(data, sol, cr) -> pd.DataFrame:
-    """branches.csv in the case's own from/to orientation (flipped branches measured at the
-    case's from bus, i.e. the model's child end)."""
+    """branches.csv, one row per element (line, transformer, closed bus-bus switch) in the
+    element's own from/to orientation (a flipped element is measured at its own from bus, the
+    model's child end). Parallel elements merged into one model branch each get their share of
+    its current, I_k = (z_branch / z_k) I (exact for parallel series impedances behind one
+    ratio): S_k = conj(share) S, l_k = |share|^2 l, loss r_k l_k."""
     net = data.net
-    T, m = data.periods, net.n_branch
-    period, time_h = long_index(T, m, data.time_h)
-    x = net.x_pu * data.base_mva
-    q_loss = sol.l_pu * x[None, :]
-    flip = net.flipped[None, :]
-    p_from = np.where(flip, -(sol.p_branch_mw - sol.loss_mw), sol.p_branch_mw)
-    q_from = np.where(flip, -(sol.q_branch_mvar - q_loss), sol.q_branch_mvar)
-    case_from = np.where(net.flipped, net.bus_ids[net.to_bus], net.bus_ids[net.from_bus])
-    case_to = np.where(net.flipped, net.bus_ids[net.from_bus], net.bus_ids[net.to_bus])
+    T = data.periods
+    on = np.flatnonzero(net.element_branch >= 0)
+    sw = np.flatnonzero(net.branch_kind == "switch")
+    br = np.concatenate([net.element_branch[on], sw]).astype(int)
+    share = np.concatenate([net.element_share[on], np.ones(len(sw), complex)])
+    order = np.argsort(br, kind="stable")
+    br, share = br[order], share[order]
+    flipped = np.concatenate([net.element_flipped[on], net.flipped[sw]])[order]
+    case_from = np.concatenate(
+        [net.element_from[on], np.where(net.flipped, net.to_bus, net.from_bus)[sw]]
+    )
+    case_to = np.concatenate(
+        [net.element_to[on], np.where(net.flipped, net.from_bus, net.to_bus)[sw]]
+    )
+    if len(sw):
+        case_from[len(on) :] = net.bus_ids[case_from[len(on) :]]
+        case_to[len(on) :] = net.bus_ids[case_to[len(on) :]]
+    kind = np.concatenate([net.element_kind[on], np.full(len(sw), "switch")])[order]
+    ids = np.concatenate([net.element_id[on], net.branch_ids[sw]])[order]
+    case_from, case_to = case_from[order], case_to[order]
+    k = len(br)
+    period, time_h = long_index(T, k, data.time_h)
+    z_br = net.r_pu[br] + 1j * net.x_pu[br]
+    z_el = z_br / share
+    p, q = sol.p_branch_mw[:, br], sol.q_branch_mvar[:, br]
+    pk = share.real * p + share.imag * q
+    qk = share.real * q - share.imag * p
+    l_k = sol.l_pu[:, br] * np.abs(share) ** 2
+    loss = l_k * z_el.real * data.base_mva
+    q_loss = l_k * z_el.imag * data.base_mva
+    flip = flipped[None, :]
+    p_from = np.where(flip, -(pk - loss), pk)
+    q_from = np.where(flip, -(qk - q_loss), qk)
+    ci = cr.branch_ci[:, br]
     return pd.DataFrame(
         {
             "period": period,
             "time_h": time_h,
-            "branch": np.tile(net.branch_ids, T),
+            "branch": np.tile(ids, T),
+            "kind": np.tile(kind, T),
             "from_bus": np.tile(case_from, T),
             "to_bus": np.tile(case_to, T),
             "p_from_mw": p_from.ravel(),
             "q_from_mvar": q_from.ravel(),
-            "i_sq_pu": sol.l_pu.ravel(),
-            "loss_mw": sol.loss_mw.ravel(),
-            "ci_kg_per_mwh": cr.branch_ci.ravel(),
-            "carbon_t_per_h": (cr.branch_ci * p_from / 1000.0).ravel(),
+            "i_sq_pu": l_k.ravel(),
+            "loss_mw": loss.ravel(),
+            "ci_kg_per_mwh": ci.ravel(),
+            "carbon_t_per_h": (ci * p_from / 1000.0).ravel(),
         }
     )[BRANCH_COLUMNS]
 

@@ -172,7 +172,12 @@ def intensity_sequence(model: Model) -> Relinearisation | None:
         if model.charge is not None:
             cn, node_ci = state["flow"]
             model.charge.mc.value = marginal_intensity(
-                cn, node_ci, charged_weights(model), path, data.net.root, root_intensity(data)
+                cn,
+                node_ci,
+                charged_weights(model),
+                path,
+                data.net.roots[data.net.root_of()],
+                root_intensity(data),
             )
         w = float(np.sqrt(state["rho"] * data.dt_h))
         for wp, cp_, draw in model.proximal:

@@ -36,14 +36,14 @@ def diagnose_infeasibility(data, solver: str = "clarabel") -> list[str]:
     except (InfeasibleError, SolveError):  # no (usable) soft solution: the cause is elsewhere
         return []
     net = data.net
-    others = np.setdiff1d(np.arange(net.n_bus), [net.root])
+    others = np.setdiff1d(np.arange(net.n_bus), net.roots)
     limited = np.flatnonzero(np.isfinite(net.i_max_pu))
     v = model.blocks["distflow"].variables
     found = []
     for key, label, ids, what in (
         ("slack_vmin", "minimum voltage", net.bus_ids[others], "bus"),
         ("slack_vmax", "maximum voltage", net.bus_ids[others], "bus"),
-        ("slack_imax", "branch current limit", net.branch_ids[limited], "branch"),
+        ("slack_imax", "branch current limit", _branch_names(net)[limited], "branch"),
     ):
         s = v[key].value
         if s is None or s.size == 0:
@@ -80,9 +80,9 @@ def loads_servable(data, solver: str = "clarabel") -> bool:
     cannot carry the demand: past its maximum loadability), whatever the devices do.
     """
     T, n = data.periods, data.net.n_bus
-    p0 = cp.Variable((T, 1), name="root_p")
-    q0 = cp.Variable((T, 1), name="root_q")
-    root = np.array([data.net.root])
+    root = data.net.roots
+    p0 = cp.Variable((T, len(root)), name="root_p")
+    q0 = cp.Variable((T, len(root)), name="root_q")
     p_inj = to_buses(p0, root, n) - data.p_load_pu
     q_inj = to_buses(q0, root, n) - data.q_load_pu
     dist = distflow_block(data, p_inj, q_inj, soft_limits=True)
@@ -96,6 +96,15 @@ def loads_servable(data, solver: str = "clarabel") -> bool:
     except SolveError:  # undecided: do not claim the loads cannot be served
         return True
     return True
+
+
+def _branch_names(net) -> np.ndarray:
+    """Branch labels: the line label, or '0 (trafo)' / '5 (switch)' for the other tables."""
+    ids = net.branch_ids.astype(str)
+    kind = net.branch_kind.astype(str)
+    return np.where(
+        kind == "line", ids, np.char.add(np.char.add(ids, " ("), np.char.add(kind, ")"))
+    )
 
 
 def _ranges(idx: np.ndarray) -> str:

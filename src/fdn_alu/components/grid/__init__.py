@@ -7,7 +7,12 @@ import numpy as np
 from fdn_alu.components.base import Component
 from fdn_alu.components.grid.data import grid_data
 from fdn_alu.components.grid.model import grid_block
-from fdn_alu.components.grid.post import grid_carbon, grid_energy, grid_solution
+from fdn_alu.components.grid.post import (
+    grid_carbon,
+    grid_energy,
+    grid_roots_table,
+    grid_solution,
+)
 from fdn_alu.components.grid.settings import SCHEMA
 from fdn_alu.errors import Problem
 
@@ -70,3 +75,6 @@ class Grid(Component):
 
     def energy_mwh(self, data, part, core):
         return grid_energy(part, core)
+
+    def result_tables(self, data, part, core, carbon, nodes):
+        return grid_roots_table(data, part, core), {}

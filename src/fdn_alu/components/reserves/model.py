@@ -200,11 +200,11 @@ def _deployed_limits(core, blocks: dict, deployed: dict) -> dict:
     cons = {}
     net = core.net
     grid = core.components.get("grid")
-    root_p = blocks["grid"].variables["p"][:, 0] if "grid" in blocks else None
+    root_p = cp.sum(blocks["grid"].variables["p"], axis=1) if "grid" in blocks else None
     a = path_matrix(net)
     sens = (2.0 * (a.T @ sp.diags(net.r_pu) @ a)).toarray()  # (n, n): du per pu injected
     u = blocks["distflow"].variables["u"]
-    others = np.setdiff1d(np.arange(net.n_bus), [net.root])
+    others = np.setdiff1d(np.arange(net.n_bus), net.roots)
     u_lo = (net.vm_min_pu[others] ** 2)[None, :]
     u_hi = (net.vm_max_pu[others] ** 2)[None, :]
     for state, dp in deployed.items():
