@@ -130,7 +130,7 @@ def test_two_substations_are_two_roots_with_their_own_purchase():
     assert res.summary["energy_mwh"]["grid_import"] == pytest.approx(
         grid.p_mw.clip(lower=0).sum() * 0.25, rel=1e-12
     )
-    roots = res.grid_roots  # purchase and emissions per substation, summing to the totals
+    roots = res.table("grid_roots")  # purchase and emissions per substation, summing to the totals
     assert sorted(roots.bus.unique()) == [58, 318]
     assert roots.purchase.sum() == pytest.approx(res.summary["costs"]["purchase"], rel=1e-9)
     assert roots.emissions_t.sum() == pytest.approx(res.summary["emissions_t"]["grid"], rel=1e-9)

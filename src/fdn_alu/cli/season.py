@@ -13,7 +13,8 @@ import sys
 import numpy as np
 
 from fdn_alu.errors import Problem, SolverUnavailableError, raise_if_problems
-from fdn_alu.fleet.schema import STRATEGIES, STRATEGY_LABELS, price_problems, schema_text
+from fdn_alu.fleet.inputs import price_problems
+from fdn_alu.fleet.schema import STRATEGIES, STRATEGY_LABELS, schema_text
 from fdn_alu.results.folders import check_out_dir
 
 SEASON_KIND = "season"

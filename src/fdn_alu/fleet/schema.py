@@ -9,10 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from fdn_alu.errors import Problem
-
 STRATEGIES = ("rigid", "modulation", "batch", "full")
 """Operating strategies compared by ``fdn-alu season`` (restrictions of the full model)."""
 STRATEGY_LABELS = {
@@ -26,44 +22,6 @@ STRATEGY_LABELS = {
 #: annual averages, 7.8 CNY/EUR and 7.1 CNY/USD; the break-even map sweeps the restart cost).
 CNY_PER_EUR = 7.8
 CNY_PER_USD = 7.1
-
-
-#: Largest |hourly price| accepted, CNY/MWh: three times the EU day-ahead market's harmonised
-#: maximum clearing price (4,000 EUR/MWh, SDAC 2022) at CNY_PER_EUR; a value beyond it is a unit
-#: or typing error, not a price.
-PRICE_ABS_MAX_CNY_PER_MWH = 1e5
-#: Largest carbon intensity accepted, kg CO2/MWh: 2.5 x a lignite plant's ~1,200 kg/MWh (IPCC
-#: AR5 WG3 annex III, lifecycle max for coal); beyond it is a unit error.
-CI_MAX_KG_PER_MWH = 3000.0
-
-
-def price_problems(price, ci, where: str = "prices") -> list[Problem]:
-    """Problems of an hourly price and intensity series (NaN, inf, out of range), one line each.
-
-    Parameters
-    ----------
-    price, ci : array-like (H, R)
-        CNY/MWh and kg CO2/MWh.
-    where : str
-        Label of the series in the messages.
-    """
-    out = []
-    for name, arr, lo, hi, unit in (
-        ("price", price, -PRICE_ABS_MAX_CNY_PER_MWH, PRICE_ABS_MAX_CNY_PER_MWH, "CNY/MWh"),
-        ("carbon intensity", ci, 0.0, CI_MAX_KG_PER_MWH, "kg CO2/MWh"),
-    ):
-        a = np.asarray(arr, float)
-        bad = ~np.isfinite(a) | (a < lo) | (a > hi)
-        if bad.any():
-            h, r = np.argwhere(bad)[0]
-            out.append(
-                Problem(
-                    where,
-                    f"{name} {a[h, r]:g} {unit} at hour {h} (region {r}) is outside [{lo:g}, "
-                    f"{hi:g}] or not finite ({int(bad.sum())} value(s) in all)",
-                )
-            )
-    return out
 
 
 @dataclass(frozen=True)

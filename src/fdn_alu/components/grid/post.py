@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from fdn_alu.components.base import CarbonPart, Source
 from fdn_alu.components.grid.data import GridData

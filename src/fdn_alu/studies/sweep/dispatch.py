@@ -2,7 +2,8 @@
 
 A point names its case (built-in name or case TOML file, with a digest of that file), the
 settings it changes (setting paths, :mod:`fdn_alu.studies.sweep.paths`) and the run options.
-Feeders are read once per process by :func:`fdn_alu.cases.load_network` (each case gets its own
+Feeders are read once per process by :func:`fdn_alu.cases.networks.load_network` (each case
+gets its own
 copy), so validating or running many points on one feeder reads its file once.
 """
 
