@@ -1,0 +1,286 @@
+"""Recovery of an AC-feasible dispatch when the SOC relaxation is inexact.
+
+The relaxed problem's only relaxation is the branch current cone ``P^2 + Q^2 <= l u_i``; the
+exact branch-flow problem has the equality. :func:`recover_dispatch` solves that non-convex
+problem with every integer decision of the relaxed solution fixed (each component's
+:class:`~fdn_alu.components.sequence.IntegerFix`, applied whether or not it was broken), the
+same objective and every other constraint of the compiled model (limits, the multi-period
+couplings of storage, park and ESOP, any re-linearisation at its last point), started from the
+relaxed solution:
+
+1. IPOPT (``cyipopt``) on :class:`~fdn_alu.solve.nlp.ConeProgram`, exact second derivatives;
+2. when IPOPT is not installed or does not end at a feasible point: a sequence of convex
+   restrictions (:mod:`fdn_alu.solve.restriction`), each feasible point of which satisfies the
+   equality.
+
+The relaxed problem (with the same integer decisions) is a relaxation of the exact one, so its
+objective bounds the exact optimum from below: ``gap_rel = (recovered - relaxed) /
+|recovered|`` certifies how far the recovered dispatch can be from optimal.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import types
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from fdn_alu.components.registry import BY_NAME
+from fdn_alu.model.recipe import Model
+from fdn_alu.solve.compile import CLARABEL_SOLVER, PARAMETRISED
+from fdn_alu.solve.nlp import CURRENT_CONE, ConeProgram, Derivatives, cone_program
+
+log = logging.getLogger(__name__)
+logging.getLogger("cyipopt").setLevel(logging.WARNING)  # its INFO logs every callback
+
+# Feasibility the recovered point must reach (scaled model units, i.e. pu and pu^2): linear
+# rows and bounds 1e-7, the current equality |l u - P^2 - Q^2| 1e-9 pu^2 (the issue's AC
+# equations to 1e-8 pu^2, with a margin). Our choice.
+FEAS_TOL = 1e-7
+CONE_EQ_TOL = 1e-9
+# IPOPT options (our choice): tolerances below FEAS_TOL; MUMPS ships with the cyipopt wheels.
+IPOPT_OPTIONS = {
+    "tol": 1e-9,
+    "constr_viol_tol": 1e-10,
+    "acceptable_tol": 1e-7,
+    "max_iter": 500,
+    "mu_strategy": "adaptive",
+    "print_level": 0,
+    "sb": "yes",
+    "linear_solver": "mumps",
+}
+
+
+@dataclass(frozen=True)
+class RecoveryReport:
+    """What the recovery did (``summary.json["recovery"]``).
+
+    Attributes
+    ----------
+    method : str or None
+        ``ipopt`` or ``convex_restriction``; None when nothing ran.
+    status : str
+        ``not_needed`` (exact), ``off`` (inexact, recovery switched off), ``recovered``,
+        ``failed``.
+    iterations, seconds : solver iterations and wall time (all methods tried)
+    objective_relaxed : float or None
+        Relaxed objective with the integer decisions fixed: a lower bound of the exact one.
+    objective_recovered : float or None
+    gap_rel : float or None
+        ``(recovered - relaxed) / |recovered|``.
+    tried : list of str
+        Each method tried and how it ended.
+    """
+
+    method: str | None
+    status: str
+    iterations: int | None = None
+    seconds: float | None = None
+    objective_relaxed: float | None = None
+    objective_recovered: float | None = None
+    gap_rel: float | None = None
+    tried: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        out = dict(self.__dict__)
+        out["tried"] = list(self.tried)
+        return out
+
+
+NOT_NEEDED = RecoveryReport(None, "not_needed")
+OFF = RecoveryReport(None, "off")
+
+
+def ipopt_available() -> bool:
+    """Whether ``cyipopt`` imports."""
+    try:
+        import cyipopt  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def recover_dispatch(model: Model, method: str = "auto") -> RecoveryReport:
+    """Solve the exact branch-flow problem from the relaxed solution held by ``model``.
+
+    Parameters
+    ----------
+    model : Model
+        Solved (relaxed, conic) model; on success its variables hold the recovered dispatch
+        (and ``model.problem.value`` its objective), otherwise they are left as they were.
+    method : {"auto", "ipopt", "convex_restriction"}
+        ``auto``: IPOPT when installed, the convex restriction when IPOPT is missing or fails.
+
+    Returns
+    -------
+    RecoveryReport
+    """
+    t0 = time.perf_counter()
+    if not model.relax_integers:
+        return RecoveryReport(None, "failed", tried=("needs the conic model (not a MIP solve)",))
+    _fix_integers(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data, chain, inverse = model.problem.get_problem_data(
+            CLARABEL_SOLVER if PARAMETRISED else "CLARABEL", ignore_dpp=not PARAMETRISED
+        )
+    ids = {model.blocks["distflow"].constraints[CURRENT_CONE].id}
+    prog = cone_program(data, ids)
+    x0, relaxed, it0 = _relaxed_point(data, chain)
+    offset = _offset(inverse)
+    unscale = 1.0 / _objective_scale(model)
+    bound = (relaxed + offset) * unscale
+    tried: list[str] = []
+    iterations = it0
+    methods = ["ipopt", "convex_restriction"] if method == "auto" else [method]
+    for name in methods:
+        if name == "ipopt" and not ipopt_available():
+            tried.append("ipopt: cyipopt not installed")
+            continue
+        try:
+            x, its, msg = (_ipopt if name == "ipopt" else _restriction)(prog, x0)
+        except Exception as exc:  # a solver error is one more failed attempt
+            tried.append(f"{name}: {type(exc).__name__}: {exc}")
+            continue
+        iterations += its
+        res = prog.residuals(x)
+        ok = _feasible(res)
+        tried.append(f"{name}: {msg}; " + ", ".join(f"{k} {v:.1e}" for k, v in res.items()))
+        log.info("recovery by %s: %s", name, tried[-1])
+        if ok:
+            obj = (prog.objective(x) + offset) * unscale
+            _write_back(model, chain, inverse, x, prog.objective(x), iterations)
+            return RecoveryReport(
+                name,
+                "recovered",
+                iterations,
+                time.perf_counter() - t0,
+                bound,
+                obj,
+                (obj - bound) / max(abs(obj), 1e-12),
+                tuple(tried),
+            )
+    return RecoveryReport(
+        None, "failed", iterations, time.perf_counter() - t0, bound, None, None, tuple(tried)
+    )
+
+
+def _offset(inverse) -> float:
+    """The objective's constant, which cvxpy's compilation moved out of c."""
+    from cvxpy.settings import OFFSET
+
+    return float(sum(inv[OFFSET] for inv in inverse if isinstance(inv, dict) and OFFSET in inv))
+
+
+def _objective_scale(model: Model) -> float:
+    from fdn_alu.model.recipe import objective_scale
+
+    return objective_scale(model.data)
+
+
+def _fix_integers(model: Model) -> None:
+    """Fix every relaxed binary at the pattern of the relaxed solution (each component's
+    relax-and-fix step, applied whether or not the relaxed solution breaks its rule)."""
+    data = model.data
+    for name, cdata in data.components.items():
+        for fix in BY_NAME[name].integer_fixes(model.blocks[name], cdata, data):
+            fix.fix()
+
+
+def _relaxed_point(data: dict, chain) -> tuple[np.ndarray, float, int]:
+    """The relaxed optimum in the compiled variables: Clarabel on the same data (cvxpy keeps
+    no raw solution), with the run's default options."""
+    from fdn_alu.solve.solver import CLARABEL_OPTIONS
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sol = chain.solver.solve_via_data(data, False, False, dict(CLARABEL_OPTIONS))
+    if str(sol.status) not in ("Solved", "AlmostSolved"):
+        raise RuntimeError(f"the relaxed problem did not solve again ({sol.status})")
+    return np.asarray(sol.x, dtype=float), float(sol.obj_val), int(sol.iterations)
+
+
+def _feasible(res: dict[str, float]) -> bool:
+    return (
+        res["eq"] <= FEAS_TOL
+        and res["in"] <= FEAS_TOL
+        and res["bounds"] <= FEAS_TOL
+        and res["cone_in"] <= FEAS_TOL
+        and res["cone_s0"] <= FEAS_TOL
+        and res["cone_eq"] <= CONE_EQ_TOL
+    )
+
+
+class _Ipopt:
+    """cyipopt's problem interface over :class:`Derivatives`."""
+
+    def __init__(self, prog: ConeProgram):
+        self.prog, self.d = prog, Derivatives(prog)
+
+    def objective(self, x):
+        return self.prog.objective(x)
+
+    def gradient(self, x):
+        g = self.prog.c.copy()
+        if self.prog.P is not None:
+            g += self.prog.P @ x
+        return g
+
+    def constraints(self, x):
+        return self.d.constraints(x)
+
+    def jacobianstructure(self):
+        return self.d.jac_rows, self.d.jac_cols
+
+    def jacobian(self, x):
+        return self.d.jacobian(x)
+
+    def hessianstructure(self):
+        return self.d.hess_rows, self.d.hess_cols
+
+    def hessian(self, x, lam, obj_factor):
+        return self.d.hessian(lam, obj_factor)
+
+
+def _ipopt(prog: ConeProgram, x0: np.ndarray) -> tuple[np.ndarray, int, str]:
+    """IPOPT from x0: linear rows, ``s0 >= 0``, ``h = 0`` on current cones, ``h >= 0`` else."""
+    import cyipopt
+
+    d = Derivatives(prog)
+    n_eq, n_in, n_c = prog.A_eq.shape[0], prog.A_in.shape[0], prog.first_row.size
+    inf = 1e20
+    h_hi = np.where(prog.exact, 0.0, inf)
+    cl = np.concatenate([prog.b_eq, np.full(n_in, -inf), np.zeros(n_c), np.zeros(n_c)])
+    cu = np.concatenate([prog.b_eq, prog.b_in, np.full(n_c, inf), h_hi])
+    assert cl.size == d.m == n_eq + n_in + 2 * n_c
+    lb = np.where(np.isfinite(prog.lb), prog.lb, -inf)
+    ub = np.where(np.isfinite(prog.ub), prog.ub, inf)
+    nlp = cyipopt.Problem(n=prog.n, m=d.m, problem_obj=_Ipopt(prog), lb=lb, ub=ub, cl=cl, cu=cu)
+    for key, value in IPOPT_OPTIONS.items():
+        nlp.add_option(key, value)
+    x, info = nlp.solve(np.clip(x0, lb, ub))
+    msg = (
+        info["status_msg"].decode() if isinstance(info["status_msg"], bytes) else info["status_msg"]
+    )
+    its = int(info.get("iter_count", 0) or 0)
+    return np.asarray(x), its, f"status {info['status']} ({msg.split(',')[0]})"
+
+
+def _restriction(prog: ConeProgram, x0: np.ndarray) -> tuple[np.ndarray, int, str]:
+    from fdn_alu.solve.restriction import solve_restriction
+
+    return solve_restriction(prog, x0)
+
+
+def _write_back(model: Model, chain, inverse, x: np.ndarray, obj_val: float, iters: int):
+    """Put x on the model's variables through cvxpy's own inverse of its compilation."""
+    fake = types.SimpleNamespace(
+        status="Solved", x=x, z=None, s=None, obj_val=obj_val, solve_time=0.0, iterations=iters
+    )
+    for inv in inverse:  # get_problem_data leaves the solver options unset
+        if getattr(inv, "solver_options", {}) is None:
+            inv.solver_options = {}
+    model.problem.unpack_results(fake, chain, inverse)
