@@ -55,7 +55,6 @@ def solve_restriction(prog: ConeProgram, x0: np.ndarray) -> tuple[np.ndarray, in
     eye_n = sp.eye_array(n, format="csr")
     A_bounds = sp.vstack([-eye_n[fin_lb], eye_n[fin_ub]])
     b_bounds = np.concatenate([-prog.lb[fin_lb], prog.ub[fin_ub]])
-    zero_k = sp.csr_array((0, k))
     for step in range(MAX_STEPS):
         s = prog.b_soc - prog.A_soc @ x
         norm = np.sqrt(np.bincount(cone_idx, s[rows] ** 2, minlength=k))
