@@ -75,9 +75,8 @@ def solve_restriction(prog: ConeProgram, x0: np.ndarray) -> tuple[np.ndarray, in
         ).tocsc()
         b = np.concatenate([prog.b_eq, prog.b_in, b_bounds, b_cut, np.zeros(k), prog.b_soc])
         q = np.concatenate([prog.c, np.full(k, rho)])
-        P = sp.block_diag(
-            [prog.P if prog.P is not None else sp.csr_array((n, n)), zero_k.T @ zero_k]
-        )
+        P_x = prog.P if prog.P is not None else sp.csr_array((n, n))
+        P = sp.block_diag([P_x, sp.csr_array((k, k))])
         n_lin = prog.A_in.shape[0] + A_bounds.shape[0] + 2 * k
         cones = [clarabel.ZeroConeT(prog.A_eq.shape[0]), clarabel.NonnegativeConeT(n_lin)]
         cones += [clarabel.SecondOrderConeT(int(d)) for d in soc_dims]
