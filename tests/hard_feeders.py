@@ -1,8 +1,11 @@
 """Random radial feeders of the high-PV regime where the SOC relaxation is often inexact.
 
 PV at the far buses of 0.5-3 x the feeder's peak load, line ratings 1.0-1.3 x each branch's
-peak-load current, an upper voltage band of 1.02-1.05 pu, export to the upstream grid allowed
-on some: the regime real grids with high PV live in (docs/RECOVERY.md). Built on
+peak-load current, an upper voltage band of 1.02-1.05 pu with the root at 1.0 pu up to just
+below it, export to the upstream grid allowed on some, and negative prices in the sunny hours
+on half of them: the regime real grids with high PV live in (docs/RECOVERY.md). Without
+negative prices these feeders end exact in our draws (34 of 34 seeds, 24 periods); with them,
+buying more than the loads need pays, and the relaxation overstates the losses. Built on
 :func:`feeders.random_feeder` (same tree, impedances and loads), so a feeder is a seed.
 """
 
@@ -20,6 +23,12 @@ VM_MAX_PU = (1.02, 1.05)
 R_OVER_X = (1.0, 4.0)
 # Root voltage between 1.0 pu and 5 mV below the upper limit (substations hold 1.0-1.03 pu).
 ROOT_VM_PU = (1.0, 0.005)
+# Price of losses on top of their purchase at the root (currency/MWh; the built-in cases' 500 is
+# a separate loss charge) and, on NEGATIVE_SHARE of the feeders, a negative price of the sunny
+# hours (currency/MWh; day-ahead markets with much PV clear at -50..-500 EUR/MWh).
+LOSS_PRICE = (0.0, 50.0)
+NEGATIVE_SHARE = 0.5
+NEGATIVE_PRICE = (50.0, 400.0)
 EXPORT_SHARE = 0.7
 
 
@@ -56,7 +65,14 @@ def hard_feeder(seed: int, n_bus: int | None = None, periods: int = 4):
     vm_max = float(rng.uniform(*VM_MAX_PU))
     root = float(rng.uniform(ROOT_VM_PU[0], vm_max - ROOT_VM_PU[1]))
     sections["network"] = {"max_i_ka": 0.0, "vm_max_pu": vm_max, "root_vm_pu": root}
-    sections["grid"] = {"allow_export": bool(rng.random() < EXPORT_SHARE)}
+    sections["grid"] = {
+        "allow_export": bool(rng.random() < EXPORT_SHARE),
+        "loss_price_per_mwh": float(rng.uniform(*LOSS_PRICE)),
+    }
+    # Negative prices in the sunny hours on some feeders (PV surplus markets).
+    if rng.random() < NEGATIVE_SHARE:
+        sunny = profiles["pv_pu"].to_numpy() > 0.5
+        profiles.loc[sunny, "price_per_mwh"] = -rng.uniform(*NEGATIVE_PRICE)
     return net, sections, profiles
 
 

@@ -26,6 +26,7 @@ LAZY_OK = {
     "importlib",
     "highspy",
     "pyscipopt",
+    "cyipopt",
 }
 
 

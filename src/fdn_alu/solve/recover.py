@@ -27,11 +27,14 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from cvxpy.settings import OFFSET
 
 from fdn_alu.components.registry import BY_NAME
-from fdn_alu.model.recipe import Model
+from fdn_alu.model.recipe import Model, objective_scale
 from fdn_alu.solve.compile import CLARABEL_SOLVER, PARAMETRISED
 from fdn_alu.solve.nlp import CURRENT_CONE, ConeProgram, Derivatives, cone_program
+from fdn_alu.solve.restriction import solve_restriction
+from fdn_alu.solve.solver import CLARABEL_OPTIONS
 
 log = logging.getLogger(__name__)
 logging.getLogger("cyipopt").setLevel(logging.WARNING)  # its INFO logs every callback
@@ -73,6 +76,8 @@ class RecoveryReport:
         ``(recovered - relaxed) / |recovered|``.
     tried : list of str
         Each method tried and how it ended.
+    relaxed_soc_gap : float or None
+        The relaxed solution's SOC gap (``soc_gap_max``) that started the recovery.
     """
 
     method: str | None
@@ -83,6 +88,7 @@ class RecoveryReport:
     objective_recovered: float | None = None
     gap_rel: float | None = None
     tried: tuple[str, ...] = ()
+    relaxed_soc_gap: float | None = None
 
     def to_dict(self) -> dict:
         out = dict(self.__dict__)
@@ -170,14 +176,10 @@ def recover_dispatch(model: Model, method: str = "auto") -> RecoveryReport:
 
 def _offset(inverse) -> float:
     """The objective's constant, which cvxpy's compilation moved out of c."""
-    from cvxpy.settings import OFFSET
-
     return float(sum(inv[OFFSET] for inv in inverse if isinstance(inv, dict) and OFFSET in inv))
 
 
 def _objective_scale(model: Model) -> float:
-    from fdn_alu.model.recipe import objective_scale
-
     return objective_scale(model.data)
 
 
@@ -193,8 +195,6 @@ def _fix_integers(model: Model) -> None:
 def _relaxed_point(data: dict, chain) -> tuple[np.ndarray, float, int]:
     """The relaxed optimum in the compiled variables: Clarabel on the same data (cvxpy keeps
     no raw solution), with the run's default options."""
-    from fdn_alu.solve.solver import CLARABEL_OPTIONS
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sol = chain.solver.solve_via_data(data, False, False, dict(CLARABEL_OPTIONS))
@@ -270,8 +270,6 @@ def _ipopt(prog: ConeProgram, x0: np.ndarray) -> tuple[np.ndarray, int, str]:
 
 
 def _restriction(prog: ConeProgram, x0: np.ndarray) -> tuple[np.ndarray, int, str]:
-    from fdn_alu.solve.restriction import solve_restriction
-
     return solve_restriction(prog, x0)
 
 

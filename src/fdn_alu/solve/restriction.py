@@ -15,6 +15,7 @@ conic data plus one row and one column per current cone.
 
 from __future__ import annotations
 
+import clarabel
 import numpy as np
 import scipy.sparse as sp
 
@@ -39,8 +40,6 @@ def solve_restriction(prog: ConeProgram, x0: np.ndarray) -> tuple[np.ndarray, in
     (x, iterations, message)
         The last point (its residuals say whether it is feasible), Clarabel iterations summed.
     """
-    import clarabel
-
     n, k = prog.n, int(prog.exact.sum())
     cones_rows = prog.first_row.size
     exact_first = prog.first_row[prog.exact]
