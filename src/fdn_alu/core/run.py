@@ -38,11 +38,9 @@ from fdn_alu.solve import (
     loads_servable,
     solve_exact,
 )
-from fdn_alu.solve.recover import NOT_NEEDED, OFF, recover_dispatch
+from fdn_alu.solve.recover import NOT_NEEDED, OFF, recover_dispatch, recovery_checks
 
 AC_METHODS = ("auto", "pandapower", "sweep")
-# The checks whose failure means the relaxation is inexact, and so start the recovery.
-NETWORK_CHECKS = {"soc_gap_max", "ac_vm_err_max_pu", "ac_loss_rel_err"}
 REFINE_NOTE = (
     "re-solved with tighter Clarabel tolerances (solve.CLARABEL_REFINE): the first solve left "
     "an SOC gap above tolerance"
@@ -149,7 +147,7 @@ def run(
             )
             result.report = replace(result.report, notes=[*result.report.notes, REFINE_NOTE])
     recovery = NOT_NEEDED
-    if NETWORK_CHECKS & set(result.report.checks.failed):
+    if recovery_checks(data.components) & set(result.report.checks.failed):
         recovery = replace(OFF, relaxed_soc_gap=result.report.checks.values["soc_gap_max"])
         if recover:
             recovery, result = _recover(case, model, result, check_ac, ac_method)

@@ -133,7 +133,7 @@ def recover_dispatch(model: Model, method: str = "auto") -> RecoveryReport:
         data, chain, inverse = model.problem.get_problem_data(
             CLARABEL_SOLVER if PARAMETRISED else "CLARABEL", ignore_dpp=not PARAMETRISED
         )
-    ids = {model.blocks["distflow"].constraints[CURRENT_CONE].id}
+    ids = {con.id for con in exact_cone_constraints(model)}
     prog = cone_program(data, ids)
     x0, relaxed, it0 = _relaxed_point(data, chain)
     offset = _offset(inverse)
@@ -172,6 +172,28 @@ def recover_dispatch(model: Model, method: str = "auto") -> RecoveryReport:
     return RecoveryReport(
         None, "failed", iterations, time.perf_counter() - t0, bound, None, None, tuple(tried)
     )
+
+
+def exact_cone_constraints(model: Model) -> list:
+    """The cone constraints that relax an equality: DistFlow's current cone and each
+    component's ``exact_cones`` families."""
+    out = [model.blocks["distflow"].constraints[CURRENT_CONE]]
+    for name in model.data.components:
+        block = model.blocks.get(name)
+        for family in BY_NAME[name].exact_cones:
+            con = block.constraints.get(f"{name}-{family}") if block is not None else None
+            if con is not None and type(con).__name__ == "SOC":
+                out.append(con)
+    return out
+
+
+def recovery_checks(components) -> set[str]:
+    """Checks whose failure starts the recovery: the network's SOC gap and AC check, and the
+    gap check of every component's ``exact_cones``."""
+    out = {"soc_gap_max", "ac_vm_err_max_pu", "ac_loss_rel_err"}
+    for name in components:
+        out.update(BY_NAME[name].exact_cones.values())
+    return out
 
 
 def _offset(inverse) -> float:
