@@ -5,7 +5,7 @@ exact branch-flow problem has the equality. :func:`recover_dispatch` solves that
 problem with every integer decision of the relaxed solution fixed (each component's
 :class:`~fdn_alu.components.sequence.IntegerFix`, applied whether or not it was broken), the
 same objective and every other constraint of the compiled model (limits, the multi-period
-couplings of storage, park and ESOP, any re-linearisation at its last point), started from the
+couplings of the devices, any re-linearisation at its last point), started from the
 relaxed solution:
 
 1. IPOPT (``cyipopt``) on :class:`~fdn_alu.solve.nlp.ConeProgram`, exact second derivatives;
@@ -27,7 +27,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from cvxpy.settings import OFFSET
 
 from fdn_alu.components.registry import BY_NAME
 from fdn_alu.model.recipe import Model, objective_scale
@@ -136,9 +135,7 @@ def recover_dispatch(model: Model, method: str = "auto") -> RecoveryReport:
     ids = {con.id for con in exact_cone_constraints(model)}
     prog = cone_program(data, ids)
     x0, relaxed, it0 = _relaxed_point(data, chain)
-    offset = _offset(inverse)
-    unscale = 1.0 / _objective_scale(model)
-    bound = (relaxed + offset) * unscale
+    unscale = 1.0 / objective_scale(model.data)
     tried: list[str] = []
     iterations = it0
     methods = ["ipopt", "convex_restriction"] if method == "auto" else [method]
@@ -157,8 +154,10 @@ def recover_dispatch(model: Model, method: str = "auto") -> RecoveryReport:
         tried.append(f"{name}: {msg}; " + ", ".join(f"{k} {v:.1e}" for k, v in res.items()))
         log.info("recovery by %s: %s", name, tried[-1])
         if ok:
-            obj = (prog.objective(x) + offset) * unscale
             _write_back(model, chain, inverse, x, prog.objective(x), iterations)
+            # cvxpy adds the objective's constant on the way back: the same for the bound
+            offset = float(model.problem.value) - prog.objective(x)
+            obj, bound = float(model.problem.value) * unscale, (relaxed + offset) * unscale
             return RecoveryReport(
                 name,
                 "recovered",
@@ -170,7 +169,7 @@ def recover_dispatch(model: Model, method: str = "auto") -> RecoveryReport:
                 tuple(tried),
             )
     return RecoveryReport(
-        None, "failed", iterations, time.perf_counter() - t0, bound, None, None, tuple(tried)
+        None, "failed", iterations, time.perf_counter() - t0, None, None, None, tuple(tried)
     )
 
 
@@ -194,15 +193,6 @@ def recovery_checks(components) -> set[str]:
     for name in components:
         out.update(BY_NAME[name].exact_cones.values())
     return out
-
-
-def _offset(inverse) -> float:
-    """The objective's constant, which cvxpy's compilation moved out of c."""
-    return float(sum(inv[OFFSET] for inv in inverse if isinstance(inv, dict) and OFFSET in inv))
-
-
-def _objective_scale(model: Model) -> float:
-    return objective_scale(model.data)
 
 
 def _fix_integers(model: Model) -> None:
