@@ -86,7 +86,8 @@ def test_inexact_relaxation_is_recovered_by_ipopt():
     rec = res.summary["recovery"]
     # no binary to fix here: the bound is the relaxed run's own objective
     assert rec["objective_relaxed"] == pytest.approx(relaxed.summary["objective"], rel=1e-7)
-    assert rec["relaxed_soc_gap"] == pytest.approx(relaxed.summary["checks"]["soc_gap_max"])
+    gap = relaxed.summary["checks"]["soc_gap_max"]
+    assert rec["relaxed_failed"]["soc_gap_max"] == pytest.approx(gap)
     # the fictitious losses are gone: the root buys less than in the relaxed dispatch
     assert rec["objective_recovered"] > rec["objective_relaxed"] + 1.0
     assert any("recovered by ipopt" in n for n in res.summary["notes"])
@@ -192,7 +193,7 @@ def test_recovery_line():
         "status": "recovered",
         "method": "ipopt",
         "gap_rel": 4e-4,
-        "relaxed_soc_gap": 5.2e-3,
+        "relaxed_failed": {"ac_loss_rel_err": 1e-2, "soc_gap_max": 5.2e-3},
         "tried": [],
     }
     assert recovery_line(rec) == (
@@ -201,3 +202,7 @@ def test_recovery_line():
     )
     failed = {**rec, "status": "failed", "tried": ["ipopt: status -2", "convex_restriction: x"]}
     assert "recovery failed (ipopt: status -2; convex_restriction: x)" in recovery_line(failed)
+    other = {**rec, "relaxed_failed": {"esop_converter_loss_gap_max_mw": 0.21}}
+    assert recovery_line(other).startswith(
+        "relaxation inexact (esop_converter_loss_gap_max_mw 2.1e-01)"
+    )

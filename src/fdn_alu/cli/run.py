@@ -130,8 +130,11 @@ def recovery_line(rec: dict | None) -> str | None:
     """The one line about the recovery (None when the relaxation was exact)."""
     if not rec or rec["status"] == "not_needed":
         return None
-    gap = rec.get("relaxed_soc_gap")
-    head = f"relaxation inexact (gap {gap:.1e})" if gap is not None else "relaxation inexact"
+    failed = rec.get("relaxed_failed") or {}
+    if "soc_gap_max" in failed:
+        head = f"relaxation inexact (gap {failed['soc_gap_max']:.1e})"
+    else:
+        head = "relaxation inexact (" + ", ".join(f"{k} {v:.1e}" for k, v in failed.items()) + ")"
     if rec["status"] == "recovered":
         return (
             f"{head}: recovered an AC-feasible dispatch, cost {100 * rec['gap_rel']:+.2f} % "

@@ -147,10 +147,12 @@ def run(
             )
             result.report = replace(result.report, notes=[*result.report.notes, REFINE_NOTE])
     recovery = NOT_NEEDED
-    if recovery_checks(data.components) & set(result.report.checks.failed):
-        recovery = replace(OFF, relaxed_soc_gap=result.report.checks.values["soc_gap_max"])
+    inexact = recovery_checks(data.components) & set(result.report.checks.failed)
+    if inexact:
+        values = result.report.checks.values
+        recovery = replace(OFF, relaxed_failed={k: float(values[k]) for k in sorted(inexact)})
         if recover:
-            recovery, result = _recover(case, model, result, check_ac, ac_method)
+            recovery, result = _recover(case, model, result, recovery, check_ac, ac_method)
             solve_s += recovery.seconds or 0.0
             refine_s += recovery.seconds or 0.0
     _warn_failed(data, result.report.checks)
@@ -173,11 +175,11 @@ def run(
     return result
 
 
-def _recover(case: Case, model, result: RunResult, check_ac: bool, ac_method: str):
+def _recover(case: Case, model, result: RunResult, off, check_ac: bool, ac_method: str):
     """The recovery step (docs/RECOVERY.md): the exact branch-flow problem from the relaxed
     solution; on success the run's tables and checks are those of the recovered dispatch."""
-    gap = result.report.checks.values["soc_gap_max"]
-    rec = replace(recover_dispatch(model), relaxed_soc_gap=gap)
+    rec = replace(recover_dispatch(model), relaxed_failed=off.relaxed_failed)
+    gap = ", ".join(f"{k} {v:.1e}" for k, v in off.relaxed_failed.items())
     if rec.status != "recovered":
         note = "relaxation inexact; recovery of an AC-feasible dispatch failed: " + "; ".join(
             rec.tried
@@ -187,7 +189,7 @@ def _recover(case: Case, model, result: RunResult, check_ac: bool, ac_method: st
     sol = extract_solution(model)
     out = postprocess(case, model.data, sol, check_ac=check_ac, ac_method=ac_method, warn=False)
     note = (
-        f"relaxation inexact (SOC gap {gap:.1e}): dispatch recovered by {rec.method} from the "
+        f"relaxation inexact ({gap}): dispatch recovered by {rec.method} from the "
         f"exact branch-flow problem, objective {rec.gap_rel:+.2e} relative to the relaxed bound"
     )
     out.report = replace(out.report, notes=[*result.report.notes, note])

@@ -75,8 +75,8 @@ class RecoveryReport:
         ``(recovered - relaxed) / |recovered|``.
     tried : list of str
         Each method tried and how it ended.
-    relaxed_soc_gap : float or None
-        The relaxed solution's SOC gap (``soc_gap_max``) that started the recovery.
+    relaxed_failed : dict of str -> float
+        The relaxed dispatch's failed checks that started the recovery, with their values.
     """
 
     method: str | None
@@ -87,7 +87,7 @@ class RecoveryReport:
     objective_recovered: float | None = None
     gap_rel: float | None = None
     tried: tuple[str, ...] = ()
-    relaxed_soc_gap: float | None = None
+    relaxed_failed: dict | None = None
 
     def to_dict(self) -> dict:
         out = dict(self.__dict__)
