@@ -136,6 +136,9 @@ def recover_dispatch(model: Model, method: str = "auto") -> RecoveryReport:
     prog = cone_program(data, ids)
     x0, relaxed, it0 = _relaxed_point(data, chain)
     unscale = 1.0 / objective_scale(model.data)
+    # the objective's constant, which the compilation keeps apart from c
+    offset = float(data["param_prob"].apply_parameters()[1])
+    bound = (relaxed + offset) * unscale
     tried: list[str] = []
     iterations = it0
     methods = ["ipopt", "convex_restriction"] if method == "auto" else [method]
@@ -155,9 +158,7 @@ def recover_dispatch(model: Model, method: str = "auto") -> RecoveryReport:
         log.info("recovery by %s: %s", name, tried[-1])
         if ok:
             _write_back(model, chain, inverse, x, prog.objective(x), iterations)
-            # cvxpy adds the objective's constant on the way back: the same for the bound
-            offset = float(model.problem.value) - prog.objective(x)
-            obj, bound = float(model.problem.value) * unscale, (relaxed + offset) * unscale
+            obj = float(model.problem.value) * unscale
             return RecoveryReport(
                 name,
                 "recovered",
@@ -169,7 +170,7 @@ def recover_dispatch(model: Model, method: str = "auto") -> RecoveryReport:
                 tuple(tried),
             )
     return RecoveryReport(
-        None, "failed", iterations, time.perf_counter() - t0, None, None, None, tuple(tried)
+        None, "failed", iterations, time.perf_counter() - t0, bound, None, None, tuple(tried)
     )
 
 
