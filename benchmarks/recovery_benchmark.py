@@ -25,11 +25,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from hard_feeders import hard_feeder  # noqa: E402
-
-from fdn_alu import run  # noqa: E402
-from fdn_alu.cases import case_from_net  # noqa: E402
-from fdn_alu.errors import InfeasibleError  # noqa: E402
+from fdn_alu import run
+from fdn_alu.cases import case_from_net
+from fdn_alu.errors import InfeasibleError
+from hard_feeders import hard_feeder
 
 
 def one(seed: int, periods: int, method: str | None) -> dict:
