@@ -9,9 +9,12 @@ couplings of the devices, any re-linearisation at its last point), started from 
 relaxed solution:
 
 1. IPOPT (``cyipopt``) on :class:`~fdn_alu.solve.nlp.ConeProgram`, exact second derivatives;
-2. when IPOPT is not installed or does not end at a feasible point: a sequence of convex
-   restrictions (:mod:`fdn_alu.solve.restriction`), each feasible point of which satisfies the
-   equality.
+2. when IPOPT is not installed or does not converge: a sequence of convex restrictions
+   (:mod:`fdn_alu.solve.restriction`), each feasible point of which satisfies the equality.
+
+The feasible point of lower objective is kept (IPOPT's, when it converged). A point counts as
+feasible when its residuals (:meth:`~fdn_alu.solve.nlp.ConeProgram.residuals`) are within
+``FEAS_TOL`` and ``CONE_EQ_TOL``; the run's checks then judge the dispatch like any other.
 
 The relaxed problem (with the same integer decisions) is a relaxation of the exact one, so its
 objective bounds the exact optimum from below: ``gap_rel = (recovered - relaxed) /
@@ -117,7 +120,8 @@ def recover_dispatch(model: Model, method: str = "auto") -> RecoveryReport:
         Solved (relaxed, conic) model; on success its variables hold the recovered dispatch
         (and ``model.problem.value`` its objective), otherwise they are left as they were.
     method : {"auto", "ipopt", "convex_restriction"}
-        ``auto``: IPOPT when installed, the convex restriction when IPOPT is missing or fails.
+        ``auto``: IPOPT when installed, the convex restriction when IPOPT is missing or does
+        not converge (the feasible point of lower objective is kept).
 
     Returns
     -------
@@ -141,36 +145,41 @@ def recover_dispatch(model: Model, method: str = "auto") -> RecoveryReport:
     bound = (relaxed + offset) * unscale
     tried: list[str] = []
     iterations = it0
+    best: tuple[float, str, np.ndarray] | None = None
     methods = ["ipopt", "convex_restriction"] if method == "auto" else [method]
     for name in methods:
         if name == "ipopt" and not ipopt_available():
             tried.append("ipopt: cyipopt not installed")
             continue
         try:
-            x, its, msg = (_ipopt if name == "ipopt" else _restriction)(prog, x0)
+            x, its, msg, optimal = (_ipopt if name == "ipopt" else _restriction)(prog, x0)
         except Exception as exc:  # a solver error is one more failed attempt
             tried.append(f"{name}: {type(exc).__name__}: {exc}")
             continue
         iterations += its
         res = prog.residuals(x)
-        ok = _feasible(res)
         tried.append(f"{name}: {msg}; " + ", ".join(f"{k} {v:.1e}" for k, v in res.items()))
         log.info("recovery by %s: %s", name, tried[-1])
-        if ok:
-            _write_back(model, chain, inverse, x, prog.objective(x), iterations)
-            obj = float(model.problem.value) * unscale
-            return RecoveryReport(
-                name,
-                "recovered",
-                iterations,
-                time.perf_counter() - t0,
-                bound,
-                obj,
-                (obj - bound) / max(abs(obj), 1e-12),
-                tuple(tried),
-            )
+        if _feasible(res) and (best is None or prog.objective(x) < best[0]):
+            best = (prog.objective(x), name, x)
+        if best is not None and optimal:
+            break  # a converged method's feasible point: the next method is not needed
+    if best is None:
+        return RecoveryReport(
+            None, "failed", iterations, time.perf_counter() - t0, bound, None, None, tuple(tried)
+        )
+    _, name, x = best
+    _write_back(model, chain, inverse, x, prog.objective(x), iterations)
+    obj = float(model.problem.value) * unscale
     return RecoveryReport(
-        None, "failed", iterations, time.perf_counter() - t0, bound, None, None, tuple(tried)
+        name,
+        "recovered",
+        iterations,
+        time.perf_counter() - t0,
+        bound,
+        obj,
+        (obj - bound) / max(abs(obj), 1e-12),
+        tuple(tried),
     )
 
 
@@ -258,7 +267,7 @@ class _Ipopt:
         return self.d.hessian(lam, obj_factor)
 
 
-def _ipopt(prog: ConeProgram, x0: np.ndarray) -> tuple[np.ndarray, int, str]:
+def _ipopt(prog: ConeProgram, x0: np.ndarray) -> tuple[np.ndarray, int, str, bool]:
     """IPOPT from x0: linear rows, ``s0 >= 0``, ``h = 0`` on current cones, ``h >= 0`` else."""
     import cyipopt
 
@@ -279,11 +288,14 @@ def _ipopt(prog: ConeProgram, x0: np.ndarray) -> tuple[np.ndarray, int, str]:
         info["status_msg"].decode() if isinstance(info["status_msg"], bytes) else info["status_msg"]
     )
     its = int(info.get("iter_count", 0) or 0)
-    return np.asarray(x), its, f"status {info['status']} ({msg.split(',')[0]})"
+    # 0: solved, 1: solved to the acceptable tolerances
+    optimal = info["status"] in (0, 1)
+    return np.asarray(x), its, f"status {info['status']} ({msg.split(',')[0]})", optimal
 
 
-def _restriction(prog: ConeProgram, x0: np.ndarray) -> tuple[np.ndarray, int, str]:
-    return solve_restriction(prog, x0)
+def _restriction(prog: ConeProgram, x0: np.ndarray) -> tuple[np.ndarray, int, str, bool]:
+    x, its, msg = solve_restriction(prog, x0)
+    return x, its, msg, "limit" not in msg and "Clarabel" not in msg
 
 
 def _write_back(model: Model, chain, inverse, x: np.ndarray, obj_val: float, iters: int):

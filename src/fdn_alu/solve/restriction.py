@@ -34,6 +34,9 @@ RHO_MAX = 1e6
 SIGMA_TOL = 1e-9
 OBJ_RTOL = 1e-7
 MAX_STEPS = 30
+# Clarabel options of each step: the run's own tight tolerances, with iterative refinement
+# (without it the restricted problems of hard feeders stopped 1e-6 off feasibility).
+RESTRICTION_CLARABEL = {**CLARABEL_OPTIONS, "iterative_refinement_enable": True}
 
 
 def solve_restriction(prog: ConeProgram, x0: np.ndarray) -> tuple[np.ndarray, int, str]:
@@ -85,9 +88,7 @@ def solve_restriction(prog: ConeProgram, x0: np.ndarray) -> tuple[np.ndarray, in
         cones += [clarabel.SecondOrderConeT(int(d)) for d in soc_dims]
         settings = clarabel.DefaultSettings()
         settings.verbose = False
-        # the run's own tight tolerances, with iterative refinement (without it the restricted
-        # problems of hard feeders stopped 1e-6 off feasibility)
-        for key, value in {**CLARABEL_OPTIONS, "iterative_refinement_enable": True}.items():
+        for key, value in RESTRICTION_CLARABEL.items():
             setattr(settings, key, value)
         sol = clarabel.DefaultSolver(sp.triu(P).tocsc(), q, A, b, cones, settings).solve()
         iters += int(sol.iterations)
