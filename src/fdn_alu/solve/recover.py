@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 logging.getLogger("cyipopt").setLevel(logging.WARNING)  # its INFO logs every callback
 
 # Feasibility the recovered point must reach (scaled model units, i.e. pu and pu^2): linear
-# rows and bounds 1e-7, the current equality |l u - P^2 - Q^2| 1e-9 pu^2 (the AC
+# rows and bounds 1e-7, the current equality |l u - P^2 - Q^2| 1e-9 pu^2 (the AC
 # equations to 1e-8 pu^2, with a margin). Our choice.
 FEAS_TOL = 1e-7
 CONE_EQ_TOL = 1e-9
