@@ -70,6 +70,10 @@ def one(seed: int, periods: int, method: str | None) -> dict:
         "ac_vm_err_after": s["checks"]["ac_vm_err_max_pu"],
         "method": rec["method"],
         "gap_rel": rec["gap_rel"],
+        "iterations": rec["iterations"],
+        "ipopt_status": next(
+            (t.split(";")[0] for t in rec["tried"] if t.startswith("ipopt: status")), None
+        ),
         "recovery_s": rec_s,
         "conic_solve_s": conic_s,
         "recovery_over_conic": rec_s / conic_s if inexact and conic_s > 0 else None,
@@ -96,6 +100,8 @@ def summary(df: pd.DataFrame) -> str:
             "gap_rel (min / q1 / median / q3 / max): " + " / ".join(f"{v:.2e}" for v in q),
             "recovery time / conic solve (min / median / max): "
             + " / ".join(f"{v:.2f}" for v in r),
+            "iterations (Clarabel re-solve + method; min / median / max): "
+            + " / ".join(f"{v:.0f}" for v in np.percentile(ok.iterations, [0, 50, 100])),
             f"recovery time (s, median): {ok.recovery_s.median():.3f}; "
             f"conic solve (s, median): {ok.conic_solve_s.median():.3f}",
             f"largest SOC gap before: {rec.soc_gap_before.max():.2e}; after: "

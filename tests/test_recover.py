@@ -227,3 +227,23 @@ def test_recovery_line():
     assert recovery_line(other).startswith(
         "relaxation inexact (esop_converter_loss_gap_max_mw 2.1e-01)"
     )
+
+
+def test_recovered_duals_satisfy_stationarity():
+    """The duals written back with the recovered dispatch (for prices such as the reserves')
+    are IPOPT's multipliers mapped to the compiled rows: Clarabel's stationarity c + A'z = 0
+    holds, and the inequality rows' duals are non-negative."""
+    import scipy.sparse as sp
+
+    data = build_model_data(tiny_case(), 2, None)
+    model = build_model(data)
+    solve_exact(model, "clarabel")
+    raw, chain, _ = model.problem.get_problem_data(CLARABEL_SOLVER)
+    prog = cone_program(raw, {model.blocks["distflow"].constraints[CURRENT_CONE].id})
+    x0, _, _ = recover_module._relaxed_point(raw, chain)
+    _, z, _, msg, optimal = recover_module._ipopt(prog, x0)
+    assert optimal, msg
+    c = np.asarray(raw["c"])
+    assert np.abs(c + sp.csr_array(raw["A"]).T @ z).max() <= 1e-9 * np.abs(c).max()
+    dims = raw["dims"]
+    assert z[dims.zero : dims.zero + dims.nonneg].min() >= -1e-9 * np.abs(z).max()

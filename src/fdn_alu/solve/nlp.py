@@ -46,6 +46,8 @@ class ConeProgram:
     first_row : ndarray (cones,) first row of each cone in A_soc
     exact : ndarray of bool (cones,) True on the current cones (the equality)
     lb, ub : ndarray (N,) variable bounds from single-variable rows (+-inf elsewhere)
+    rows_eq, rows_in, rows_single : rows of the compiled A kept as equalities, as inequalities,
+        and moved into the bounds (``A_single``, ``b_single``), for the duals
     """
 
     c: np.ndarray
@@ -63,6 +65,11 @@ class ConeProgram:
     exact: np.ndarray
     lb: np.ndarray
     ub: np.ndarray
+    rows_eq: np.ndarray
+    rows_in: np.ndarray
+    rows_single: np.ndarray
+    A_single: sp.csr_array
+    b_single: np.ndarray
 
     @property
     def n(self) -> int:
@@ -123,8 +130,9 @@ def cone_program(data: dict, exact_ids: set[int]) -> ConeProgram:
     A_in, b_in = A[z : z + l], b[z : z + l]
     n = A.shape[1]
     lb, ub = np.full(n, -np.inf), np.full(n, np.inf)
-    A_eq, b_eq = _bounds_from_rows(A_eq, b_eq, lb, ub, equal=True)
-    A_in, b_in = _bounds_from_rows(A_in, b_in, lb, ub, equal=False)
+    A_eq, b_eq, keep_eq = _bounds_from_rows(A_eq, b_eq, lb, ub, equal=True)
+    A_in, b_in, keep_in = _bounds_from_rows(A_in, b_in, lb, ub, equal=False)
+    single = np.concatenate([np.flatnonzero(~keep_eq), z + np.flatnonzero(~keep_in)])
     rows = int(soc.sum())
     first = np.concatenate([[0], np.cumsum(soc)[:-1]]).astype(int)
     cone_of_row = np.repeat(np.arange(soc.size), soc)
@@ -153,6 +161,11 @@ def cone_program(data: dict, exact_ids: set[int]) -> ConeProgram:
         exact=exact,
         lb=lb,
         ub=ub,
+        rows_eq=np.flatnonzero(keep_eq),
+        rows_in=z + np.flatnonzero(keep_in),
+        rows_single=single,
+        A_single=A[single],
+        b_single=b[single],
     )
 
 
@@ -161,7 +174,7 @@ def _bounds_from_rows(A, b, lb, ub, equal: bool):
     return the other rows. IPOPT treats bounds (and fixed variables) natively."""
     single = np.diff(A.indptr) == 1
     if not single.any():
-        return A, b
+        return A, b, ~single
     idx = A.indptr[:-1][single]
     j, a = A.indices[idx], A.data[idx]
     v = b[single] / a
@@ -173,7 +186,40 @@ def _bounds_from_rows(A, b, lb, ub, equal: bool):
         np.minimum.at(ub, j[up], v[up])
         np.maximum.at(lb, j[lo], v[lo])
     keep = ~single
-    return A[keep], b[keep]
+    return A[keep], b[keep], keep
+
+
+def conic_duals(
+    cp: ConeProgram, x: np.ndarray, lam: np.ndarray, z_lo: np.ndarray, z_hi: np.ndarray
+) -> np.ndarray:
+    """The conic dual z (rows of the compiled A, Clarabel's ``c + A'z = 0``) from the NLP's
+    multipliers (IPOPT's ``grad f + J' lam - z_lo + z_hi = 0``): linear rows take their
+    multiplier; a cone's rows ``-lam_s0 e0 - 2 lam_h D s``; a row moved into a bound the bound's
+    multiplier over its coefficient (one row per bound: the first that sets it)."""
+    n_eq, n_in, n_c = cp.A_eq.shape[0], cp.A_in.shape[0], cp.first_row.size
+    rows_soc = cp.b_soc.size
+    total = n_eq + n_in + cp.rows_single.size + rows_soc
+    z = np.zeros(total)
+    z[cp.rows_eq] = lam[:n_eq]
+    z[cp.rows_in] = lam[n_eq : n_eq + n_in]
+    lam_s0 = lam[n_eq + n_in : n_eq + n_in + n_c]
+    lam_h = lam[n_eq + n_in + n_c :]
+    s = cp.b_soc - cp.A_soc @ x
+    z_soc = -2.0 * lam_h[cp.cone_of_row] * cp.sign * s
+    z_soc[cp.first_row] -= lam_s0
+    z[total - rows_soc :] = z_soc
+    if cp.rows_single.size:
+        A = cp.A_single.tocsr()
+        j, a = A.indices, A.data
+        v = cp.b_single / a
+        at_hi = np.isclose(v, cp.ub[j], rtol=1e-12, atol=0.0)
+        at_lo = np.isclose(v, cp.lb[j], rtol=1e-12, atol=0.0)
+        for hit, mult in ((at_hi, z_hi), (at_lo, -z_lo)):
+            rows = np.flatnonzero(hit)
+            _, first = np.unique(j[rows], return_index=True)
+            rows = rows[first]
+            z[cp.rows_single[rows]] += mult[j[rows]] / a[rows]
+    return z
 
 
 class Derivatives:

@@ -37,7 +37,7 @@ import numpy as np
 from fdn_alu.components.registry import BY_NAME
 from fdn_alu.model.recipe import Model, objective_scale
 from fdn_alu.solve.compile import CLARABEL_SOLVER, PARAMETRISED
-from fdn_alu.solve.nlp import CURRENT_CONE, ConeProgram, Derivatives, cone_program
+from fdn_alu.solve.nlp import CURRENT_CONE, ConeProgram, Derivatives, cone_program, conic_duals
 from fdn_alu.solve.restriction import solve_restriction
 from fdn_alu.solve.solver import CLARABEL_OPTIONS
 
@@ -148,14 +148,14 @@ def recover_dispatch(model: Model, method: str = "auto") -> RecoveryReport:
     bound = (relaxed + offset) * unscale
     tried: list[str] = []
     iterations = it0
-    best: tuple[float, str, np.ndarray] | None = None
+    best: tuple | None = None
     methods = ["ipopt", "convex_restriction"] if method == "auto" else [method]
     for name in methods:
         if name == "ipopt" and not ipopt_available():
             tried.append("ipopt: cyipopt not installed")
             continue
         try:
-            x, its, msg, optimal = (_ipopt if name == "ipopt" else _restriction)(prog, x0)
+            x, z, its, msg, optimal = (_ipopt if name == "ipopt" else _restriction)(prog, x0)
         except Exception as exc:  # a solver error is one more failed attempt
             tried.append(f"{name}: {type(exc).__name__}: {exc}")
             continue
@@ -164,7 +164,7 @@ def recover_dispatch(model: Model, method: str = "auto") -> RecoveryReport:
         tried.append(f"{name}: {msg}; " + ", ".join(f"{k} {v:.1e}" for k, v in res.items()))
         log.info("recovery by %s: %s", name, tried[-1])
         if _feasible(res) and (best is None or prog.objective(x) < best[0]):
-            best = (prog.objective(x), name, x)
+            best = (prog.objective(x), name, x, z)
         if best is not None:
             # a feasible point: the next method is not needed (the restriction after an IPOPT
             # that stopped early at a feasible point took 10-15 s on the ESOP test feeders of
@@ -175,8 +175,8 @@ def recover_dispatch(model: Model, method: str = "auto") -> RecoveryReport:
         return RecoveryReport(
             None, "failed", iterations, time.perf_counter() - t0, bound, None, None, tuple(tried)
         )
-    _, name, x = best
-    _write_back(model, chain, inverse, x, prog.objective(x), iterations)
+    _, name, x, z = best
+    _write_back(model, chain, inverse, x, z, prog.objective(x), iterations)
     obj = float(model.problem.value) * unscale
     return RecoveryReport(
         name,
@@ -279,7 +279,7 @@ class _Ipopt:
         return self.d.hessian(lam, obj_factor)
 
 
-def _ipopt(prog: ConeProgram, x0: np.ndarray) -> tuple[np.ndarray, int, str, bool]:
+def _ipopt(prog: ConeProgram, x0: np.ndarray) -> tuple:
     """IPOPT from x0: linear rows, ``s0 >= 0``, ``h = 0`` on current cones, ``h >= 0`` else."""
     import cyipopt
 
@@ -303,18 +303,21 @@ def _ipopt(prog: ConeProgram, x0: np.ndarray) -> tuple[np.ndarray, int, str, boo
     its = obj.iterations
     # 0: solved, 1: solved to the acceptable tolerances
     optimal = info["status"] in (0, 1)
-    return np.asarray(x), its, f"status {info['status']} ({msg.split(',')[0]})", optimal
+    z = conic_duals(prog, x, info["mult_g"], info["mult_x_L"], info["mult_x_U"])
+    return np.asarray(x), z, its, f"status {info['status']} ({msg.split(',')[0]})", optimal
 
 
-def _restriction(prog: ConeProgram, x0: np.ndarray) -> tuple[np.ndarray, int, str, bool]:
+def _restriction(prog: ConeProgram, x0: np.ndarray) -> tuple:
     x, its, msg = solve_restriction(prog, x0)
-    return x, its, msg, "limit" not in msg and "Clarabel" not in msg
+    # no duals: the restriction's are those of a tangent, not of the exact problem
+    return x, None, its, msg, "limit" not in msg and "Clarabel" not in msg
 
 
-def _write_back(model: Model, chain, inverse, x: np.ndarray, obj_val: float, iters: int):
-    """Put x on the model's variables through cvxpy's own inverse of its compilation."""
+def _write_back(model: Model, chain, inverse, x, z, obj_val: float, iters: int):
+    """Put x (and the duals z, when known) on the model's variables and constraints through
+    cvxpy's own inverse of its compilation."""
     fake = types.SimpleNamespace(
-        status="Solved", x=x, z=None, s=None, obj_val=obj_val, solve_time=0.0, iterations=iters
+        status="Solved", x=x, z=z, s=None, obj_val=obj_val, solve_time=0.0, iterations=iters
     )
     for inv in inverse:  # get_problem_data leaves the solver options unset
         if getattr(inv, "solver_options", {}) is None:
