@@ -241,8 +241,8 @@ def test_recovered_duals_satisfy_stationarity():
     raw, chain, _ = model.problem.get_problem_data(CLARABEL_SOLVER)
     prog = cone_program(raw, {model.blocks["distflow"].constraints[CURRENT_CONE].id})
     x0, _, _ = recover_module._relaxed_point(raw, chain)
-    _, z, _, msg, optimal = recover_module._ipopt(prog, x0)
-    assert optimal, msg
+    _, z, _, msg = recover_module._ipopt(prog, x0)
+    assert msg.startswith("status 0"), msg
     c = np.asarray(raw["c"])
     assert np.abs(c + sp.csr_array(raw["A"]).T @ z).max() <= 1e-9 * np.abs(c).max()
     dims = raw["dims"]

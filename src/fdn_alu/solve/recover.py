@@ -13,11 +13,11 @@ relaxed solution:
    restrictions (:mod:`fdn_alu.solve.restriction`), each feasible point of which satisfies the
    equality.
 
-IPOPT may stop early (e.g. "error in step computation" on degenerate cones such as an idle
-converter's) at a point that is feasible: that point is kept, its status is in ``tried``, and
-its certified gap says how good it is. A point counts as feasible when its residuals
-(:meth:`~fdn_alu.solve.nlp.ConeProgram.residuals`) are within
-``FEAS_TOL`` and ``CONE_EQ_TOL``; the run's checks then judge the dispatch like any other.
+The first feasible point is kept: IPOPT may stop early (e.g. "error in step computation" on
+degenerate cones such as an idle converter's) at a point that is feasible; its status is then
+in ``tried``, and its certified gap says how good it is. A point counts as feasible when its
+residuals (:meth:`~fdn_alu.solve.nlp.ConeProgram.residuals`) are within ``FEAS_TOL`` and
+``CONE_EQ_TOL``; the run's checks then judge the dispatch like any other.
 
 The relaxed problem (with the same integer decisions) is a relaxation of the exact one, so its
 objective bounds the exact optimum from below: ``gap_rel = (recovered - relaxed) /
@@ -136,29 +136,20 @@ def recover_dispatch(model: Model, method: str = "auto") -> RecoveryReport:
     t0 = time.perf_counter()
     if not model.relax_integers:
         return RecoveryReport(None, "failed", tried=("needs the conic model (not a MIP solve)",))
-    _fix_integers(model)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        data, chain, inverse = model.problem.get_problem_data(
-            CLARABEL_SOLVER if PARAMETRISED else "CLARABEL", ignore_dpp=not PARAMETRISED
-        )
-    ids = {con.id for con in exact_cone_constraints(model)}
-    prog = cone_program(data, ids)
-    x0, relaxed, it0 = _relaxed_point(data, chain)
-    unscale = 1.0 / objective_scale(model.data)
-    # the objective's constant, which the compilation keeps apart from c
-    offset = float(data["param_prob"].apply_parameters()[1])
-    bound = (relaxed + offset) * unscale
+    try:
+        prog, x0, bound, it0, back = _exact_problem(model)
+    except Exception as exc:  # the compiled data or the relaxed re-solve did not work out
+        why = f"setting up the exact problem: {type(exc).__name__}: {exc}"
+        return RecoveryReport(None, "failed", seconds=time.perf_counter() - t0, tried=(why,))
     tried: list[str] = []
     iterations = it0
-    best: tuple | None = None
     methods = ["ipopt", "convex_restriction"] if method == "auto" else [method]
     for name in methods:
         if name == "ipopt" and not ipopt_available():
             tried.append("ipopt: cyipopt not installed")
             continue
         try:
-            x, z, its, msg, optimal = (_ipopt if name == "ipopt" else _restriction)(prog, x0)
+            x, z, its, msg = (_ipopt if name == "ipopt" else _restriction)(prog, x0)
         except Exception as exc:  # a solver error is one more failed attempt
             tried.append(f"{name}: {type(exc).__name__}: {exc}")
             continue
@@ -166,31 +157,47 @@ def recover_dispatch(model: Model, method: str = "auto") -> RecoveryReport:
         res = prog.residuals(x)
         tried.append(f"{name}: {msg}; " + ", ".join(f"{k} {v:.1e}" for k, v in res.items()))
         log.info("recovery by %s: %s", name, tried[-1])
-        if _feasible(res) and (best is None or prog.objective(x) < best[0]):
-            best = (prog.objective(x), name, x, z)
-        if best is not None:
-            # a feasible point: the next method is not needed (the restriction after an IPOPT
-            # that stopped early at a feasible point took 10-15 s on the ESOP test feeders of
-            # tests/test_recover.py and ended no better); ``optimal`` is reported in the message
-            del optimal
-            break
-    if best is None:
+        if not _feasible(res):
+            continue
+        # the first feasible point is kept: the restriction after an IPOPT that stopped early
+        # at a feasible point took 10-15 s on the ESOP feeders of tests/test_recover.py and
+        # ended no better (IPOPT's status is in ``tried``)
+        back(x, z, prog.objective(x), iterations)
+        obj = float(model.problem.value) / objective_scale(model.data)
         return RecoveryReport(
-            None, "failed", iterations, time.perf_counter() - t0, bound, None, None, tuple(tried)
+            name,
+            "recovered",
+            iterations,
+            time.perf_counter() - t0,
+            bound,
+            obj,
+            (obj - bound) / max(abs(obj), 1e-12),
+            tuple(tried),
         )
-    _, name, x, z = best
-    _write_back(model, chain, inverse, x, z, prog.objective(x), iterations)
-    obj = float(model.problem.value) * unscale
     return RecoveryReport(
-        name,
-        "recovered",
-        iterations,
-        time.perf_counter() - t0,
-        bound,
-        obj,
-        (obj - bound) / max(abs(obj), 1e-12),
-        tuple(tried),
+        None, "failed", iterations, time.perf_counter() - t0, bound, None, None, tuple(tried)
     )
+
+
+def _exact_problem(model: Model):
+    """The exact problem's data, the relaxed start point, the bound (currency), the Clarabel
+    iterations of the re-solve, and the function writing a point back to the model."""
+    _fix_integers(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data, chain, inverse = model.problem.get_problem_data(
+            CLARABEL_SOLVER if PARAMETRISED else "CLARABEL", ignore_dpp=not PARAMETRISED
+        )
+    prog = cone_program(data, {con.id for con in exact_cone_constraints(model)})
+    x0, relaxed, iterations = _relaxed_point(data, chain)
+    # the objective's constant, which the compilation keeps apart from c
+    offset = float(data["param_prob"].apply_parameters()[1])
+    bound = (relaxed + offset) / objective_scale(model.data)
+
+    def back(x, z, obj_val, iters):
+        _write_back(model, chain, inverse, x, z, obj_val, iters)
+
+    return prog, x0, bound, iterations, back
 
 
 def exact_cone_constraints(model: Model) -> list:
@@ -304,16 +311,14 @@ def _ipopt(prog: ConeProgram, x0: np.ndarray) -> tuple:
         info["status_msg"].decode() if isinstance(info["status_msg"], bytes) else info["status_msg"]
     )
     its = obj.iterations
-    # 0: solved, 1: solved to the acceptable tolerances
-    optimal = info["status"] in (0, 1)
     z = conic_duals(prog, x, info["mult_g"], info["mult_x_L"], info["mult_x_U"])
-    return np.asarray(x), z, its, f"status {info['status']} ({msg.split(',')[0]})", optimal
+    return np.asarray(x), z, its, f"status {info['status']} ({msg.split(',')[0]})"
 
 
 def _restriction(prog: ConeProgram, x0: np.ndarray) -> tuple:
     x, its, msg = solve_restriction(prog, x0)
     # no duals: the restriction's are those of a tangent, not of the exact problem
-    return x, None, its, msg, "limit" not in msg and "Clarabel" not in msg
+    return x, None, its, msg
 
 
 def _write_back(model: Model, chain, inverse, x, z, obj_val: float, iters: int):
