@@ -1,7 +1,8 @@
 """Recovery of an AC-feasible dispatch when the SOC relaxation is inexact.
 
-The relaxed problem's only relaxation is the branch current cone ``P^2 + Q^2 <= l u_i``; the
-exact branch-flow problem has the equality. :func:`recover_dispatch` solves that non-convex
+The relaxed problem relaxes the branch current equality to the cone ``P^2 + Q^2 <= l u_i`` (and
+a component's ``exact_cones``, such as a converter's loss, likewise); the exact problem has the
+equalities. :func:`recover_dispatch` solves that non-convex
 problem with every integer decision of the relaxed solution fixed (each component's
 :class:`~fdn_alu.components.sequence.IntegerFix`, applied whether or not it was broken), the
 same objective and every other constraint of the compiled model (limits, the multi-period
