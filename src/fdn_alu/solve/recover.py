@@ -52,7 +52,8 @@ logging.getLogger("cyipopt").setLevel(logging.WARNING)  # its INFO logs every ca
 FEAS_TOL = 1e-7
 CONE_EQ_TOL = 1e-8
 # IPOPT options (our choice): tolerances below FEAS_TOL; MUMPS ships with the cyipopt wheels;
-# max_iter 200: IPOPT converged in 9-24 iterations on the 20 inexact hard feeders of
+# max_iter 200: IPOPT converged within 29-44 iterations, counting the ~20 of the relaxed
+# re-solve, on the 20 inexact hard feeders of
 # benchmarks/RESULTS_RECOVERY.md, while on a degenerate cone (an idle ESOP converter) it ran
 # 250 iterations in 10 s without converging, at a point already feasible.
 IPOPT_OPTIONS = {
