@@ -54,7 +54,7 @@ CONE_EQ_TOL = 1e-8
 # IPOPT options (our choice): tolerances below FEAS_TOL; MUMPS ships with the cyipopt wheels;
 # max_iter 200: IPOPT converged within 29-44 iterations, counting the ~20 of the relaxed
 # re-solve, on the 20 inexact hard feeders of
-# benchmarks/RESULTS_RECOVERY.md, while on a degenerate cone (an idle ESOP converter) it ran
+# benchmarks/RESULTS_RECOVERY.md, while on a degenerate cone (an idle converter of a device) it ran
 # 250 iterations in 10 s without converging, at a point already feasible.
 IPOPT_OPTIONS = {
     "tol": 1e-9,
@@ -163,7 +163,7 @@ def recover_dispatch(model: Model, method: str = "auto") -> RecoveryReport:
         if not _feasible(res):
             continue
         # the first feasible point is kept: the restriction after an IPOPT that stopped early
-        # at a feasible point took 10-15 s on the ESOP feeders of tests/test_recover.py and
+        # at a feasible point took 10-15 s on the converter feeders of tests/test_recover.py and
         # ended no better (IPOPT's status is in ``tried``)
         back(x, z, prog.objective(x), iterations)
         obj = float(model.problem.value) / objective_scale(model.data)
