@@ -27,6 +27,7 @@ LAZY_OK = {
     "importlib",
     "highspy",
     "pyscipopt",
+    "cyipopt",
 }
 
 

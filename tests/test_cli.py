@@ -217,7 +217,7 @@ def test_matpower_nan_pd_is_input_error(tmp_path, capsys):
 
 def test_failed_checks_exit_4_results_written(tmp_path, capsys, negprice_case):
     out = tmp_path / "r"
-    assert main(["run", "--config", str(negprice_case), "--out", str(out)]) == 4
+    assert main(["run", "--config", str(negprice_case), "--out", str(out), "--recover", "off"]) == 4
     captured = capsys.readouterr()
     s = json.loads((out / "summary.json").read_text())
     failed = s["checks"]["failed"]
@@ -231,6 +231,24 @@ def test_failed_checks_exit_4_results_written(tmp_path, capsys, negprice_case):
     assert sorted(os.listdir(out)) == sorted(
         [MARKER, "branches.csv", "buses.csv", "sources.csv", "summary.json"]
     )
+
+
+def test_inexact_relaxation_recovered_exit_0(tmp_path, capsys, negprice_case):
+    """The same case with the recovery on (the default): an AC-feasible dispatch, every check
+    passing, exit 0, and one line saying what happened (docs/RECOVERY.md)."""
+    out = tmp_path / "r"
+    assert main(["run", "--config", str(negprice_case), "--out", str(out)]) == 0
+    s = json.loads((out / "summary.json").read_text())
+    rec = s["recovery"]
+    assert s["status"] == "ok" and s["checks"]["failed"] == []
+    assert rec["status"] == "recovered" and rec["relaxed_failed"]["soc_gap_max"] > 0.1
+    assert rec["objective_relaxed"] <= rec["objective_recovered"] == pytest.approx(s["objective"])
+    gap = rec["relaxed_failed"]["soc_gap_max"]
+    line = (
+        f"relaxation inexact (gap {gap:.1e}): recovered an AC-feasible dispatch, cost "
+        f"{100 * rec['gap_rel']:+.2f} % over the relaxed bound ({rec['method']})"
+    )
+    assert line in capsys.readouterr().out
 
 
 # ---- item 4: exit codes as documented ---------------------------------------------------------

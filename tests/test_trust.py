@@ -112,19 +112,26 @@ def test_no_early_fixing_while_carbon_intensities_are_still_moving():
 
 def test_negative_prices_break_no_relaxation_silently():
     """Issue 10.7: at -150 CNY/MWh in the valley, wasting energy pays. The batteries are made
-    exact by relax-and-fix; the converter-loss cone cannot be, so the run says so."""
+    exact by relax-and-fix; the converter-loss cone cannot be, so the relaxed run says so, and
+    the recovery (docs/RECOVERY.md) solves it with the cone as an equality."""
     from dataclasses import replace
 
     case = load_case("ieee15")
     prof = case.profiles.copy()
     prof.loc[prof.price_per_mwh < 300, "price_per_mwh"] = -150.0
-    s = run(replace(case, profiles=prof), scenario=3, check_ac=False).summary
+    negative = replace(case, profiles=prof)
+    s = run(negative, scenario=3, check_ac=False, recover=False).summary
     ch = s["checks"]
     assert ch["park_battery_simultaneous_max_mw"] <= 1e-4
     assert ch["esop_simultaneous_max_mw"] <= 1e-4
     assert ch["esop_converter_loss_gap_max_mw"] > 0.1
     assert s["status"] == "check_failed"
     assert ch["failed"] == ["esop_converter_loss_gap_max_mw"]
+    assert s["recovery"]["status"] == "off"
+    r = run(negative, scenario=3, check_ac=False).summary
+    assert r["recovery"]["status"] == "recovered" and r["status"] == "ok"
+    assert r["checks"]["esop_converter_loss_gap_max_mw"] <= 1e-4
+    assert r["recovery"]["objective_relaxed"] <= r["objective"]
 
 
 def test_heat_balance_with_shell_heat_exchangers_passes_its_checks():

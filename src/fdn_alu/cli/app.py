@@ -204,6 +204,14 @@ def _parser() -> argparse.ArgumentParser:
         "integer_fix.gap_rel bounds the fixing's cost (more solves when fixing is needed)",
     )
     r.add_argument(
+        "--recover",
+        choices=("on", "off"),
+        default="on",
+        help="when the SOC relaxation is inexact (SOC gap or AC check failing), solve the exact "
+        "branch-flow problem from the relaxed solution and report that AC-feasible dispatch and "
+        "its gap to the relaxed bound (docs/RECOVERY.md); off: report the relaxed dispatch",
+    )
+    r.add_argument(
         "--season",
         default=None,
         help="a season result folder (fdn-alu season --out DIR): dispatch one day of its plan",

@@ -116,6 +116,7 @@ def main(args) -> int:
             check_ac=not args.no_ac_check,
             ac_method=args.ac_method,
             relaxation_bound=args.relaxation_bound,
+            recover=args.recover == "on",
         )
     say(f"writing {out}/")
     write_dir_atomic(out, lambda tmp: write_run_files(result, tmp), kind=RUN_KIND)
@@ -123,8 +124,29 @@ def main(args) -> int:
     if not args.quiet:
         print(format_summary(s))
     failed = failed_checks(s)
+    if (line := recovery_line(s.get("recovery"))) and (failed or not args.quiet):
+        print(line, file=sys.stderr if failed else sys.stdout)
     if failed:
         print(format_failed_checks(s), file=sys.stderr)
     if not args.quiet:
         print(f"results written to {out}/")
     return EXIT_CHECK_FAILED if failed else EXIT_OK
+
+
+def recovery_line(rec: dict | None) -> str | None:
+    """The one line about the recovery (None when the relaxation was exact)."""
+    if not rec or rec["status"] == "not_needed":
+        return None
+    failed = rec.get("relaxed_failed") or {}
+    if "soc_gap_max" in failed:
+        head = f"relaxation inexact (gap {failed['soc_gap_max']:.1e})"
+    else:
+        head = "relaxation inexact (" + ", ".join(f"{k} {v:.1e}" for k, v in failed.items()) + ")"
+    if rec["status"] == "recovered":
+        return (
+            f"{head}: recovered an AC-feasible dispatch, cost {100 * rec['gap_rel']:+.2f} % "
+            f"over the relaxed bound ({rec['method']})"
+        )
+    if rec["status"] == "off":
+        return f"{head}: recovery off (--recover off), the relaxed dispatch is reported"
+    return f"{head}: recovery failed (" + "; ".join(rec["tried"]) + ")"

@@ -188,6 +188,10 @@ class Component:
     coupled : bool
         True for a component whose block is built from other components' offers
         (:meth:`coupling_block`), after the device blocks and the network.
+    exact_cones : dict of str -> str
+        Constraint families (``cp.SOC`` constraints, family name without the prefix) that
+        relax an equality, each with the check that measures their gap: when that check fails,
+        the recovery (``solve/recover.py``) solves the problem with the cone as an equality.
     """
 
     name: str = ""
@@ -205,6 +209,7 @@ class Component:
     tables: tuple[str, ...] = ()
     limits_hint: str = ""
     coupled: bool = False
+    exact_cones: ClassVar[dict[str, str]] = {}
 
     # -- settings (input layer) -------------------------------------------------------------
     def validate(self, raw: Any, where: str, problems: list[Problem]) -> Any:

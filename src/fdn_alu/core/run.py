@@ -40,6 +40,7 @@ from fdn_alu.solve import (
     solve_exact,
 )
 from fdn_alu.solve.diagnose import summarise
+from fdn_alu.solve.recover import NOT_NEEDED, OFF, recover_dispatch, recovery_checks
 
 AC_METHODS = ("auto", "pandapower", "sweep")
 REFINE_NOTE = (
@@ -63,6 +64,7 @@ def run(
     check_ac: bool = True,
     ac_method: str = "auto",
     relaxation_bound: bool = False,
+    recover: bool = True,
 ) -> RunResult:
     """Build, solve and post-process one case and scenario.
 
@@ -94,6 +96,10 @@ def run(
         With a conic solver, converge the relaxed problem before relax-and-fix so that
         ``integer_fix.gap_rel`` bounds what fixing the binaries cost (one more full solve when
         the first relaxed solution breaks a rule; see :func:`~fdn_alu.solve.solve_exact`).
+    recover : bool
+        When the SOC gap or the AC check fails, solve the exact branch-flow problem from the
+        relaxed solution (:func:`~fdn_alu.solve.recover.recover_dispatch`; docs/RECOVERY.md)
+        and report that dispatch, its checks and its certified gap (``summary["recovery"]``).
 
     Returns
     -------
@@ -156,6 +162,15 @@ def run(
                 case, data, sol, check_ac=check_ac, ac_method=ac_method, warn=False
             )
             result.report = replace(result.report, notes=[*result.report.notes, REFINE_NOTE])
+    recovery = NOT_NEEDED
+    inexact = recovery_checks(data.components) & set(result.report.checks.failed)
+    if inexact:
+        values = result.report.checks.values
+        recovery = replace(OFF, relaxed_failed={k: float(values[k]) for k in sorted(inexact)})
+        if recover:
+            recovery, result = _recover(case, model, result, recovery, check_ac, ac_method)
+            solve_s += recovery.seconds or 0.0
+            refine_s += recovery.seconds or 0.0
     _warn_failed(data, result.report.checks)
     if info.status == "warning" and not result.report.checks.failed:
         result.report = replace(result.report, notes=[*result.report.notes, INACCURATE_NOTE])
@@ -163,16 +178,40 @@ def run(
     result.report = replace(
         result.report,
         solver=info.solver,
-        solver_status_mapped=info.status,
+        # a recovered dispatch is IPOPT's (or the restriction's), verified by every check: the
+        # relaxed solve's accuracy no longer applies to it
+        solver_status_mapped="ok" if recovery.status == "recovered" else info.status,
         solver_status=info.solver_status,
         solve_iterations=iterations,
         integer_fix=fix.to_dict() if fix else None,
+        recovery=recovery.to_dict(),
         carbon_accounting=_accounting(data, model),
         timings=Timings(
             model.build_s, solve_s, info.solver_s, post_s, time.perf_counter() - t_start
         ),
     )
     return result
+
+
+def _recover(case: Case, model, result: RunResult, off, check_ac: bool, ac_method: str):
+    """The recovery step (docs/RECOVERY.md): the exact branch-flow problem from the relaxed
+    solution; on success the run's tables and checks are those of the recovered dispatch."""
+    rec = replace(recover_dispatch(model), relaxed_failed=off.relaxed_failed)
+    gap = ", ".join(f"{k} {v:.1e}" for k, v in off.relaxed_failed.items())
+    if rec.status != "recovered":
+        note = "relaxation inexact; recovery of an AC-feasible dispatch failed: " + "; ".join(
+            rec.tried
+        )
+        result.report = replace(result.report, notes=[*result.report.notes, note])
+        return rec, result
+    sol = extract_solution(model)
+    out = postprocess(case, model.data, sol, check_ac=check_ac, ac_method=ac_method, warn=False)
+    note = (
+        f"relaxation inexact ({gap}): dispatch recovered by {rec.method} from the "
+        f"exact branch-flow problem, objective {rec.gap_rel:+.2e} relative to the relaxed bound"
+    )
+    out.report = replace(out.report, notes=[*result.report.notes, note])
+    return rec, out
 
 
 def _accounting(data: ModelData, model) -> dict:

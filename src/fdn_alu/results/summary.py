@@ -122,6 +122,9 @@ class Summary:
     timings: Timings
     integer_fix: dict | None = None
     carbon_accounting: dict | None = None
+    # recovery of an AC-feasible dispatch (solve/recover.py RecoveryReport.to_dict(); set by
+    # run, None when the summary comes from elsewhere)
+    recovery: dict | None = None
 
     @property
     def status(self) -> str:
@@ -151,6 +154,7 @@ class Summary:
             "solver_status": self.solver_status,
             "solve_iterations": self.solve_iterations,
             "integer_fix": self.integer_fix,
+            "recovery": self.recovery,
             "carbon_accounting": self.carbon_accounting,
             "timings_s": self.timings.to_dict(),
         }

@@ -29,6 +29,8 @@ class Esop(Component):
         "esop_simultaneous_max_mw": 1e-4,
         "esop_converter_loss_gap_max_mw": 1e-4,
     }
+    # the converter loss L >= A ||(P, Q)|| relaxes L = A ||(P, Q)|| (tight unless power pays)
+    exact_cones: ClassVar[dict[str, str]] = {"converter_loss": "esop_converter_loss_gap_max_mw"}
     summary_costs = ("esop",)
     summary_checks = (
         "esop_simultaneous_max_mw",
