@@ -47,6 +47,49 @@ class Clarabel(CLARABEL):
         # cvxpy requires a custom solver to carry a name of its own.
         return "FDN_CLARABEL"
 
+    def solve_via_data(self, data, warm_start, verbose, solver_opts, solver_cache=None):
+        """cvxpy's Clarabel call (same solver, same update path), holding one copy of the data.
+
+        As cvxpy's: a re-solve of the same problem updates the cached Clarabel solver with the
+        new data (``DefaultSolver.update``: its symbolic factorisation kept) when Clarabel allows
+        it, else builds a new solver. Two differences, neither changing an iterate: cvxpy's
+        copies of (P, q, A, b) are released from ``data`` once Clarabel holds its own (the dict
+        is cvxpy's per-solve output; the compiled tensor it came from stays cached), and a
+        cached solver that cannot be updated is dropped before the new one is built, so that
+        two solvers' KKT factors are never held at once.
+        """
+        import clarabel
+        from cvxpy.reductions.solvers.conic_solvers.clarabel_conif import dims_to_solver_cones
+
+        q = data.pop("c")
+        n = q.size
+        P = data.pop("P", None)
+        P = sp.triu(P).tocsc() if P is not None else sp.csc_array((n, n))
+        A, b = data.pop("A"), data.pop("b")
+        cones = dims_to_solver_cones(data[self.DIMS])
+        cache = solver_cache if solver_cache is not None else {}
+        solver = cache.pop(self.name(), None)
+        if (
+            solver is not None
+            and warm_start
+            and hasattr(solver, "update")
+            and solver.is_data_update_allowed()
+        ):
+            settings = self.parse_solver_opts(verbose, solver_opts, solver.get_settings())
+            try:
+                solver.update(P=P, q=q, A=A, b=b, settings=settings)
+            except Exception:  # another sparsity pattern or size: cvxpy builds anew too
+                solver = None
+        else:
+            solver = None
+        if solver is None:
+            settings = self.parse_solver_opts(verbose, solver_opts)
+            solver = clarabel.DefaultSolver(P, q, A, b, cones, settings)
+        del P, q, A, b
+        results = solver.solve()
+        cache[self.name()] = solver
+        return results
+
     @classmethod
     def format_constraints(cls, problem: ParamConeProg, exp_cone_order) -> ParamConeProg:
         """cvxpy's ``ConicSolver.format_constraints``, applied to the row indices (O(nnz))."""
