@@ -114,18 +114,29 @@ def main() -> None:
     res = postprocess(case, data, sol, check_ac=True, warn=False)
     s.mark("post-processing (checks, AC, tables)")
     s.stop = True
-    print(json.dumps({
-        "copies": args.copies, "periods": args.periods, "scenario": args.scenario, **shape,
-        "status": str(raw.status),
-        "iterations": getattr(raw, "iterations", None),
-        "solver_s": getattr(raw, "solve_time", None), "solver_wall_s": solver_wall,
-        "objective": float(prob.value) if prob.value is not None else None,
-        "checks_failed": list(res.report.checks.failed),
-        "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "load": os.getloadavg()[0],
-    }))
+    print(
+        json.dumps(
+            {
+                "copies": args.copies,
+                "periods": args.periods,
+                "scenario": args.scenario,
+                **shape,
+                "status": str(raw.status),
+                "iterations": getattr(raw, "iterations", None),
+                "solver_s": getattr(raw, "solve_time", None),
+                "solver_wall_s": solver_wall,
+                "objective": float(prob.value) if prob.value is not None else None,
+                "checks_failed": list(res.report.checks.failed),
+                "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "load": os.getloadavg()[0],
+            }
+        )
+    )
     for r in s.rows:
-        print(f"{r['stage']:40s} {r['s']:8.2f} s  peak {r['peak_mb']:8.0f} MB  after {r['after_mb']:8.0f} MB")
+        print(
+            f"{r['stage']:40s} {r['s']:8.2f} s  peak {r['peak_mb']:8.0f} MB"
+            f"  after {r['after_mb']:8.0f} MB"
+        )
     _ = np
 
 
