@@ -59,6 +59,8 @@ def test_reordering_equals_cvxpy_own():
 def test_resolve_after_parameter_change_matches_fresh_compilation():
     problem, a, b = _cone_problem()
     problem.solve(solver=CLARABEL_SOLVER, canon_backend=CANON_BACKEND)
+    # the re-solve maps the new values through the reduced tensor alone (compile._drop_tensor)
+    assert problem._cache.param_prog.A is None
     a.value = a.value[::-1].copy()
     b.value = np.array([2.0, 0.25, 1.5, 1.0])
     problem.solve(solver=CLARABEL_SOLVER, canon_backend=CANON_BACKEND)

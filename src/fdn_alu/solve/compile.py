@@ -32,6 +32,7 @@ import types
 import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
+from cvxpy import settings as s
 from cvxpy.reductions.dcp2cone.cone_matrix_stuffing import ParamConeProg
 from cvxpy.reductions.solvers.conic_solvers.clarabel_conif import CLARABEL
 
@@ -46,6 +47,12 @@ class Clarabel(CLARABEL):
     def name(self) -> str:
         # cvxpy requires a custom solver to carry a name of its own.
         return "FDN_CLARABEL"
+
+    def apply(self, problem: ParamConeProg):
+        """cvxpy's data step, then the tensor's full copy released (:func:`_drop_tensor`)."""
+        data, inverse_data = super().apply(problem)
+        _drop_tensor(data.get(s.PARAM_PROB, problem))  # the formatted program, the one cached
+        return data, inverse_data
 
     def solve_via_data(self, data, warm_start, verbose, solver_opts, solver_cache=None):
         """cvxpy's Clarabel call (same solver, same update path), holding one copy of the data.
@@ -122,6 +129,23 @@ class Clarabel(CLARABEL):
             ub_tensor=problem.ub_tensor,
             dir_cones=problem.dir_cones,
         )
+
+
+def _drop_tensor(problem: ParamConeProg) -> None:
+    """Release the compiled tensor of A once its reduced form is cached.
+
+    cvxpy keeps the tensor twice: as compiled (``problem.A``, COO with int64 indices, also
+    ``reduced_A.matrix_data``) and reduced to its non-zero rows (``reduced_A.reduced_mat``, CSR,
+    with its row index), which is all that mapping new Parameter values uses
+    (``ReducedMat.get_matrix_from_tensor``). The full copy serves only cvxpy's derivative
+    (``Problem.backward``/``derivative``, ``requires_grad``), which the toolkit never uses: 43 MB
+    of the 136 MB cvxpy holds after compiling 841 buses x 96 periods (measured, tracemalloc).
+    """
+    reduced = getattr(problem, "reduced_A", None)
+    if reduced is None or getattr(reduced, "reduced_mat", None) is None:
+        return
+    reduced.matrix_data = None  # ReducedMat.cache returns early from now on: it is cached
+    problem.A = None
 
 
 def _row_permutation(
