@@ -29,12 +29,13 @@ from __future__ import annotations
 import copy
 import types
 
+import clarabel
 import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 from cvxpy import settings as s
 from cvxpy.reductions.dcp2cone.cone_matrix_stuffing import ParamConeProg
-from cvxpy.reductions.solvers.conic_solvers.clarabel_conif import CLARABEL
+from cvxpy.reductions.solvers.conic_solvers.clarabel_conif import CLARABEL, dims_to_solver_cones
 
 
 class Clarabel(CLARABEL):
@@ -65,9 +66,6 @@ class Clarabel(CLARABEL):
         cached solver that cannot be updated is dropped before the new one is built, so that
         two solvers' KKT factors are never held at once.
         """
-        import clarabel
-        from cvxpy.reductions.solvers.conic_solvers.clarabel_conif import dims_to_solver_cones
-
         q = data.pop("c")
         n = q.size
         P = data.pop("P", None)
