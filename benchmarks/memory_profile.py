@@ -69,8 +69,6 @@ def main() -> None:
     import warnings
 
     warnings.simplefilter("ignore")
-    import numpy as np
-
     from fdn_alu import load_case
     from fdn_alu.cases.synthetic import replicate_case
     from fdn_alu.core.data import build_model_data
@@ -137,7 +135,6 @@ def main() -> None:
             f"{r['stage']:40s} {r['s']:8.2f} s  peak {r['peak_mb']:8.0f} MB"
             f"  after {r['after_mb']:8.0f} MB"
         )
-    _ = np
 
 
 if __name__ == "__main__":
