@@ -59,6 +59,8 @@ def test_reordering_equals_cvxpy_own():
 def test_resolve_after_parameter_change_matches_fresh_compilation():
     problem, a, b = _cone_problem()
     problem.solve(solver=CLARABEL_SOLVER, canon_backend=CANON_BACKEND)
+    # the re-solve maps the new values through the reduced tensor alone (compile._drop_tensor)
+    assert problem._cache.param_prog.A is None
     a.value = a.value[::-1].copy()
     b.value = np.array([2.0, 0.25, 1.5, 1.0])
     problem.solve(solver=CLARABEL_SOLVER, canon_backend=CANON_BACKEND)
@@ -84,3 +86,46 @@ def test_model_data_equal_to_unparametrised_compilation():
     np.testing.assert_allclose(ours["c"], ref["c"], rtol=0, atol=1e-12 * np.abs(ref["c"]).max())
     info = solve_model(model)
     assert info.status == "ok"
+
+
+def _clarabel_data(problem: cp.Problem) -> dict:
+    data, _, _ = problem.get_problem_data(
+        CLARABEL_SOLVER, canon_backend=CANON_BACKEND, solver_opts={}
+    )
+    return data
+
+
+def test_clarabel_call_equals_cvxpy_own_and_releases_the_data():
+    """Same iterates as cvxpy's own Clarabel call, first solve and updated re-solve (the
+    warm-start update path), bit for bit; cvxpy's copies of the data are gone afterwards and
+    the cache holds one solver."""
+    problem, a, b = _cone_problem()
+    ours_cache, theirs_cache = {}, {}
+    for step in range(2):
+        if step:
+            a.value = a.value[::-1].copy()
+            b.value = np.array([2.0, 0.25, 1.5, 1.0])
+        data = _clarabel_data(problem)
+        theirs = CLARABEL().solve_via_data(dict(data), True, False, {}, theirs_cache)
+        ours = CLARABEL_SOLVER.solve_via_data(data, True, False, {}, ours_cache)
+        assert not {"A", "b", "c", "P"} & set(data)
+        assert ours.iterations == theirs.iterations
+        np.testing.assert_array_equal(np.asarray(ours.x), np.asarray(theirs.x))
+        np.testing.assert_array_equal(np.asarray(ours.z), np.asarray(theirs.z))
+        assert list(ours_cache) == [CLARABEL_SOLVER.name()]
+
+
+def test_release_solver_drops_the_cached_solver_and_keeps_the_compilation():
+    """After release_solver a re-solve builds a new solver on the kept compilation: the same
+    objective as the first solve (1e-9) and no recompilation."""
+    from fdn_alu.solve.solver import release_solver
+
+    model = build_model(build_model_data(load_case("ieee15"), 2, 24), relax_integers=True)
+    solve_model(model)
+    first, prog = model.problem.value, model.problem._cache.param_prog
+    assert model.problem._solver_cache
+    release_solver(model)
+    assert not model.problem._solver_cache
+    solve_model(model)
+    assert model.problem._cache.param_prog is prog
+    assert model.problem.value == pytest.approx(first, rel=1e-9)

@@ -37,6 +37,7 @@ from fdn_alu.solve import (
     check_solver,
     diagnose_infeasibility,
     loads_servable,
+    release_solver,
     solve_exact,
 )
 from fdn_alu.solve.diagnose import summarise
@@ -138,6 +139,7 @@ def run(
     solve_s = time.perf_counter() - t_solve
     t_post = time.perf_counter()
     sol = extract_solution(model)
+    release_solver(model)  # its KKT factors are not held through post-processing or a re-solve
     result = postprocess(case, data, sol, check_ac=check_ac, ac_method=ac_method, warn=False)
     refine_s = 0.0
     if solver.lower() == "clarabel" and "soc_gap_max" in result.report.checks.failed:

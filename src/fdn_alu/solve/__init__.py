@@ -13,6 +13,7 @@ from fdn_alu.solve.solver import (
     SolveInfo,
     available_solvers,
     check_solver,
+    release_solver,
     solve_model,
 )
 
@@ -28,6 +29,7 @@ __all__ = [
     "diagnose_infeasibility",
     "loads_servable",
     "presolve_start",
+    "release_solver",
     "solve_dispatch",
     "solve_exact",
     "solve_model",

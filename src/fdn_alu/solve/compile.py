@@ -29,11 +29,13 @@ from __future__ import annotations
 import copy
 import types
 
+import clarabel
 import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
+from cvxpy import settings as s
 from cvxpy.reductions.dcp2cone.cone_matrix_stuffing import ParamConeProg
-from cvxpy.reductions.solvers.conic_solvers.clarabel_conif import CLARABEL
+from cvxpy.reductions.solvers.conic_solvers.clarabel_conif import CLARABEL, dims_to_solver_cones
 
 
 class Clarabel(CLARABEL):
@@ -46,6 +48,52 @@ class Clarabel(CLARABEL):
     def name(self) -> str:
         # cvxpy requires a custom solver to carry a name of its own.
         return "FDN_CLARABEL"
+
+    def apply(self, problem: ParamConeProg):
+        """cvxpy's data step, then the tensor's full copy released (:func:`_drop_tensor`)."""
+        data, inverse_data = super().apply(problem)
+        _drop_tensor(data.get(s.PARAM_PROB, problem))  # the formatted program, the one cached
+        return data, inverse_data
+
+    def solve_via_data(self, data, warm_start, verbose, solver_opts, solver_cache=None):
+        """cvxpy's Clarabel call (same solver, same update path), holding one copy of the data.
+
+        As cvxpy's: a re-solve of the same problem updates the cached Clarabel solver with the
+        new data (``DefaultSolver.update``: its symbolic factorisation kept) when Clarabel allows
+        it, else builds a new solver. Two differences, neither changing an iterate: cvxpy's
+        copies of (P, q, A, b) are released from ``data`` once Clarabel holds its own (the dict
+        is cvxpy's per-solve output; the compiled tensor it came from stays cached), and a
+        cached solver that cannot be updated is dropped before the new one is built, so that
+        two solvers' KKT factors are never held at once.
+        """
+        q = data.pop("c")
+        n = q.size
+        P = data.pop("P", None)
+        P = sp.triu(P).tocsc() if P is not None else sp.csc_array((n, n))
+        A, b = data.pop("A"), data.pop("b")
+        cones = dims_to_solver_cones(data[self.DIMS])
+        cache = solver_cache if solver_cache is not None else {}
+        solver = cache.pop(self.name(), None)
+        if (
+            solver is not None
+            and warm_start
+            and hasattr(solver, "update")
+            and solver.is_data_update_allowed()
+        ):
+            settings = self.parse_solver_opts(verbose, solver_opts, solver.get_settings())
+            try:
+                solver.update(P=P, q=q, A=A, b=b, settings=settings)
+            except Exception:  # another sparsity pattern or size: cvxpy builds anew too
+                solver = None
+        else:
+            solver = None
+        if solver is None:
+            settings = self.parse_solver_opts(verbose, solver_opts)
+            solver = clarabel.DefaultSolver(P, q, A, b, cones, settings)
+        del P, q, A, b
+        results = solver.solve()
+        cache[self.name()] = solver
+        return results
 
     @classmethod
     def format_constraints(cls, problem: ParamConeProg, exp_cone_order) -> ParamConeProg:
@@ -79,6 +127,23 @@ class Clarabel(CLARABEL):
             ub_tensor=problem.ub_tensor,
             dir_cones=problem.dir_cones,
         )
+
+
+def _drop_tensor(problem: ParamConeProg) -> None:
+    """Release the compiled tensor of A once its reduced form is cached.
+
+    cvxpy keeps the tensor twice: as compiled (``problem.A``, COO with int64 indices, also
+    ``reduced_A.matrix_data``) and reduced to its non-zero rows (``reduced_A.reduced_mat``, CSR,
+    with its row index), which is all that mapping new Parameter values uses
+    (``ReducedMat.get_matrix_from_tensor``). The full copy serves only cvxpy's derivative
+    (``Problem.backward``/``derivative``, ``requires_grad``), which the toolkit never uses: 43 MB
+    of the 136 MB cvxpy holds after compiling 841 buses x 96 periods (measured, tracemalloc).
+    """
+    reduced = getattr(problem, "reduced_A", None)
+    if reduced is None or getattr(reduced, "reduced_mat", None) is None:
+        return
+    reduced.matrix_data = None  # ReducedMat.cache returns early from now on: it is cached
+    problem.A = None
 
 
 def _row_permutation(

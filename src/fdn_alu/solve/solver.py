@@ -238,6 +238,20 @@ def _solve(model: Model, key: str, opts: dict) -> None:
         )
 
 
+def release_solver(model: Model) -> None:
+    """Drop the solver object cvxpy keeps on the model's problem for warm starts.
+
+    cvxpy caches the last Clarabel solver per problem (``Problem._solver_cache``), so that a
+    re-solve of the same problem updates it in place; with it stay its KKT matrix, factor and
+    work vectors, ~2/3 of a solve's peak (benchmarks/RESULTS_PERF.md). Call it once the
+    model will not be re-solved, before another model is solved (e.g. a refined re-solve), so
+    that two solvers are never held at once. The compiled problem is kept.
+    """
+    cache = getattr(model.problem, "_solver_cache", None)
+    if cache:
+        cache.clear()
+
+
 def _gurobi_reason(problem: cp.Problem) -> str | None:
     """Gurobi's own error message (cvxpy's interface swallows it, e.g. licence size limits)."""
     try:
