@@ -126,14 +126,6 @@ RESERVES: dict[str, Field] = {
         "(e.g. ['gas_turbine'] for seed 002's scenario 1)",
         "our choice: seed 002 scenario 2 (every qualified provider)",
     ),
-    "regulation_hours_max_h": Field(
-        NUM,
-        12.0,
-        "h",
-        "longest deployment of an energy-limited regulation provider in each direction per cycle",
-        "seed 002 §3.2: one-day cycle, at most 12 h up and 12 h down",
-        non_negative,
-    ),
 }
 
 PROVIDER: dict[str, Field] = {

@@ -1,0 +1,101 @@
+"""Worst-case reserve deployment as exact linear (robust) constraints.
+
+A reserve product k held as x_k[s] MW in period s may be called in any period s and is then
+delivered at x_k[s] for the product's duration, n_k periods (s .. s + n_k - 1), after which the
+schedule resumes. A state that responds linearly to a power change (bath temperature, stored
+energy, the deployed power itself) moves by ``K[t, s] x_k[s]`` at period t, with a kernel
+``K`` >= 0 fixed by the device's dynamics. The worst deviation at t over every start s is
+
+    z_k[t] = max_s K[t, s] x_k[s],
+
+and, for x >= 0 and K >= 0, the constraints ``z_k[t] >= K[t, s] x_k[s]`` for all (t, s) with
+``z`` entering the device's limit with the sign that tightens it make the limit hold for every
+start of every product (each product's call may start in a different period): the robust
+counterpart of the limit, exact and linear.
+"""
+
+from __future__ import annotations
+
+import cvxpy as cp
+import numpy as np
+import scipy.sparse as sp
+
+
+def periods_of(duration_h: float, dt_h: float) -> int:
+    """Periods a call of ``duration_h`` covers (at least one)."""
+    return max(int(np.ceil(duration_h / dt_h - 1e-9)), 1)
+
+
+def first_order_kernel(T: int, n: int, gain: float, decay: float = 0.0) -> np.ndarray:
+    """(T, T) response at t of a unit change held over periods s .. s + n - 1, for the state
+    d_t = decay d_(t-1) + gain u_t (d = 0 before the call).
+
+    ``decay = 0``: the state follows the change (power, the paper's thermal relation);
+    ``decay = 1``: it integrates it (stored energy, gain = dt); 0 < decay < 1: a first-order lag
+    that relaxes back after the call (heat balance with heat loss).
+    """
+    t = np.arange(T)[:, None]
+    s = np.arange(T)[None, :]
+    lag = t - s
+    out = np.zeros((T, T))
+    for j in range(n):  # contribution of the change in period s + j (n is a few periods)
+        m = lag - j
+        ok = m >= 0
+        out[ok] += gain * np.power(float(decay), m[ok])  # 0 ** 0 = 1: decay 0 follows
+    return out
+
+
+def worst_case(x, kernels: list[np.ndarray], name: str) -> tuple[cp.Variable, list]:
+    """Worst deviation z (T, k) >= 0 over every start of a call of x (T, k) through the
+    providers' kernels (one (T, T) kernel per column), and its constraints."""
+    T, k = x.shape
+    z = cp.Variable((T, k), nonneg=True, name=name)
+    big = np.hstack(kernels)  # (T, T k): column j T + s is provider j starting at s
+    spread = sp.kron(sp.eye(k), np.ones((1, T)), format="csr")  # z[:, j] repeated T times
+    row = cp.reshape(x, (1, T * k), order="F")
+    cons = [z @ spread >= cp.multiply(big, np.ones((T, 1)) @ row)]
+    return z, cons
+
+
+def window_max(x, n: int, name: str) -> tuple[cp.Variable, list]:
+    """m (T, k) >= x[s] for every s in t - n + 1 .. t: the largest call still being delivered
+    in period t (the deployed power of a product of n periods)."""
+    T, k = x.shape
+    m = cp.Variable((T, k), nonneg=True, name=name)
+    cons = [m >= x]
+    for lag in range(1, min(n, T)):  # n - 1 lags of the call's own duration
+        cons.append(m[lag:] >= x[: T - lag])
+    return m, cons
+
+
+def shift_down(x, n: int):
+    """x delayed by n periods (zero before): the call that started n periods ago."""
+    T, k = x.shape
+    if n >= T:
+        return np.zeros((T, k))
+    return cp.vstack([np.zeros((n, k)), x[: T - n]]) if n > 0 else x
+
+
+DOWN = ("regulation_down",)
+"""Products that lower a provider's net injection; every other product raises it."""
+
+
+def called_power(alloc: dict, periods: dict) -> dict[str, np.ndarray]:
+    """Replay of calls (numpy, independent of any model): for every start period s, the power
+    change (S, T, k) >= 0 when every product of a direction is called at once at its
+    allocation of period s for its duration, the schedule resuming after. Keys ``up`` (raise
+    the net injection: more output, less draw) and ``down``."""
+    out = {}
+    for direction in ("up", "down"):
+        prods = [p for p in alloc if (p in DOWN) == (direction == "down")]
+        if not prods:
+            continue
+        T, k = alloc[prods[0]].shape
+        t = np.arange(T)[None, :]
+        s = np.arange(T)[:, None]
+        dp = np.zeros((T, T, k))
+        for p in prods:
+            on = ((t >= s) & (t < s + periods[p])).astype(float)  # (S, T)
+            dp += on[:, :, None] * np.asarray(alloc[p], float)[:, None, :]
+        out[direction] = dp
+    return out
