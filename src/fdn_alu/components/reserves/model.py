@@ -3,9 +3,9 @@
 For product k (call duration n_k periods, response time t1_k), period t, admitted and
 qualified provider p (eq. 1 of seed 002):
 
-- allocation x_{p,k,t} >= 0; requirement  R_{k,t} = sum_p x_{p,k,t} + b_{k,t} (held =
-  required; its dual is the clearing price, the marginal cost of holding one more MW for one
-  hour), b the reserve bought upstream (>= 0, only where the product may be bought);
+- allocation x_{p,k,t} >= 0; requirement  sum_p x_{p,k,t} + b_{k,t} >= R_{k,t} (held at
+  least as required; its dual >= 0 is the clearing price, the marginal cost of holding one
+  more MW for one hour), b the reserve bought upstream (>= 0, only where it may be bought);
 - response rate: x_{p,k,t} <= rate_p t1_k (what the provider can move within t1);
 - headroom for a call that may start in any period and lasts n_k periods:
   sum_{k up} max_{s in t-n_k+1..t} x_{p,k,s} <= up_{p,t} (likewise down), so the provider's
@@ -181,8 +181,8 @@ def reserves_block(d: ReservesData, core, blocks: dict, offers: list[ReserveOffe
             cover.append(cp.sum(x, axis=1) + buy[:, k])
         else:
             cover.append(buy[:, k])
-    # Written need == cover so that the dual is the marginal cost of one more MW held.
-    cons["requirement"] = need == cp.vstack(cover).T
+    # Held >= required: its dual (>= 0) is the marginal cost of one more MW held.
+    cons["requirement"] = cp.vstack(cover).T >= need
     closed = np.flatnonzero(~d.allow_purchase)
     if len(closed):
         cons["no_purchase"] = buy[:, closed] == 0
