@@ -68,6 +68,14 @@ def window_max(x, n: int, name: str) -> tuple[cp.Variable, list]:
     return m, cons
 
 
+def window_max_values(x: np.ndarray, n: int) -> np.ndarray:
+    """Numpy value of :func:`window_max`: the largest of x over the last n periods (T, k)."""
+    out = np.array(x, float)
+    for lag in range(1, min(n, len(out))):
+        out[lag:] = np.maximum(out[lag:], x[: len(out) - lag])
+    return out
+
+
 def shift_down(x, n: int):
     """x delayed by n periods (zero before): the call that started n periods ago."""
     T, k = x.shape

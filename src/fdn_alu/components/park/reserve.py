@@ -108,6 +108,7 @@ def thermal_gain_decay(park: ParkData, dt: float) -> tuple[np.ndarray, np.ndarra
 
 def potline_limits_mw(park: ParkData) -> tuple[np.ndarray, np.ndarray]:
     """Potline power at its lowest and highest current (N,), MW."""
+
     def p(i):
         return park.a_mw_per_ka2 * i**2 + park.b_mw_per_ka * i
 
@@ -158,9 +159,9 @@ def _potline_offer(park, v, T, dt, N, bus) -> ReserveOffer:
                 heat = heat + z
             coef = _production_coeffs(park, T, dt, n, kern, is_up)
             loss = cp.Variable(N, nonneg=True, name=f"potline_{p}_loss_t")
-            out[f"potline_{p}_production_called"] = (
-                np.ones((T, 1)) @ cp.reshape(loss, (1, N), order="F") >= cp.multiply(coef, x)
-            )
+            out[f"potline_{p}_production_called"] = np.ones((T, 1)) @ cp.reshape(
+                loss, (1, N), order="F"
+            ) >= cp.multiply(coef, x)
             lost["up" if is_up else "down"] = lost["up" if is_up else "down"] + cp.sum(loss)
         out["potline_window_called"] = [dtemp - cool >= window[0], dtemp + heat <= window[1]]
         allowed = park.reserve_production_tol * park.production_target_t
@@ -232,9 +233,7 @@ def potline_replay(park: ParkData, sched: dict, alloc: dict, periods: dict, dt: 
             float(np.max(park.temp_min_c - temp)),
             float(np.max(temp - park.temp_max_c)),
         )
-        out["power"] = max(
-            out["power"], float(np.max(p_lo - p)), float(np.max(p - p_hi))
-        )
+        out["power"] = max(out["power"], float(np.max(p_lo - p)), float(np.max(p - p_hi)))
         out["production"] = max(out["production"], float(np.max(short)))
     return {
         "reserves_deployed_temperature_c": max(out["temperature"], 0.0),

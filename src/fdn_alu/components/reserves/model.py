@@ -3,9 +3,9 @@
 For product k (call duration n_k periods, response time t1_k), period t, admitted and
 qualified provider p (eq. 1 of seed 002):
 
-- allocation x_{p,k,t} >= 0; requirement  sum_p x_{p,k,t} + b_{k,t} >= R_{k,t} (held at
-  least as required; its dual >= 0 is the clearing price, the marginal cost of holding one
-  more MW for one hour), b the reserve bought upstream (>= 0, only where it may be bought);
+- allocation x_{p,k,t} >= 0; requirement  sum_p x_{p,k,t} + b_{k,t} = R_{k,t} (held =
+  required; minus its dual is the clearing price, the marginal cost of holding one more MW
+  for one hour), b the reserve bought upstream (>= 0, only where it may be bought);
 - response rate: x_{p,k,t} <= rate_p t1_k (what the provider can move within t1);
 - headroom for a call that may start in any period and lasts n_k periods:
   sum_{k up} max_{s in t-n_k+1..t} x_{p,k,s} <= up_{p,t} (likewise down), so the provider's
@@ -21,6 +21,7 @@ qualified provider p (eq. 1 of seed 002):
 Capacity holds no energy: the block adds no bus injection; the purchase cost and the upstream
 part-load CO2 of bought reserve enter the objective (12) and the emissions.
 """
+
 from __future__ import annotations
 
 import cvxpy as cp
@@ -133,12 +134,16 @@ def reserves_block(d: ReservesData, core, blocks: dict, offers: list[ReserveOffe
     K = len(prov["names"])
     need = requirement_mw(d, core)
     periods = {p: periods_of(d.min_duration_h[k], dt) for k, p in enumerate(PRODUCTS)}
-    rate = np.concatenate(
-        [
-            np.full(len(o.names), np.inf) if o.rate_mw_per_s is None else o.rate_mw_per_s
-            for o in offers
-        ]
-    ) if offers else np.zeros(0)
+    rate = (
+        np.concatenate(
+            [
+                np.full(len(o.names), np.inf) if o.rate_mw_per_s is None else o.rate_mw_per_s
+                for o in offers
+            ]
+        )
+        if offers
+        else np.zeros(0)
+    )
     cons: dict = {}
     variables: dict = {}
     costs: dict = {}
@@ -181,8 +186,9 @@ def reserves_block(d: ReservesData, core, blocks: dict, offers: list[ReserveOffe
             cover.append(cp.sum(x, axis=1) + buy[:, k])
         else:
             cover.append(buy[:, k])
-    # Held >= required: its dual (>= 0) is the marginal cost of one more MW held.
-    cons["requirement"] = cp.vstack(cover).T >= need
+    # Held = required. cvxpy's dual y of ``cover == need`` enters as y (cover - need), so the
+    # marginal cost of one more MW held is -y (reserves_solution).
+    cons["requirement"] = cp.vstack(cover).T == need
     closed = np.flatnonzero(~d.allow_purchase)
     if len(closed):
         cons["no_purchase"] = buy[:, closed] == 0

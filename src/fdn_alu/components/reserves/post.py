@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 
 from fdn_alu.components.reserves.data import ReservesData
-from fdn_alu.components.reserves.settings import PRODUCTS
+from fdn_alu.components.reserves.settings import DOWN_PRODUCTS, PRODUCTS
 from fdn_alu.model.block import Block, objective_scale
+from fdn_alu.model.deploy import window_max_values
 
 PURCHASE = "purchase"
 """Provider name of reserve bought upstream in reserves.csv."""
@@ -31,10 +32,10 @@ def _val(x, shape) -> np.ndarray:
 
 def reserves_solution(d: ReservesData, block: Block, core) -> dict:
     """Allocated MW (T, K) per product, purchase (T, 4), clearing prices (T, 4) in currency per
-    MW and hour (duals of the requirement: the marginal cost of holding one more MW for one
-    hour), deployed-state injection changes (T, n) in MW, and the providers' solved schedules
-    for the deployment replay."""
-    T, n, base = core.periods, core.net.n_bus, core.base_mva
+    MW and hour (minus the duals of the requirement: the marginal cost of holding one more MW
+    for one hour), deployed-state injection changes (T, n) in MW, and the providers' solved
+    schedules for the deployment replay."""
+    T, n = core.periods, core.net.n_bus
     info, v, e = block.info, block.variables, block.expressions
     K = len(info["names"])
     out: dict = {"providers": list(info["names"]), "requirement_mw": info["requirement_mw"]}
@@ -49,10 +50,18 @@ def reserves_solution(d: ReservesData, block: Block, core) -> dict:
     out["price_per_mw_h"] = (
         np.zeros((T, len(PRODUCTS)))
         if dual is None
-        else np.asarray(dual).reshape(T, len(PRODUCTS)) / (objective_scale(core) * core.dt_h)
+        else -np.asarray(dual).reshape(T, len(PRODUCTS)) / (objective_scale(core) * core.dt_h)
     )
-    for key in ("deployed_up", "deployed_down"):
-        out[f"{key}_mw"] = _val(e[key], (T, n)) * base if key in e else np.zeros((T, n))
+    # Fully deployed states: every call still being delivered (the largest allocation of each
+    # product's last n_k periods), at the providers' buses.
+    called = {"deployed_up_mw": np.zeros((T, K)), "deployed_down_mw": np.zeros((T, K))}
+    for p in PRODUCTS:
+        key = "deployed_down_mw" if p in DOWN_PRODUCTS else "deployed_up_mw"
+        called[key] += window_max_values(out[f"{p}_mw"], info["periods"][p])
+    for key, mw in called.items():
+        at_bus = np.zeros((T, n))
+        np.add.at(at_bus.T, info["bus"], mw.T)
+        out[key] = at_bus if key == "deployed_up_mw" else -at_bus
     for key in ("up_headroom_mw", "down_headroom_mw"):
         out[key] = _val(e[key], (T, K))
     out["periods"] = dict(info["periods"])
