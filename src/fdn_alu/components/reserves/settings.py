@@ -86,7 +86,8 @@ def _product(
             NUM,
             1.0 if reg else 2.0,
             "h",
-            "t2 - t1 of eq. (1): shortest accepted duration",
+            "t2 - t1 of eq. (1): shortest accepted duration, and the length of a call: every "
+            "offer stays within its limits for a call this long starting in any period",
             "our choice: one dispatch hour (signals reverse within minutes)" if reg else _TWO_H,
             non_negative,
         ),
