@@ -35,13 +35,20 @@ _PRICE = (
     "~US$7, non-spinning ~US$3 per MW-h) at 7 CNY/US$"
 )
 _CI = (
-    "studies/ancillary_benefit.py reserve_penalty_t_per_mwh: part-load fuel of thermal units "
+    "studies/ancillary/compute.py reserve_penalty_t_per_mwh: part-load fuel of thermal units "
     "holding reserve upstream (coal 95 %, gas 5 %, loading 0.75 vs 0.90) = 31.0 kg/MW-h"
 )
 
 
 def _product(
-    reg: bool, load_share: float, pv_share: float, price: float, notice_h: float, notice_src: str
+    reg: bool,
+    load_share: float,
+    pv_share: float,
+    price: float,
+    notice_h: float,
+    notice_src: str,
+    ci: float = 31.0,
+    ci_src: str = _CI,
 ) -> dict[str, Field]:
     return {
         "mw": Field(NUM, 0.0, "MW", "constant requirement", "our choice: none", non_negative),
@@ -68,10 +75,10 @@ def _product(
         ),
         "purchase_ci_kg_per_mwh": Field(
             NUM,
-            31.0,
+            ci,
             "kg/(MW h)",
             "CO2 of reserve bought upstream, per MW held for one hour (no energy)",
-            _CI,
+            ci_src,
             non_negative,
         ),
         "max_response_s": Field(
@@ -115,6 +122,9 @@ PRODUCT_SCHEMAS: dict[str, dict[str, Field]] = {
         4.0,
         "seed 002 §2.1: responsive (industrial) loads with 2-4 h notice may supply non-spinning "
         "reserve (upper end)",
+        0.0,
+        "seed 002 §2.1: non-spinning reserve is held by off-line units that start when called, "
+        "so holding it burns no part-load fuel; the part-load alternative: 31.0 (" + _CI + ")",
     ),
 }
 
