@@ -164,6 +164,8 @@ def validate_reserves(raw: Any, where: str, problems: list[Problem]) -> dict[str
     if not isinstance(raw, dict):
         problems.append(Problem(where, "must be a table", "reserves"))
         return {}
+    if isinstance(raw.get("products"), dict):  # already validated (Case.with_settings)
+        raw = {**{k: v for k, v in raw.items() if k != "products"}, **raw["products"]}
     top = {k: v for k, v in raw.items() if k not in PRODUCT_SCHEMAS and k != "provider"}
     out = validate_section(top, RESERVES, where, problems, section="reserves")
     for k, name in enumerate(out.get("admit", [])):
