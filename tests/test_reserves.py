@@ -339,3 +339,27 @@ def test_config_file_with_reserves_section(tmp_path):
     assert main(["run", "--config", str(path), "--scenario", "2", "-q", "--out", str(out)]) == 0
     t = pd.read_csv(out / "reserves.csv")
     assert set(t[t.mw > 1e-6].provider) <= {"gas_turbine", "purchase"}
+
+
+@pytest.mark.parametrize("model", ["paper", "quasi_static", "heat_balance"])
+def test_thermal_kernel_is_the_thermal_model(model):
+    """The robust constraints' kernel K[t, s] (model/deploy.py) equals the temperature change
+    the step-by-step thermal model (2) gives for a call of 1 kW from period s for 2 periods."""
+    from fdn_alu.components.park.reserve import simulate_temperature, thermal_gain_decay
+    from fdn_alu.model.deploy import first_order_kernel
+
+    park = replace(build_model_data(load_case("ieee15"), 3).park, thermal_model=model)
+    T, dt, s, x = 8, 1.0, 3, 1e-3
+    rng = np.random.default_rng(1)
+    pw = park.p_rated_mw[None, :] * (1 + 0.05 * rng.standard_normal((T, len(park.names))))
+    called = pw.copy()
+    called[s : s + 2] += x
+    moved = simulate_temperature(park, called, dt) - simulate_temperature(park, pw, dt)
+    gain, decay = thermal_gain_decay(park, dt)
+    kern = first_order_kernel(T, 2, gain[0], decay[0])
+    assert np.allclose(moved[:, 0], kern[:, s] * x, rtol=1e-9, atol=1e-12)
+    assert moved[s + 1, 0] > 0
+    if model == "heat_balance":
+        assert 0 < moved[-1, 0] < moved[s + 1, 0]  # relaxes after the call
+    else:
+        assert moved[-1, 0] == pytest.approx(0.0, abs=1e-12)  # follows the power

@@ -11,8 +11,11 @@ call, up (less draw) or down (more draw):
 - bath temperature: the park's thermal model (2) applied to the call's power change moves the
   temperature by K[t, s] x[s] (``paper``/``quasi_static``: K = g during the call,
   g = dt 3600 / c (tau for quasi_static); ``heat_balance``: the first-order lag
-  d_t = (1 - k dt 3600 / c) d_(t-1) + g u_t, which relaxes after the call; the exchangers
-  keep their schedule), and the worst over every start keeps the window;
+  d_t = (1 - k dt 3600 / c) d_(t-1) + g u_t, which relaxes after the call), and the worst over
+  every start keeps the window. With shell heat exchangers (``heat_balance``,
+  ``heat_exchanger_frac`` > 0) the exchangers take the call's heat instead (our reading of seed
+  000 §2: EnPot keeps the heat balance over a +/-30 % power band): H_t -/+ the call stays within
+  +/- H_max and the bath keeps its schedule;
 - production: the horizon's production falls by at most ``tol x target``
   (``reserve_production_tol``) for the worst call in each direction, by the linear bound
   Delta(eta y) = eta' dy + y d(eta): an up call loses at most eta_max x / P'(I_min) per period
@@ -34,7 +37,14 @@ from fdn_alu.components.base import ReserveOffer
 from fdn_alu.components.park.data import MJ_PER_MWH, GasTurbineData, ParkData
 from fdn_alu.components.park.turbine import turbine_headroom
 from fdn_alu.model.block import Block
-from fdn_alu.model.deploy import DOWN, called_power, first_order_kernel, shift_down, worst_case
+from fdn_alu.model.deploy import (
+    DOWN,
+    called_power,
+    first_order_kernel,
+    shift_down,
+    window_max,
+    worst_case,
+)
 from fdn_alu.model.storage import storage_deliverable, storage_headroom, storage_replay
 
 REG = ("regulation_up", "regulation_down")
@@ -145,25 +155,37 @@ def _potline_offer(park, v, T, dt, N, bus) -> ReserveOffer:
         "potline_band_current": [pw - band_t >= p_lo[None, :], pw + band_t <= p_hi[None, :]],
     }
 
+    exchangers = "heat_exchange" in v
+
     def deliverable(alloc: dict, periods: dict) -> dict:
         out, cool, heat = {}, 0, 0
         lost = {"up": 0, "down": 0}
         for p, x in alloc.items():
             n, is_up = periods[p], p not in DOWN
-            kern = [first_order_kernel(T, n, gain[i], decay[i]) for i in range(N)]
-            z, c = worst_case(x, kern, f"potline_{p}_dtemp_k")
-            out[f"potline_{p}_thermal_called"] = c
-            if is_up:
-                cool = cool + z
+            if exchangers:
+                # The shell exchangers take the call's heat: the bath keeps its schedule.
+                m, c = window_max(x, n, f"potline_{p}_exchanged_mw")
+                out[f"potline_{p}_exchanger_called"] = c
+                kern = [np.zeros((T, T))] * N
             else:
-                heat = heat + z
+                kern = [first_order_kernel(T, n, gain[i], decay[i]) for i in range(N)]
+                m, c = worst_case(x, kern, f"potline_{p}_dtemp_k")
+                out[f"potline_{p}_thermal_called"] = c
+            if is_up:
+                cool = cool + m
+            else:
+                heat = heat + m
             coef = _production_coeffs(park, T, dt, n, kern, is_up)
             loss = cp.Variable(N, nonneg=True, name=f"potline_{p}_loss_t")
             out[f"potline_{p}_production_called"] = np.ones((T, 1)) @ cp.reshape(
                 loss, (1, N), order="F"
             ) >= cp.multiply(coef, x)
             lost["up" if is_up else "down"] = lost["up" if is_up else "down"] + cp.sum(loss)
-        out["potline_window_called"] = [dtemp - cool >= window[0], dtemp + heat <= window[1]]
+        if exchangers:  # an up call (less power) is held back, a down call taken away
+            h, h_max = v["heat_exchange"], park.heat_exchanger_mw[None, :]
+            out["potline_exchanger_range_called"] = [h + cool <= h_max, h - heat >= -h_max]
+        else:
+            out["potline_window_called"] = [dtemp - cool >= window[0], dtemp + heat <= window[1]]
         allowed = park.reserve_production_tol * park.production_target_t
         out["potline_production_called"] = [lost[d] <= allowed for d in lost]
         return out
@@ -199,7 +221,7 @@ def simulate_temperature(park: ParkData, power_mw: np.ndarray, dt: float, heat=N
         elif park.thermal_model == "quasi_static":
             step = (p - prev_p) * park.thermal_tau_h * MJ_PER_MWH / c
         else:
-            h = 0.0 if heat is None else heat[t]
+            h = 0.0 if heat is None else heat[..., t, :]
             loss = park.heat_loss_mw_per_k * (prev_t - park.temp_rated_c)
             step = (p - park.p_rated_mw - loss + h) * dt * MJ_PER_MWH / c
         temp[..., t, :] = prev_t + step
@@ -224,8 +246,12 @@ def potline_replay(park: ParkData, sched: dict, alloc: dict, periods: dict, dt: 
     base_t = park.production_t(current_ka(park, pw), simulate_temperature(park, pw, dt, heat), dt)
     out = {k: 0.0 for k in ("temperature", "power", "production")}
     for direction, dp in called_power(alloc, periods).items():
-        p = pw[None] - dp if direction == "up" else pw[None] + dp  # less draw is up
-        temp = simulate_temperature(park, p, dt, heat)
+        sign = -1.0 if direction == "up" else 1.0  # less draw is up
+        p = pw[None] + sign * dp
+        h = None if heat is None else heat[None] - sign * dp  # exchangers take the call's heat
+        temp = simulate_temperature(park, p, dt, h)
+        if h is not None:
+            out["power"] = max(out["power"], float(np.max(np.abs(h) - park.heat_exchanger_mw)))
         made = park.production_t(current_ka(park, p), temp, dt).sum(axis=(1, 2))
         short = (base_t.sum() - made) / park.production_target_t - park.reserve_production_tol
         out["temperature"] = max(
