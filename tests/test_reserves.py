@@ -230,6 +230,25 @@ def test_replay_checks_fail_just_above_their_tolerance(ieee15_reserves):
 
     ok, bad = judged(key, energy)
     assert key not in ok and key in bad
+    # power: the park battery's power limit lowered below its largest called output
+    sched, alloc = _sched(part, "park_battery")
+    top = storage_replay(park.battery, {**sched, "p_max_mw": 0.0}, alloc, part["periods"], 1.0)
+    p_top = top["reserves_deployed_power_mw"]
+    assert p_top > 1e-3
+    key = "reserves_deployed_power_mw"
+    for share, fails in ((0.99, False), (1.01, True)):
+        p2 = dict(part)
+        p2["replays"] = [
+            (
+                fn,
+                data,
+                {**sch, "p_max_mw": p_top - share * tol[key]} if data is park.battery else sch,
+                st,
+                k,
+            )
+            for fn, data, sch, st, k in part["replays"]
+        ]
+        assert (key in failed_checks(replay_violations(p2, 1.0), tol)) == fails
 
 
 def _sched(part: dict, provider: str) -> tuple:
