@@ -382,3 +382,24 @@ def test_thermal_kernel_is_the_thermal_model(model):
         assert 0 < moved[-1, 0] < moved[s + 1, 0]  # relaxes after the call
     else:
         assert moved[-1, 0] == pytest.approx(0.0, abs=1e-12)  # follows the power
+
+
+def test_dispatch_benefit_split_into_dispatch_and_upstream_factor():
+    """S1/S2 (seed 002 §4): the CO2 change is the dispatch's plus the upstream factor's, and the
+    upstream part is the reserve bought (reserves.csv) x its factor: 31 kg/MW-h for regulation
+    and spinning, 0 for non-spinning (held off-line)."""
+    from fdn_alu.studies.ancillary.dispatch import benefit_table, run_scenarios
+
+    results = run_scenarios("ieee15", 3)
+    table = benefit_table(results)
+    ci = {"regulation_up": 31.0, "regulation_down": 31.0, "spinning": 31.0, "non_spinning": 0.0}
+    for name, r in results.items():
+        col = table[name]
+        total = col["emissions total (t CO2)"]
+        parts = col["CO2 of the dispatch (t CO2)"] + col["CO2 of the upstream factor (t CO2)"]
+        assert parts == pytest.approx(total, rel=1e-12)
+        bought = r.reserves[r.reserves.provider == "purchase"]
+        upstream = sum(bought[bought["product"] == p].mw.sum() * c for p, c in ci.items()) / 1e3
+        assert col["CO2 of the upstream factor (t CO2)"] == pytest.approx(upstream, rel=1e-6)
+        assert r.summary["checks"]["failed"] == []
+    assert table.loc["CO2 of the upstream factor (t CO2)", "S2 - S1"] < 0
