@@ -403,3 +403,20 @@ def test_dispatch_benefit_split_into_dispatch_and_upstream_factor():
         assert col["CO2 of the upstream factor (t CO2)"] == pytest.approx(upstream, rel=1e-6)
         assert r.summary["checks"]["failed"] == []
     assert table.loc["CO2 of the upstream factor (t CO2)", "S2 - S1"] < 0
+
+
+@pytest.mark.parametrize(("gain", "decay", "n"), [(2.0, 0.0, 1), (0.5, 1.0, 3), (1.5, 0.9, 2)])
+def test_worst_case_recursion_is_the_maximum_over_starts(gain, decay, n):
+    """The O(T n) rows of worst_case give exactly max_s K[t, s] x[s] (brute force over the
+    (T, T) kernel) at their least value."""
+    import cvxpy as cp
+
+    from fdn_alu.model.deploy import first_order_kernel, worst_case
+
+    T = 12
+    x = np.random.default_rng(2).uniform(0, 1, (T, 2))
+    z, cons = worst_case(cp.Constant(x), gain, decay, n, "z")
+    cp.Problem(cp.Minimize(cp.sum(z)), cons).solve("CLARABEL")
+    kern = first_order_kernel(T, n, gain, decay)
+    brute = np.max(kern[:, :, None] * x[None, :, :], axis=1)
+    assert np.allclose(z.value, brute, atol=1e-7)

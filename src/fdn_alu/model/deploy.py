@@ -11,14 +11,14 @@ energy, the deployed power itself) moves by ``K[t, s] x_k[s]`` at period t, with
 and, for x >= 0 and K >= 0, the constraints ``z_k[t] >= K[t, s] x_k[s]`` for all (t, s) with
 ``z`` entering the device's limit with the sign that tightens it make the limit hold for every
 start of every product (each product's call may start in a different period): the robust
-counterpart of the limit, exact and linear.
+counterpart of the limit, exact and linear. For the first-order kernels of the devices here the
+maximum over s is a recursion, so :func:`worst_case` needs O(T n) rows, not T^2.
 """
 
 from __future__ import annotations
 
 import cvxpy as cp
 import numpy as np
-import scipy.sparse as sp
 
 
 def periods_of(duration_h: float, dt_h: float) -> int:
@@ -45,15 +45,32 @@ def first_order_kernel(T: int, n: int, gain: float, decay: float = 0.0) -> np.nd
     return out
 
 
-def worst_case(x, kernels: list[np.ndarray], name: str) -> tuple[cp.Variable, list]:
-    """Worst deviation z (T, k) >= 0 over every start of a call of x (T, k) through the
-    providers' kernels (one (T, T) kernel per column), and its constraints."""
+def worst_case(x, gain, decay, n: int, name: str) -> tuple[cp.Variable, list]:
+    """Worst deviation z (T, k) over every start of a call of x (T, k) lasting n periods through
+    the first-order kernel of :func:`first_order_kernel` (``gain``, ``decay`` per column, with
+    0 <= decay <= 1), and its constraints, in O(T n) rows.
+
+    For a lag l = t - s < n - 1 (the call still running) ``K_l = g sum_(j<=l) a^j``, written
+    ``z[t] >= K_l x[t - l]``; for l >= n - 1 ``K_l = a^(l - n + 1) G`` with
+    ``G = g sum_(j<n) a^j``, whose maximum over s follows the recursion
+    ``W[t] >= a W[t - 1]``, ``W[t] >= G x[t - n + 1]``, and ``z >= W``. Every bound is an
+    epigraph of the maximum over starts, so the robust limit is exact.
+    """
     T, k = x.shape
+    g = np.broadcast_to(np.asarray(gain, float), (k,))
+    a = np.broadcast_to(np.asarray(decay, float), (k,))
     z = cp.Variable((T, k), nonneg=True, name=name)
-    big = np.hstack(kernels)  # (T, T k): column j T + s is provider j starting at s
-    spread = sp.kron(sp.eye(k), np.ones((1, T)), format="csr")  # z[:, j] repeated T times
-    row = cp.reshape(x, (1, T * k), order="F")
-    cons = [z @ spread >= cp.multiply(big, np.ones((T, 1)) @ row)]
+    w = cp.Variable((T, k), nonneg=True, name=f"{name}_tail")
+    big_g = g * np.sum([a**j for j in range(n)], axis=0)
+    cons = [z >= w]
+    if T > 1:
+        cons.append(w[1:] >= cp.multiply(np.ones((T - 1, 1)) * a[None, :], w[:-1]))
+    if n - 1 < T:
+        m = T - n + 1
+        cons.append(w[n - 1 :] >= cp.multiply(np.ones((m, 1)) * big_g[None, :], x[:m]))
+    for lag in range(min(n - 1, T)):  # the call's own periods (n is a few)
+        k_l = g * np.sum([a**j for j in range(lag + 1)], axis=0)
+        cons.append(z[lag:] >= cp.multiply(np.ones((T - lag, 1)) * k_l[None, :], x[: T - lag]))
     return z, cons
 
 

@@ -14,7 +14,7 @@ import cvxpy as cp
 import numpy as np
 
 from fdn_alu.model.block import lagged
-from fdn_alu.model.deploy import called_power, first_order_kernel, worst_case
+from fdn_alu.model.deploy import called_power, worst_case
 
 
 @dataclass(frozen=True)
@@ -165,13 +165,11 @@ def storage_deliverable(name: str, bat: BatteryData, variables: dict, e_max, dt_
     moves the energy by up to ``x dt min(t - s + 1, n) / eta_dis`` (the larger of x eta_ch and
     x / eta_dis), :func:`fdn_alu.model.deploy.worst_case`."""
     e = variables["energy"]
-    T = e.shape[0]
 
     def deliverable(alloc: dict, periods: dict) -> dict:
         cons, low, high = {}, 0, 0
         for p, x in alloc.items():
-            kern = first_order_kernel(T, periods[p], dt_h / bat.eta_dis, decay=1.0)
-            z, c = worst_case(x, [kern] * x.shape[1], f"{name}_{p}_energy_mwh")
+            z, c = worst_case(x, dt_h / bat.eta_dis, 1.0, periods[p], f"{name}_{p}_energy_mwh")
             cons[f"{name}_{p}_energy_called"] = c
             if p == "regulation_down":
                 high = high + cp.sum(z, axis=1)

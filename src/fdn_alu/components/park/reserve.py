@@ -169,7 +169,7 @@ def _potline_offer(park, v, T, dt, N, bus) -> ReserveOffer:
                 kern = [np.zeros((T, T))] * N
             else:
                 kern = [first_order_kernel(T, n, gain[i], decay[i]) for i in range(N)]
-                m, c = worst_case(x, kern, f"potline_{p}_dtemp_k")
+                m, c = worst_case(x, gain, decay, n, f"potline_{p}_dtemp_k")
                 out[f"potline_{p}_thermal_called"] = c
             if is_up:
                 cool = cool + m
