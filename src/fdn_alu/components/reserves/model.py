@@ -201,7 +201,10 @@ def reserves_block(d: ReservesData, core, blocks: dict, offers: list[ReserveOffe
     start = 0
     for o in offers:
         k = len(o.names)
-        mine = {p: a[:, start : start + k] for p, a in alloc.items()}
+        held = {
+            p for i in range(start, start + k) if prov["admitted"][i] for p in prov["products"][i]
+        }
+        mine = {p: a[:, start : start + k] for p, a in alloc.items() if p in held}
         if o.deliverable is not None and mine:
             cons.update(o.deliverable(mine, periods))
         if o.replay is not None:
