@@ -27,6 +27,10 @@ last_year = 2020
 load_twh = 8760.0
 load_growth_per_yr = 0.0
 load_factor = 0.5
+load_shape = "annual_mean"
+
+[products.non_spinning]
+on_part_loaded_thermal_share = 1.0
 
 [requirement]
 regulation_share_of_peak = 0.01
@@ -111,6 +115,56 @@ def test_hand_computed_case(hand):
     assert r["co2_saved_t_per_yr"] == pytest.approx(44_676_000, rel=1e-12)
     assert r["co2_reserve_s1_t_per_yr"] == pytest.approx(105_120_000, rel=1e-12)
     assert _one(res, 1.0, 0.5)["co2_saved_t_per_yr"] == pytest.approx(22_776_000, rel=1e-12)
+
+
+def test_typical_days_and_scope(hand, tmp_path):
+    """The hand case on seed 002's four typical days: each day's requirement from its peak hour,
+    the bundled national hourly shape scaled to 1,000,000 MW mean (peak hours 1.0146, 1.3471,
+    1.1060, 1.2090 x mean, from the sum of the 31 provinces); the year is the mean of the days.
+    Yunnan: its share of the hourly data's energy, aluminium its 2023 output share."""
+    import pandas as pd
+
+    from fdn_alu.studies.ancillary.region import TYPICAL_DAYS_CSV
+
+    table = pd.read_csv(TYPICAL_DAYS_CSV, comment="#", dtype={"day": str}).set_index("day")
+    prov = table.columns[1:]
+    mean = table.loc["year_mean", prov].astype(float).sum()
+    days = table.loc[["04-18", "07-26", "09-12", "12-19"], prov].astype(float).sum(axis=1)
+    factors = days.groupby(level=0).max().to_numpy() / mean
+    assert factors == pytest.approx([1.0146, 1.3471, 1.1060, 1.2090], abs=1e-4)
+    path = tmp_path / "days.toml"
+    path.write_text(HAND_TOML.replace('load_shape = "annual_mean"', 'load_shape = "typical_days"'))
+    r = _one(compute(load_params(path), tau=[1.0], lam=[1.0]), 1.0, 1.0)
+    assert r["peak_load_mw"] == pytest.approx(1e6 * factors.mean(), rel=1e-12)
+    assert r["req_regulation_mw"] == pytest.approx(0.01 * 1e6 * factors.mean(), rel=1e-12)
+    # cement capped per day at half of 5 % of that day's peak, then averaged over the days
+    assert r["carried_cement_mw"] == pytest.approx(0.025 * 1e6 * factors.mean(), rel=1e-12)
+    yn = tmp_path / "yn.toml"
+    yn.write_text(HAND_TOML.replace('name = "hand"', 'name = "hand"\nscope = "Yunnan"'))
+    r = _one(compute(load_params(yn), tau=[1.0], lam=[1.0]), 1.0, 1.0)
+    share = float(table.loc["year_mean", "Yunnan"]) / mean
+    assert r["load_twh"] == pytest.approx(8760.0 * share, rel=1e-12)
+    assert r["flexible_aluminium_mw"] == pytest.approx(1_000 * 0.102499, rel=1e-9)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(HAND_TOML.replace('name = "hand"', 'name = "hand"\nscope = "Atlantis"'))
+    with pytest.raises(InputError, match="'Atlantis' is not 'national' or a province"):
+        load_params(bad)
+
+
+def test_default_benefit_after_the_seed():
+    """Default (national, typical days, non-spinning held off-line): only the aluminium
+    regulation displaces part-loaded thermal reserve; the part-load alternative for
+    non-spinning adds the cement mills'."""
+    from fdn_alu.studies.ancillary.params import override
+
+    base = load_params()
+    r = _one(compute(base, tau=[1.0], lam=[1.0]), 1.0, 1.0, year=2020)
+    assert r["displaced_thermal_reserve_mw"] == pytest.approx(r["carried_aluminium_mw"])
+    assert r["co2_saved_t_per_yr"] / 1e6 == pytest.approx(1.465, abs=1e-3)
+    alt = override(base, {"products.non_spinning.on_part_loaded_thermal_share": 1.0}, "test")
+    r = _one(compute(alt, tau=[1.0], lam=[1.0]), 1.0, 1.0, year=2020)
+    assert r["co2_saved_t_per_yr"] / 1e6 == pytest.approx(5.634, abs=1e-3)
+    assert base.raw["providers"]["aluminium"]["notice_h"] == 0.0  # as the dispatch's potlines
 
 
 def test_energy_penalty_is_charged(tmp_path):

@@ -1,10 +1,12 @@
-"""Reserve products (issue 13, seed 002): hand-sized allocation with a known turbine cost, eq. (3)
-and the 12 h limit from reserves.csv, a cement non-spinning event, qualification (eq. 1), the
-AC check of the fully deployed state, carbon balance."""
+"""Reserve products (seed 002): hand-sized allocation with a known turbine cost, the worst-case
+call replayed from reserves.csv and eaip.csv, replay checks able to fail, prices against a finite
+difference, a cement non-spinning event, qualification (eq. 1), the AC check of the fully
+deployed state, carbon balance."""
 
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -13,9 +15,16 @@ import pytest
 import figure_checks as fc
 from fdn_alu import InfeasibleError, InputError, case_from_net, load_case, run
 from fdn_alu.analysis.checks import ac_check_sweep
+from fdn_alu.analysis.tolerance import failed_checks
 from fdn_alu.cli import main
 from fdn_alu.components.cement.post import silo_levels, simulate_event
-from fdn_alu.studies.ancillary.dispatch import TURBINE_PART_LOAD, plot_providers
+from fdn_alu.components.park.reserve import potline_replay, turbine_replay
+from fdn_alu.components.reserves import Reserves
+from fdn_alu.components.reserves.post import replay_violations
+from fdn_alu.components.reserves.settings import PRODUCTS
+from fdn_alu.core.data import build_model_data
+from fdn_alu.model.storage import storage_replay
+from fdn_alu.studies.ancillary.dispatch import TURBINE_PART_LOAD, plot_providers, with_reserves
 from helpers import flat_profiles, radial_net
 
 R_MW = 0.02  # regulation requirement of the hand-sized case, each direction
@@ -31,7 +40,11 @@ def _hand_case(band_frac: float, periods: int = 4, turbine: bool = True, down_mw
     park["potlines"] = park["potlines"][:1]
     park.pop("battery")
     park.pop("pv")
-    park["gas_turbine"].update(TURBINE_PART_LOAD)
+    # A 3 MW/h ramp (our choice for the hand case) lets the turbine move 0.025 MW within the
+    # 30 s of regulation; a 5 % production tolerance lets one potline carry a one-hour call
+    # of 0.02 MW within a 4-h horizon.
+    park["gas_turbine"].update(TURBINE_PART_LOAD, ramp_mw_per_h=3.0)
+    park["reserve_production_tol"] = 0.05
     if not turbine:
         park.pop("gas_turbine")
     zero = {"load_share": 0.0, "pv_share": 0.0, "allow_purchase": False}
@@ -127,20 +140,161 @@ def ieee15_reserves(tmp_path_factory):
     return out
 
 
-def test_csv_regulation_energy_neutral_and_within_12_h(ieee15_reserves):
+def _table_alloc(t: pd.DataFrame, providers: list[str], T: int) -> dict:
+    """product -> (T, k) MW held by ``providers`` (reserves.csv)."""
+    out = {}
+    for prod in PRODUCTS:
+        sub = t[t["product"] == prod].pivot_table(index="period", columns="provider", values="mw")
+        out[prod] = sub.reindex(index=range(T), columns=providers).fillna(0.0).to_numpy()
+    return out
+
+
+def test_worst_case_replay_from_the_tables(ieee15_reserves):
+    """Every call of every product, replayed in numpy from reserves.csv and eaip.csv (the park's
+    thermal model (2), eq. (1) and (3), the turbine's limits and ramp, the battery's energy),
+    stays inside every limit: the model's robust constraints are exact enough."""
+    case = with_reserves(load_case("ieee15"))
+    park = build_model_data(case, 3).park
     t = pd.read_csv(ieee15_reserves / "reserves.csv")
-    assert set(t.columns) >= {"period", "product", "provider", "mw", "price"}
-    reg = t[t["product"].str.startswith("regulation") & (t.provider.str.startswith("potline"))]
-    for _, g in reg.groupby("provider"):
-        up = g[g["product"] == "regulation_up"]
-        down = g[g["product"] == "regulation_down"]
-        assert up.deployed_mwh.sum() == pytest.approx(down.deployed_mwh.sum(), abs=1e-6)  # (3)
-        band = up.headroom_mw.max()
-        assert band > 1e-3
-        hours_up = up.deployed_mwh.sum() / band
-        assert hours_up <= 12.0 + 1e-6
-        assert (down.deployed_mwh.sum() / band) <= 12.0 + 1e-6
-        assert (up.mw <= up.headroom_mw + 1e-7).all()
+    e = pd.read_csv(ieee15_reserves / "eaip.csv")
+    T, dt = 24, 1.0
+    lines = e[e.potline != "park"].pivot_table(index="period", columns="potline", values="p_mw")
+    sched = {"power": lines[park.names].to_numpy()}
+    periods = {p: 1 if p.startswith("regulation") else 2 for p in PRODUCTS}
+    alloc = _table_alloc(t, park.names, T)
+    assert alloc["regulation_up"].max() > 1e-3  # the potlines do hold regulation
+    out = potline_replay(park, sched, alloc, periods, dt)
+    assert max(out.values()) <= 1e-6, out
+    row = e[e.potline == "park"].set_index("period").sort_index()
+    gas = {"gas": row.gas_turbine_mw.to_numpy(), "on": (row.gas_turbine_mw > 1e-6).to_numpy()}
+    out = turbine_replay(
+        (park.gas_turbine, dt), gas, _table_alloc(t, ["gas_turbine"], T), periods, dt
+    )
+    assert out["reserves_deployed_power_mw"] <= 1e-6
+    bat = {
+        "charge": row.battery_charge_mw.to_numpy(),
+        "discharge": row.battery_discharge_mw.to_numpy(),
+        "e_max_mwh": park.battery.e_max_mwh,
+        "p_max_mw": park.battery.p_max_mw,
+    }
+    held = _table_alloc(t, ["park_battery"], T)
+    assert held["regulation_up"].max() > 1e-3
+    out = storage_replay(park.battery, bat, held, periods, dt)
+    assert max(out.values()) <= 1e-6, out
+    # the turbine holds at most what its ramp moves within a product's response time
+    gt = t[t.provider == "gas_turbine"]
+    ramp = park.gas_turbine.ramp_mw_per_h / 3600.0
+    assert gt[gt["product"].str.startswith("regulation")].mw.max() <= ramp * 30 + 1e-9
+    assert gt[gt["product"] == "spinning"].mw.max() <= ramp * 600 + 1e-9
+
+
+def test_replay_checks_fail_just_above_their_tolerance(ieee15_reserves):
+    """Each replay limit moved so that the worst call breaks it by 0.99 and 1.01 tolerances:
+    the pipeline's judgement passes the first and fails the second."""
+    case = with_reserves(load_case("ieee15"))
+    res = run(case, scenario=3)
+    part = res.solution.reserves
+    tol = Reserves.tolerances
+    park = res.data.park
+
+    def judged(key: str, replace_data) -> tuple[list, list]:
+        out = []
+        for share in (0.99, 1.01):
+            p2 = dict(part)
+            p2["replays"] = [
+                (fn, replace_data(data, share), sched, start, k)
+                for fn, data, sched, start, k in part["replays"]
+            ]
+            out.append(failed_checks(replay_violations(p2, 1.0), tol))
+        return out
+
+    # bath temperature: the window's lower end raised above the coldest call
+    cold = potline_replay(
+        replace(park, temp_min_c=2000.0), *_sched(part, "potline1"), part["periods"], 1.0
+    )
+    t_min = 2000.0 - cold["reserves_deployed_temperature_c"]
+    key = "reserves_deployed_temperature_c"
+
+    def temp(data, share):
+        return replace(data, temp_min_c=t_min + share * tol[key]) if data is park else data
+
+    ok, bad = judged(key, temp)
+    assert key not in ok and key in bad
+    # production: the allowed shortfall lowered below the worst call's
+    worst = potline_replay(
+        replace(park, reserve_production_tol=0.0), *_sched(part, "potline1"), part["periods"], 1.0
+    )
+    loss = worst["reserves_deployed_production_rel"]
+    assert loss > 1e-5
+    key = "reserves_deployed_production_rel"
+
+    def prod(data, share):
+        if data is not park:
+            return data
+        return replace(data, reserve_production_tol=loss - share * tol[key])
+
+    ok, bad = judged(key, prod)
+    assert key not in ok and key in bad
+    # stored energy: the ESOP battery's floor raised above its lowest called energy
+    esop = res.data.esop.battery
+    low = storage_replay(
+        replace(esop, e_min_mwh=50.0), *_sched(part, "esop_battery"), part["periods"], 1.0
+    )
+    e_min = 50.0 - low["reserves_deployed_energy_mwh"]
+    key = "reserves_deployed_energy_mwh"
+
+    def energy(data, share):
+        return replace(data, e_min_mwh=e_min + share * tol[key]) if data is esop else data
+
+    ok, bad = judged(key, energy)
+    assert key not in ok and key in bad
+    # power: the park battery's power limit lowered below its largest called output
+    sched, alloc = _sched(part, "park_battery")
+    top = storage_replay(park.battery, {**sched, "p_max_mw": 0.0}, alloc, part["periods"], 1.0)
+    p_top = top["reserves_deployed_power_mw"]
+    assert p_top > 1e-3
+    key = "reserves_deployed_power_mw"
+    for share, fails in ((0.99, False), (1.01, True)):
+        p2 = dict(part)
+        p2["replays"] = [
+            (
+                fn,
+                data,
+                {**sch, "p_max_mw": p_top - share * tol[key]} if data is park.battery else sch,
+                st,
+                k,
+            )
+            for fn, data, sch, st, k in part["replays"]
+        ]
+        assert (key in failed_checks(replay_violations(p2, 1.0), tol)) == fails
+
+
+def _sched(part: dict, provider: str) -> tuple:
+    """(schedule, allocations) of the replay entry holding ``provider``."""
+    for _fn, _data, sched, start, k in part["replays"]:
+        if provider in part["providers"][start : start + k]:
+            alloc = {p: part[f"{p}_mw"][:, start : start + k] for p in PRODUCTS}
+            return sched, alloc
+    raise KeyError(provider)
+
+
+def test_reserve_prices_are_the_marginal_cost_of_holding_more():
+    """Price x 1 kW more held every hour = the change of the total cost (finite difference)."""
+    case = with_reserves(load_case("ieee15"))
+    base = run(case, scenario=3)
+    t = base.reserves
+    raw = copy.deepcopy(case.settings["reserves"])
+    prods = raw.pop("products")
+    raw.pop("provider", None)
+    d = 1e-3
+    for prod in ("regulation_up", "non_spinning"):
+        more = {**raw, **prods, prod: {**prods[prod], "mw": d}}
+        r = run(case.with_settings(reserves=more), scenario=3)
+        price = t[t["product"] == prod].groupby("period").price.first().to_numpy()
+        assert price.min() >= -1e-6 and price.max() > 1.0
+        delta = r.summary["costs"]["total"] - base.summary["costs"]["total"]
+        assert delta > 0
+        assert float(price.sum() * d) == pytest.approx(delta, rel=5e-3)
 
 
 def test_deployed_state_within_voltage_limits_and_carbon_closed(ieee15_reserves):
@@ -156,10 +310,6 @@ def test_deployed_state_within_voltage_limits_and_carbon_closed(ieee15_reserves)
 
 
 def test_ac_sweep_of_the_fully_deployed_dispatch():
-    from dataclasses import replace
-
-    from fdn_alu.studies.ancillary.dispatch import with_reserves
-
     res = run(with_reserves(load_case("ieee15")), scenario=2)
     part = res.solution.part("reserves")
     for key in ("deployed_up_mw", "deployed_down_mw"):
@@ -167,8 +317,15 @@ def test_ac_sweep_of_the_fully_deployed_dispatch():
         ac = ac_check_sweep(res.data, dep)
         assert ac.converged
         assert ac.vm_ac_pu.min() >= 0.9 - 1e-4 and ac.vm_ac_pu.max() <= 1.1 + 1e-4
-    # up state: injections rise by exactly the up products held locally
-    held = sum(part[f"{p}_mw"].sum(axis=1) for p in ("regulation_up", "spinning", "non_spinning"))
+
+    # up state: injections rise by every up call still being delivered: regulation (1 h) held
+    # this hour, spinning and non-spinning (2 h) the larger of this and the last hour's
+    def last2(x):
+        return np.maximum(x, np.vstack([np.zeros((1, x.shape[1])), x[:-1]]))
+
+    held = (
+        part["regulation_up_mw"] + last2(part["spinning_mw"]) + last2(part["non_spinning_mw"])
+    ).sum(axis=1)
     assert np.allclose(part["deployed_up_mw"].sum(axis=1), held, atol=1e-9)
     # cement: a non-spinning event on the mill with the largest offer, with make-up (eq. 2)
     c = res.data.component("cement")
@@ -219,3 +376,65 @@ def test_config_file_with_reserves_section(tmp_path):
     assert main(["run", "--config", str(path), "--scenario", "2", "-q", "--out", str(out)]) == 0
     t = pd.read_csv(out / "reserves.csv")
     assert set(t[t.mw > 1e-6].provider) <= {"gas_turbine", "purchase"}
+
+
+@pytest.mark.parametrize("model", ["paper", "quasi_static", "heat_balance"])
+def test_thermal_kernel_is_the_thermal_model(model):
+    """The robust constraints' kernel K[t, s] (model/deploy.py) equals the temperature change
+    the step-by-step thermal model (2) gives for a call of 1 kW from period s for 2 periods."""
+    from fdn_alu.components.park.reserve import simulate_temperature, thermal_gain_decay
+    from fdn_alu.model.deploy import first_order_kernel
+
+    park = replace(build_model_data(load_case("ieee15"), 3).park, thermal_model=model)
+    T, dt, s, x = 8, 1.0, 3, 1e-3
+    rng = np.random.default_rng(1)
+    pw = park.p_rated_mw[None, :] * (1 + 0.05 * rng.standard_normal((T, len(park.names))))
+    called = pw.copy()
+    called[s : s + 2] += x
+    moved = simulate_temperature(park, called, dt) - simulate_temperature(park, pw, dt)
+    gain, decay = thermal_gain_decay(park, dt)
+    kern = first_order_kernel(T, 2, gain[0], decay[0])
+    assert np.allclose(moved[:, 0], kern[:, s] * x, rtol=1e-9, atol=1e-12)
+    assert moved[s + 1, 0] > 0
+    if model == "heat_balance":
+        assert 0 < moved[-1, 0] < moved[s + 1, 0]  # relaxes after the call
+    else:
+        assert moved[-1, 0] == pytest.approx(0.0, abs=1e-12)  # follows the power
+
+
+def test_dispatch_benefit_split_into_dispatch_and_upstream_factor():
+    """S1/S2 (seed 002 §4): the CO2 change is the dispatch's plus the upstream factor's, and the
+    upstream part is the reserve bought (reserves.csv) x its factor: 31 kg/MW-h for regulation
+    and spinning, 0 for non-spinning (held off-line)."""
+    from fdn_alu.studies.ancillary.dispatch import benefit_table, run_scenarios
+
+    results = run_scenarios("ieee15", 3)
+    table = benefit_table(results)
+    ci = {"regulation_up": 31.0, "regulation_down": 31.0, "spinning": 31.0, "non_spinning": 0.0}
+    for name, r in results.items():
+        col = table[name]
+        total = col["emissions total (t CO2)"]
+        parts = col["CO2 of the dispatch (t CO2)"] + col["CO2 of the upstream factor (t CO2)"]
+        assert parts == pytest.approx(total, rel=1e-12)
+        bought = r.reserves[r.reserves.provider == "purchase"]
+        upstream = sum(bought[bought["product"] == p].mw.sum() * c for p, c in ci.items()) / 1e3
+        assert col["CO2 of the upstream factor (t CO2)"] == pytest.approx(upstream, rel=1e-6)
+        assert r.summary["checks"]["failed"] == []
+    assert table.loc["CO2 of the upstream factor (t CO2)", "S2 - S1"] < 0
+
+
+@pytest.mark.parametrize(("gain", "decay", "n"), [(2.0, 0.0, 1), (0.5, 1.0, 3), (1.5, 0.9, 2)])
+def test_worst_case_recursion_is_the_maximum_over_starts(gain, decay, n):
+    """The O(T n) rows of worst_case give exactly max_s K[t, s] x[s] (brute force over the
+    (T, T) kernel) at their least value."""
+    import cvxpy as cp
+
+    from fdn_alu.model.deploy import first_order_kernel, worst_case
+
+    T = 12
+    x = np.random.default_rng(2).uniform(0, 1, (T, 2))
+    z, cons = worst_case(cp.Constant(x), gain, decay, n, "z")
+    cp.Problem(cp.Minimize(cp.sum(z)), cons).solve("CLARABEL")
+    kern = first_order_kernel(T, n, gain, decay)
+    brute = np.max(kern[:, :, None] * x[None, :, :], axis=1)
+    assert np.allclose(z.value, brute, atol=1e-7)

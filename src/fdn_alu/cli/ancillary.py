@@ -40,17 +40,51 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument("--tau", default=None, help="transforming factors, e.g. 0,0.25,0.5,1")
     p.add_argument("--lambda", dest="lam", default=None, help="penetration factors, e.g. 0,0.5,1")
+    p.add_argument(
+        "--scope",
+        default=None,
+        help="'national' (default) or a province name of the bundled hourly data (e.g. Yunnan)",
+    )
+    p.add_argument(
+        "--non-spinning",
+        dest="non_spinning",
+        choices=("offline", "part_load"),
+        default=None,
+        help="who holds non-spinning reserve in S1: off-line units (default, seed 002 §2.1: no "
+        "part-load CO2) or part-loaded thermal units",
+    )
+    p.add_argument(
+        "--load-shape",
+        dest="load_shape",
+        choices=("typical_days", "annual_mean"),
+        default=None,
+        help="requirement from the four typical days' peak hours (default, seed 002 §4) or "
+        "from the annual peak E / (8760 h load factor)",
+    )
 
 
 def main(args) -> int:
     """Run the subcommand; returns the exit code (0)."""
     from fdn_alu.results.folders import check_out_dir
     from fdn_alu.studies.ancillary.benefit import compute, load_params, write_result
+    from fdn_alu.studies.ancillary.params import override
 
     check_out_dir(args.out, "ancillary-benefit")
     tau = _floats(args.tau) if args.tau else None
     lam = _floats(args.lam) if args.lam else None
-    result = compute(load_params(args.config), tau=tau, lam=lam)
+    params = load_params(args.config)
+    values: dict = {}
+    if args.scope:
+        values["region.scope"] = args.scope
+        values["region.name"] = "China (national)" if args.scope == "national" else args.scope
+    if args.non_spinning:
+        share = 1.0 if args.non_spinning == "part_load" else 0.0
+        values["products.non_spinning.on_part_loaded_thermal_share"] = share
+    if args.load_shape:
+        values["region.load_shape"] = args.load_shape
+    if values:
+        params = override(params, values, "command line")
+    result = compute(params, tau=tau, lam=lam)
     write_result(result, args.out)
     s = result.summary
     print(

@@ -131,9 +131,19 @@ class ReserveOffer:
     constraints, costs, emissions_t : dict
         Constraint families (keys unique across components, e.g. ``"park_band"``), holding
         costs (money) and holding emissions (t CO2) the offer adds.
-    deployed_up_mwh, deployed_down_mwh : cp.Expression (T, k) or None
-        Expected deployed energy of regulation per period for energy-limited providers
-        (seed 002 eq. 3: equal over the cycle, each direction at most 12 h); None otherwise.
+    rate_mw_per_s : ndarray (k,)
+        Physical response rate: a provider offers at most ``rate x t1`` of a product with
+        response time t1 (inf: no limit within any product's response time).
+    deliverable : callable or None
+        ``deliverable(alloc, periods) -> dict`` of constraint families that keep the
+        provider's limits for the worst-case deployment of its allocations (``alloc``:
+        product -> (T, k) MW, ``periods``: product -> call duration in periods; see
+        :mod:`fdn_alu.model.deploy`).
+    replay : tuple or None
+        ``(function, data, schedule)``: a numpy replay of the worst-case deployment, independent
+        of the model, ``function(data, schedule_values, alloc_mw, periods, dt_h) -> dict`` of
+        limit violations (>= 0); ``schedule`` maps names to the cvxpy expressions whose solved
+        values it needs.
     """
 
     names: list[str]
@@ -147,8 +157,9 @@ class ReserveOffer:
     constraints: dict[str, Any] = field(default_factory=dict)
     costs: dict[str, Any] = field(default_factory=dict)
     emissions_t: dict[str, Any] = field(default_factory=dict)
-    deployed_up_mwh: Any = None
-    deployed_down_mwh: Any = None
+    rate_mw_per_s: Any = None
+    deliverable: Any = None
+    replay: Any = None
 
 
 class Component:

@@ -14,6 +14,7 @@ import cvxpy as cp
 import numpy as np
 
 from fdn_alu.model.block import lagged
+from fdn_alu.model.deploy import called_power, worst_case
 
 
 @dataclass(frozen=True)
@@ -145,24 +146,55 @@ def simultaneous_mw(charge: np.ndarray, discharge: np.ndarray) -> float:
 
 
 def storage_headroom(
-    name: str, bat: BatteryData, variables: dict, p_max, duration_h: float
+    name: str, bat: BatteryData, variables: dict, p_max
 ) -> tuple[cp.Variable, cp.Variable, list]:
-    """Reserve headroom a battery offers (T,), MW, and its limits.
-
-    Offered ``up`` (more discharge or less charge) and ``down`` (the reverse) within the power
-    limit, ``up <= p_max - P_dis + P_ch``, ``down <= p_max - P_ch + P_dis``, and with energy for
-    ``duration_h`` of full deployment from the stored energy at both ends of every period:
-    ``(E - E_min) eta_dis >= up d`` and ``(E_max - E) / eta_ch >= down d``.
-    """
-    ch, dis, e = variables["charge"], variables["discharge"], variables["energy"]
-    T = e.shape[0]
+    """Reserve headroom a battery offers (T,), MW, within its power limit: ``up`` (more
+    discharge or less charge) ``<= p_max - P_dis + P_ch`` and ``down <= p_max - P_ch + P_dis``.
+    Its stored energy under a call is :func:`storage_deliverable`'s."""
+    ch, dis = variables["charge"], variables["discharge"]
+    T = ch.shape[0]
     up = cp.Variable(T, nonneg=True, name=f"{name}_reserve_up_mw")
     down = cp.Variable(T, nonneg=True, name=f"{name}_reserve_down_mw")
-    e_start = lagged(e, bat.e_init_mwh)
-    cons = [up <= p_max - dis + ch, down <= p_max - ch + dis]
-    for level in (e_start, e):
-        cons += [
-            (level - bat.e_min_mwh) * bat.eta_dis >= up * duration_h,
-            (bat.e_max_mwh - level) / bat.eta_ch >= down * duration_h,
-        ]
-    return up, down, cons
+    return up, down, [up <= p_max - dis + ch, down <= p_max - ch + dis]
+
+
+def storage_deliverable(name: str, bat: BatteryData, variables: dict, e_max, dt_h: float):
+    """``deliverable(alloc, periods)`` of a battery's offer: the stored energy stays within
+    [E_min, E_max] at the end of every period for a call of every product starting in any period
+    (the schedule resumes after, so the energy moved stays moved): a call of x MW over n periods
+    moves the energy by up to ``x dt min(t - s + 1, n) / eta_dis`` (the larger of x eta_ch and
+    x / eta_dis), :func:`fdn_alu.model.deploy.worst_case`."""
+    e = variables["energy"]
+
+    def deliverable(alloc: dict, periods: dict) -> dict:
+        cons, low, high = {}, 0, 0
+        for p, x in alloc.items():
+            z, c = worst_case(x, dt_h / bat.eta_dis, 1.0, periods[p], f"{name}_{p}_energy_mwh")
+            cons[f"{name}_{p}_energy_called"] = c
+            if p == "regulation_down":
+                high = high + cp.sum(z, axis=1)
+            else:
+                low = low + cp.sum(z, axis=1)
+        cons[f"{name}_energy_called"] = [e - low >= bat.e_min_mwh, e + high <= e_max]
+        return cons
+
+    return deliverable
+
+
+def storage_replay(bat: BatteryData, sched: dict, alloc: dict, periods: dict, dt_h: float):
+    """Worst-case deployment of a battery's allocations, replayed in numpy: every start period,
+    each direction, all products of it at once for their durations, schedule resumed after;
+    returns the largest stored-energy and power violations (MWh, MW)."""
+    net = sched["discharge"] - sched["charge"]  # (T,)
+    e_max, p_max = float(sched["e_max_mwh"]), float(sched["p_max_mw"])
+    worst_e = worst_p = 0.0
+    for direction, dp in called_power(alloc, periods).items():  # (S, T, 1) per start S
+        p = net[None, :] + (1.0 if direction == "up" else -1.0) * dp[:, :, 0]
+        dis, ch = np.maximum(p, 0.0), np.maximum(-p, 0.0)
+        e = bat.e_init_mwh + np.cumsum(dt_h * (bat.eta_ch * ch - dis / bat.eta_dis), axis=1)
+        worst_e = max(worst_e, float(np.max(bat.e_min_mwh - e)), float(np.max(e - e_max)))
+        worst_p = max(worst_p, float(np.max(np.abs(p) - p_max)))
+    return {
+        "reserves_deployed_energy_mwh": max(worst_e, 0.0),
+        "reserves_deployed_power_mw": max(worst_p, 0.0),
+    }

@@ -100,6 +100,6 @@ def cement_offers(c: CementData, block: Block, core) -> list[ReserveOffer]:
             np.full(2, D),
             np.full(2, NOTICE_H),
             constraints=cons,
-            deployed_up_mwh=None,
+            rate_mw_per_s=np.array([c.p_raw_max_mw, c.p_cem_max_mw]) / RESPONSE_S,
         )
     ]

@@ -117,9 +117,7 @@ class Park(Component):
         return [f for f in fixes if f is not None]
 
     def reserve_offers(self, block, data, core):
-        reserves = core.component("reserves")
-        hours = reserves.regulation_hours_max_h if reserves is not None else 12.0
-        return park_offers(data, block, core, hours)
+        return park_offers(data, block, core)
 
     def charged_draw(self, block, data, core):
         return park_charged_draw(data, block)

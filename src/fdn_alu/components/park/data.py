@@ -116,6 +116,7 @@ class ParkData:
     gas_turbine: GasTurbineData | None
     battery: BatteryData | None
     regulation_band_frac: float = 0.0
+    reserve_production_tol: float = 0.005
     footprint_max_t_per_t: float = np.inf
     thermal_tau_h: float = 1.0
 
@@ -187,6 +188,7 @@ def park_data(s: dict, core, prof: dict[str, np.ndarray]) -> ParkData:
         pv_avail_mw=(prof[pv["profile"]] * pv["p_mw"]) if pv else np.zeros(core.periods),
         gas_turbine=_gas(gas) if gas else None,
         regulation_band_frac=s["regulation_band_frac"],
+        reserve_production_tol=s["reserve_production_tol"],
         battery=BatteryData.from_settings(s["battery"]) if "battery" in s else None,
     )
     target = s["production_target_t"] or park.rated_production_t(horizon_h)

@@ -139,6 +139,16 @@ PARK: dict[str, Field] = {
         "regulation from a ~600 MW smelter (DOE workshop 2011)",
         non_negative,
     ),
+    "reserve_production_tol": Field(
+        NUM,
+        0.005,
+        "",
+        "largest shortfall of the horizon's production a worst-case reserve call may cause, "
+        "per unit of the target (used only with [reserves])",
+        "our choice (check): one hour of the full 10 % band is 0.42 % of a day's metal; "
+        "smelters hold monthly, not hourly, metal targets",
+        fraction,
+    ),
 }
 
 PARK_PV: dict[str, Field] = {

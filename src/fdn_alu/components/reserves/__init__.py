@@ -11,6 +11,7 @@ from fdn_alu.components.base import Component
 from fdn_alu.components.reserves.data import reserves_data
 from fdn_alu.components.reserves.model import reserves_block
 from fdn_alu.components.reserves.post import (
+    REPLAY_LIMITS,
     reserves_checks,
     reserves_deployed,
     reserves_solution,
@@ -31,8 +32,7 @@ class Reserves(Component):
     coupled = True
     tolerances: ClassVar[dict[str, float]] = {
         "reserves_shortfall_mw": 1e-6,
-        "reserves_regulation_imbalance_mwh": 1e-6,
-        "reserves_regulation_hours_over_h": 1e-6,
+        **REPLAY_LIMITS,
     }
     summary_costs = ("reserve_purchase",)
     summary_energy = ("reserves_held", "reserves_bought")
@@ -42,8 +42,9 @@ class Reserves(Component):
     summary_checks = ("reserves_regulation_hours_max_h",)
     tables = ("reserves",)
     limits_hint = (
-        "reserve requirement vs the providers' headroom, purchase allowed, deployed-state "
-        "root import and voltage limits"
+        "reserve requirement vs the providers' headroom, response rates and worst-case "
+        "deployment (bath window, stored energy, ramps, production), purchase allowed, "
+        "deployed-state root import and voltage limits"
     )
 
     def validate(self, raw, where, problems):

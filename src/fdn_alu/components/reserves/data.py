@@ -28,7 +28,6 @@ class ReservesData:
         t1, t2 - t1 and t3 of eq. (1) of seed 002.
     admit : tuple of str or None
         Admitted provider names (None: every provider).
-    regulation_hours_max_h : float
     overrides : dict of str -> dict
         ``[reserves.provider.NAME]`` values that replace a provider's declaration.
     """
@@ -44,7 +43,6 @@ class ReservesData:
     min_duration_h: np.ndarray
     max_notice_h: np.ndarray
     admit: tuple[str, ...] | None
-    regulation_hours_max_h: float
     overrides: dict = field(default_factory=dict)
 
 
@@ -75,6 +73,5 @@ def reserves_data(s: dict, core, prof: dict[str, np.ndarray]) -> ReservesData:
         min_duration_h=arr("min_duration_h").astype(float),
         max_notice_h=arr("max_notice_h").astype(float),
         admit=None if admit == ("all",) else admit,
-        regulation_hours_max_h=s["regulation_hours_max_h"],
         overrides=dict(s["provider"]),
     )

@@ -1,13 +1,18 @@
 """Reserve products co-optimised with the dispatch: the coupling block built from every offer.
 
-For product k, period t, admitted and qualified provider p (eq. 1 of seed 002):
+For product k (call duration n_k periods, response time t1_k), period t, admitted and
+qualified provider p (eq. 1 of seed 002):
 
 - allocation x_{p,k,t} >= 0; requirement  sum_p x_{p,k,t} + b_{k,t} = R_{k,t} (held =
-  required), b the
-  reserve bought upstream (>= 0, only where the product may be bought);
-- headroom: sum_{k up} x_{p,k,t} <= up_{p,t},  x_{p,reg_down,t} <= down_{p,t} (the provider's
-  offer keeps its dispatched and fully deployed state inside its own limits);
-- fully deployed states (all up products at once; regulation down), loads as dispatched, the
+  required; minus its dual is the clearing price, the marginal cost of holding one more MW
+  for one hour), b the reserve bought upstream (>= 0, only where it may be bought);
+- response rate: x_{p,k,t} <= rate_p t1_k (what the provider can move within t1);
+- headroom for a call that may start in any period and lasts n_k periods:
+  sum_{k up} max_{s in t-n_k+1..t} x_{p,k,s} <= up_{p,t} (likewise down), so the provider's
+  power limits hold for the whole call;
+- the provider's own deliverability constraints (``ReserveOffer.deliverable``: bath
+  temperature, stored energy, ramp, production; :mod:`fdn_alu.model.deploy`);
+- fully deployed states (every call at once, up; regulation down), loads as dispatched, the
   root exchange taking the change (first order, lossless):
   root import  P_root + sum_p down_p <= P_root,max  and  P_root - sum_p up_p >= 0 without export;
   voltages by the LinDistFlow sensitivity  u_dep = u + 2 dP A^T diag(r) A  within the limits
@@ -29,6 +34,7 @@ from fdn_alu.components.reserves.settings import PRODUCTS, UP_PRODUCTS
 from fdn_alu.core.network import path_matrix
 from fdn_alu.errors import Problem, raise_if_problems
 from fdn_alu.model.block import Block
+from fdn_alu.model.deploy import periods_of, window_max
 
 
 def requirement_mw(d: ReservesData, core) -> np.ndarray:
@@ -120,11 +126,24 @@ def provider_table(d: ReservesData, offers: list[ReserveOffer]) -> dict:
 
 def reserves_block(d: ReservesData, core, blocks: dict, offers: list[ReserveOffer]) -> Block:
     """Allocation of every product to the admitted, qualified providers and upstream purchase;
-    the deployed-state limits of the root import and the voltages (module docstring)."""
+    headroom for the worst-case call of every product, the providers' response-rate limits and
+    deliverability constraints, the deployed-state limits of the root import and the voltages
+    (module docstring)."""
     T, dt, base, n = core.periods, core.dt_h, core.base_mva, core.net.n_bus
     prov = provider_table(d, offers)
     K = len(prov["names"])
     need = requirement_mw(d, core)
+    periods = {p: periods_of(d.min_duration_h[k], dt) for k, p in enumerate(PRODUCTS)}
+    rate = (
+        np.concatenate(
+            [
+                np.full(len(o.names), np.inf) if o.rate_mw_per_s is None else o.rate_mw_per_s
+                for o in offers
+            ]
+        )
+        if offers
+        else np.zeros(0)
+    )
     cons: dict = {}
     variables: dict = {}
     costs: dict = {}
@@ -136,6 +155,7 @@ def reserves_block(d: ReservesData, core, blocks: dict, offers: list[ReserveOffe
     up = cp.hstack([o.up_mw for o in offers]) if offers else None
     down = cp.hstack([o.down_mw for o in offers]) if offers else None
     used_up = used_down = None
+    alloc: dict = {}
     buy = cp.Variable((T, len(PRODUCTS)), nonneg=True, name="reserve_buy_mw")
     variables["buy"] = buy
     cover = []
@@ -148,7 +168,17 @@ def reserves_block(d: ReservesData, core, blocks: dict, offers: list[ReserveOffe
             )
             variables[f"x_{p}"] = x
             variables[f"cols_{p}"] = cols
-            placed = x @ place
+            alloc[p] = x @ place
+            # Response rate: at most rate x t1 within the product's response time.
+            limit = rate[cols] * d.max_response_s[k]
+            fin = np.flatnonzero(np.isfinite(limit))
+            if len(fin):
+                cons[f"response_{p}"] = x[:, fin] <= np.ones((T, 1)) @ limit[None, fin]
+            # Headroom for a call still being delivered: the largest allocation of the
+            # product's last n_k periods.
+            m, m_cons = window_max(x, periods[p], f"reserve_{p}_called_mw")
+            cons[f"called_{p}"] = m_cons
+            placed = m @ place
             if p in UP_PRODUCTS:
                 used_up = placed if used_up is None else used_up + placed
             else:
@@ -156,6 +186,8 @@ def reserves_block(d: ReservesData, core, blocks: dict, offers: list[ReserveOffe
             cover.append(cp.sum(x, axis=1) + buy[:, k])
         else:
             cover.append(buy[:, k])
+    # Held = required. cvxpy's dual y of ``cover == need`` enters as y (cover - need), so the
+    # marginal cost of one more MW held is -y (reserves_solution).
     cons["requirement"] = cp.vstack(cover).T == need
     closed = np.flatnonzero(~d.allow_purchase)
     if len(closed):
@@ -164,6 +196,20 @@ def reserves_block(d: ReservesData, core, blocks: dict, offers: list[ReserveOffe
         cons["headroom_up"] = used_up <= up
     if used_down is not None:
         cons["headroom_down"] = used_down <= down
+    # Providers' own deliverability (bath temperature, stored energy, ramps, production).
+    replays = []
+    start = 0
+    for o in offers:
+        k = len(o.names)
+        held = {
+            p for i in range(start, start + k) if prov["admitted"][i] for p in prov["products"][i]
+        }
+        mine = {p: a[:, start : start + k] for p, a in alloc.items() if p in held}
+        if o.deliverable is not None and mine:
+            cons.update(o.deliverable(mine, periods))
+        if o.replay is not None:
+            replays.append((*o.replay, start, k))
+        start += k
     bus_map = sp.csr_matrix((np.ones(K), (np.arange(K), prov["bus"])), (K, n)) if K else None
     deployed = {}
     if used_up is not None:
@@ -175,12 +221,6 @@ def reserves_block(d: ReservesData, core, blocks: dict, offers: list[ReserveOffe
     costs["reserve_purchase"] = cp.sum(buy @ price) * dt
     emissions["reserve_purchase"] = cp.sum(buy @ d.purchase_ci_kg_per_mw_h) * dt / 1000.0
     zeros = np.zeros((T, 0))
-    for key in ("deployed_up_mwh", "deployed_down_mwh"):
-        parts = [
-            getattr(o, key) if getattr(o, key) is not None else np.zeros((T, len(o.names)))
-            for o in offers
-        ]
-        deployed[key] = cp.hstack(parts) if parts else zeros
     deployed["up_headroom_mw"] = up if up is not None else zeros
     deployed["down_headroom_mw"] = down if down is not None else zeros
     cols = {k[len("cols_") :]: variables.pop(k) for k in list(variables) if k.startswith("cols_")}
@@ -191,7 +231,13 @@ def reserves_block(d: ReservesData, core, blocks: dict, offers: list[ReserveOffe
         costs=costs,
         emissions_t=emissions,
         expressions=deployed,
-        info={**prov, "cols": cols, "requirement_mw": need},
+        info={
+            **prov,
+            "cols": cols,
+            "requirement_mw": need,
+            "periods": periods,
+            "replays": replays,
+        },
     )
 
 

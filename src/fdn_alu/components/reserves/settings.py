@@ -35,13 +35,20 @@ _PRICE = (
     "~US$7, non-spinning ~US$3 per MW-h) at 7 CNY/US$"
 )
 _CI = (
-    "studies/ancillary_benefit.py reserve_penalty_t_per_mwh: part-load fuel of thermal units "
+    "studies/ancillary/compute.py reserve_penalty_t_per_mwh: part-load fuel of thermal units "
     "holding reserve upstream (coal 95 %, gas 5 %, loading 0.75 vs 0.90) = 31.0 kg/MW-h"
 )
 
 
 def _product(
-    reg: bool, load_share: float, pv_share: float, price: float, notice_h: float, notice_src: str
+    reg: bool,
+    load_share: float,
+    pv_share: float,
+    price: float,
+    notice_h: float,
+    notice_src: str,
+    ci: float = 31.0,
+    ci_src: str = _CI,
 ) -> dict[str, Field]:
     return {
         "mw": Field(NUM, 0.0, "MW", "constant requirement", "our choice: none", non_negative),
@@ -68,10 +75,10 @@ def _product(
         ),
         "purchase_ci_kg_per_mwh": Field(
             NUM,
-            31.0,
+            ci,
             "kg/(MW h)",
             "CO2 of reserve bought upstream, per MW held for one hour (no energy)",
-            _CI,
+            ci_src,
             non_negative,
         ),
         "max_response_s": Field(
@@ -86,7 +93,8 @@ def _product(
             NUM,
             1.0 if reg else 2.0,
             "h",
-            "t2 - t1 of eq. (1): shortest accepted duration",
+            "t2 - t1 of eq. (1): shortest accepted duration, and the length of a call: every "
+            "offer stays within its limits for a call this long starting in any period",
             "our choice: one dispatch hour (signals reverse within minutes)" if reg else _TWO_H,
             non_negative,
         ),
@@ -114,6 +122,9 @@ PRODUCT_SCHEMAS: dict[str, dict[str, Field]] = {
         4.0,
         "seed 002 §2.1: responsive (industrial) loads with 2-4 h notice may supply non-spinning "
         "reserve (upper end)",
+        0.0,
+        "seed 002 §2.1: non-spinning reserve is held by off-line units that start when called, "
+        "so holding it burns no part-load fuel; the part-load alternative: 31.0 (" + _CI + ")",
     ),
 }
 
@@ -125,14 +136,6 @@ RESERVES: dict[str, Field] = {
         "providers admitted to the reserve market: ['all'] or provider names "
         "(e.g. ['gas_turbine'] for seed 002's scenario 1)",
         "our choice: seed 002 scenario 2 (every qualified provider)",
-    ),
-    "regulation_hours_max_h": Field(
-        NUM,
-        12.0,
-        "h",
-        "longest deployment of an energy-limited regulation provider in each direction per cycle",
-        "seed 002 §3.2: one-day cycle, at most 12 h up and 12 h down",
-        non_negative,
     ),
 }
 
@@ -161,6 +164,8 @@ def validate_reserves(raw: Any, where: str, problems: list[Problem]) -> dict[str
     if not isinstance(raw, dict):
         problems.append(Problem(where, "must be a table", "reserves"))
         return {}
+    if isinstance(raw.get("products"), dict):  # already validated (Case.with_settings)
+        raw = {**{k: v for k, v in raw.items() if k != "products"}, **raw["products"]}
     top = {k: v for k, v in raw.items() if k not in PRODUCT_SCHEMAS and k != "provider"}
     out = validate_section(top, RESERVES, where, problems, section="reserves")
     for k, name in enumerate(out.get("admit", [])):

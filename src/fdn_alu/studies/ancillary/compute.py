@@ -20,6 +20,7 @@ from fdn_alu.studies.ancillary.params import (
     _leaves,
     load_params,
 )
+from fdn_alu.studies.ancillary.region import scope_factors
 
 
 def reserve_penalty_t_per_mwh(params: AncillaryParams, reserve_loading_pu=None) -> np.ndarray:
@@ -136,32 +137,46 @@ def compute(
     reg, req = raw["region"], raw["requirement"]
     years = np.arange(reg["first_year"], reg["last_year"] + 1)
     dy = years - reg["base_year"]
-    load_twh = reg["load_twh"] * (1.0 + reg["load_growth_per_yr"]) ** dy  # (Y,)
-    peak_mw = load_twh * 1e6 / H_PER_YR / reg["load_factor"]
-    cont_mw = np.maximum(req["contingency_share_of_peak"] * peak_mw, req["largest_unit_mw"])
+    scale_load, scale_p, day_peak = scope_factors(params)
+    load_twh = scale_load * reg["load_twh"] * (1.0 + reg["load_growth_per_yr"]) ** dy  # (Y,)
+    mean_mw = load_twh * 1e6 / H_PER_YR
+    if reg["load_shape"] == "typical_days":
+        day_peak_mw = mean_mw[:, None] * day_peak[None, :]  # (Y, D): each day's peak hour
+    else:
+        day_peak_mw = (mean_mw / reg["load_factor"])[:, None]  # (Y, 1)
+    D = day_peak_mw.shape[1]
+    cont_mw = np.maximum(req["contingency_share_of_peak"] * day_peak_mw, req["largest_unit_mw"])
     f_spin = req["spinning_share_of_contingency"]
-    r_mw = np.stack(
-        [req["regulation_share_of_peak"] * peak_mw, f_spin * cont_mw, (1 - f_spin) * cont_mw],
-        axis=1,
-    )  # (Y, K)
+    r_day = np.stack(
+        [req["regulation_share_of_peak"] * day_peak_mw, f_spin * cont_mw, (1 - f_spin) * cont_mw],
+        axis=-1,
+    )  # (Y, D, K)
 
     prov = raw["providers"]
     pv = {k: np.array([p[k] for p in prov.values()], float) for k in _PROVIDER if k != "products"}
-    e_p_twh = pv["energy_twh"][None, :] * (1.0 + pv["growth_per_yr"][None, :]) ** dy[:, None]
+    e_p_twh = (
+        scale_p * pv["energy_twh"][None, :] * (1.0 + pv["growth_per_yr"][None, :]) ** dy[:, None]
+    )
     flex_mw = pv["flexible_share"] * pv["availability_share"] * e_p_twh * 1e6 / H_PER_YR  # (Y,P)
     qual, refusals = _qualification(params)
 
-    # (Y, A, B, P) retrofitted capacity still free; products assigned in order
-    rem = tau[None, :, None, None] * flex_mw[:, None, None, :]
-    rem = np.broadcast_to(rem, (len(years), len(tau), len(lam), len(prov))).copy()
+    # (Y D, A, B, P) retrofitted capacity still free on each typical day; products in order
+    flex_day = np.repeat(flex_mw, D, axis=0)
+    r_flat = r_day.reshape(len(years) * D, len(PRODUCTS))
+    rem = tau[None, :, None, None] * flex_day[:, None, None, :]
+    rem = np.broadcast_to(rem, (len(r_flat), len(tau), len(lam), len(prov))).copy()
     carried = np.zeros((*rem.shape, len(PRODUCTS)))
     for k in range(len(PRODUCTS)):
         offer = rem * qual[None, None, None, :, k]
-        cap = lam[None, None, :] * r_mw[:, None, None, k]
+        cap = lam[None, None, :] * r_flat[:, None, None, k]
         tot = offer.sum(axis=-1)
         scale = np.divide(cap, tot, out=np.zeros_like(tot), where=tot > 0)
         carried[..., k] = offer * np.minimum(1.0, scale)[..., None]
         rem = rem - carried[..., k]
+    # Each typical day stands for a quarter of the year: annual means over the days.
+    carried = carried.reshape(len(years), D, *carried.shape[1:]).mean(axis=1)
+    r_mw = r_day.mean(axis=1)  # (Y, K)
+    peak_mw = day_peak_mw.mean(axis=1)
 
     on_th = np.array([raw["products"][k]["on_part_loaded_thermal_share"] for k in PRODUCTS])
     e_res = float(reserve_penalty_t_per_mwh(params))

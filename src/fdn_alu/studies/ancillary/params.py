@@ -6,6 +6,7 @@ overridden by a user file; every problem reported at once). The method is descri
 
 from __future__ import annotations
 
+import copy
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from fdn_alu.errors import InputError, Problem, raise_if_problems
+from fdn_alu.studies.ancillary.region import LOAD_SHAPES, provinces
 
 DEFAULT_TOML = Path(__file__).parents[1] / "data" / "ancillary_benefit.toml"
 """The national China default (2013 base year) with the source of every value."""
@@ -29,6 +31,8 @@ PRODUCTS = ("regulation", "spinning", "non_spinning")
 # "floats" (list of numbers), "products" (list of product names).
 _REGION = {
     "name": ("-", "str", None, None, False),
+    "scope": ("-", "str", None, None, False),
+    "load_shape": ("-", "str", None, None, False),
     "base_year": ("year", "int", 1900, 2200, False),
     "first_year": ("year", "int", 1900, 2200, False),
     "last_year": ("year", "int", 1900, 2200, False),
@@ -222,6 +226,22 @@ def _validate_merged(p: dict, where: str) -> list[Problem]:
                 f"{where}[region]", f"first_year {r['first_year']} > last_year {r['last_year']}"
             )
         )
+    if r.get("load_shape") not in LOAD_SHAPES:
+        probs.append(
+            Problem(
+                f"{where}[region].load_shape",
+                f"{r.get('load_shape')!r} is not one of {', '.join(LOAD_SHAPES)}",
+            )
+        )
+    scopes = ["national", *provinces()]
+    if r.get("scope") not in scopes:
+        probs.append(
+            Problem(
+                f"{where}[region].scope",
+                f"{r.get('scope')!r} is not 'national' or a province of the hourly data "
+                f"({', '.join(scopes[1:])})",
+            )
+        )
     th = p["thermal"]
     xr, x0 = th["reserve_loading_pu"], th["reference_loading_pu"]
     if _is_number(xr) and _is_number(x0) and xr > x0:
@@ -346,3 +366,28 @@ def load_params(path: str | Path | None = None) -> AncillaryParams:
             sources[k] = def_sources.get(k, "-")
         units[k] = _unit_of(k)
     return AncillaryParams(raw=merged, sources=sources, units=units)
+
+
+def override(params: AncillaryParams, values: dict, source: str) -> AncillaryParams:
+    """``params`` with some leaves replaced (``{"section.key": value}``), checked again.
+
+    Raises
+    ------
+    InputError
+        Listing every problem of the new values (unknown leaf, out-of-range value).
+    """
+    raw = copy.deepcopy(params.raw)
+    probs = []
+    for path, value in values.items():
+        *head, leaf = path.split(".")
+        node = raw
+        for part in head:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or leaf not in node:
+            probs.append(Problem(path, "unknown parameter"))
+            continue
+        node[leaf] = value
+    raise_if_problems(probs, "invalid ancillary-benefit parameters")
+    raise_if_problems(_validate_merged(raw, source), "invalid ancillary-benefit parameters")
+    sources = {**params.sources, **{k: source for k in values}}
+    return AncillaryParams(raw=raw, sources=sources, units=params.units)
