@@ -18,7 +18,6 @@ import argparse
 import atexit
 import contextlib
 import errno
-import math
 import os
 import signal
 import sys
@@ -28,6 +27,7 @@ import warnings
 import fdn_alu.cli.example as example_cli
 import fdn_alu.cli.reproduce as reproduce_cli
 import fdn_alu.cli.run as run_cli
+from fdn_alu.cli.args import positive_float, positive_int, scenario_arg
 from fdn_alu.cli.console import (
     EXIT_BROKEN_PIPE,
     EXIT_CHECK_FAILED,
@@ -93,36 +93,6 @@ def _add_plugins(sub) -> dict:
     return plugins
 
 
-def _scenario(text: str) -> int | str:
-    """A scenario number or name (``3``, ``flexible``, ``3a``, ``sop_only``, ...) -> its key."""
-    from fdn_alu.cases.scenarios import SCENARIO_CHOICES, SCENARIOS, scenario_key
-
-    key = scenario_key(text)
-    if key not in SCENARIOS:
-        raise argparse.ArgumentTypeError(f"expected one of {SCENARIO_CHOICES}, got {text!r}")
-    return key
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
 def _parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     p = argparse.ArgumentParser(
@@ -164,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--config", metavar="CASE", help="alias of --case")
     r.add_argument(
         "--scenario",
-        type=_scenario,
+        type=scenario_arg,
         metavar="N|NAME",
         default=2,
         help="number or name: 1 rigid, 2 low_carbon (carbon cost in the objective), 3 flexible "
@@ -172,7 +142,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument(
         "--periods",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="periods over the day (24 = hourly, 96 = 15 min); default: profile rows",
     )
@@ -238,7 +208,7 @@ def _parser() -> argparse.ArgumentParser:
         default="reproduce_out",
         help="output folder (default reproduce_out); must be new, empty or an earlier result",
     )
-    rp.add_argument("--periods", type=_positive_int, default=None, help="periods over the day")
+    rp.add_argument("--periods", type=positive_int, default=None, help="periods over the day")
     rp.add_argument("--quick", action="store_true", help="reduced sensitivity grid")
     rp.add_argument("--solver", default="clarabel")
     rp.add_argument(
@@ -262,7 +232,7 @@ def _common_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-memory-gb",
-        type=_positive_float,
+        type=positive_float,
         default=None,
         help="refuse runs whose estimated memory exceeds this (default: 75%% of physical memory)",
     )
