@@ -87,7 +87,7 @@ def test_site_nav_lists_every_page_and_only_pages_that_exist():
     nav names no missing file (`mkdocs build --strict` in CI fails on both too)."""
     nav = _nav_files()
     assert [f for f in nav if not (DOCS / f).is_file()] == []
-    pages = {p.relative_to(DOCS).as_posix() for p in DOCS.glob("*.md")} - {"README_DRAFT.md"}
+    pages = {p.relative_to(DOCS).as_posix() for p in DOCS.glob("*.md")}
     pages |= {p.relative_to(DOCS).as_posix() for p in DOCS.glob("tutorials/*.ipynb")}
     assert sorted(pages - set(nav)) == []
 
@@ -113,8 +113,6 @@ def _named_in_docs() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     pages quote in backticks."""
     paths, names = [], []
     for page in sorted(DOCS.glob("*.md")):
-        if page.name == "README_DRAFT.md":  # a front page: its paths are the user's own
-            continue
         for code in re.findall(r"`([^`\n]+)`", page.read_text()):
             paths += [
                 (page.name, p)
@@ -157,7 +155,7 @@ def test_a_stale_module_name_is_caught():
     assert _resolves("fdn_alu.studies.ancillary.dispatch.with_reserves")
 
 
-FRONT_PAGES = [p for p in (ROOT / "README.md", DOCS / "README_DRAFT.md") if p.is_file()]
+FRONT_PAGES = [ROOT / "README.md"]
 
 
 @pytest.mark.parametrize("page", FRONT_PAGES, ids=lambda p: p.name)

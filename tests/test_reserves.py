@@ -154,7 +154,7 @@ def test_worst_case_replay_from_the_tables(ieee15_reserves):
     thermal model (2), eq. (1) and (3), the turbine's limits and ramp, the battery's energy),
     stays inside every limit: the model's robust constraints are exact enough."""
     case = with_reserves(load_case("ieee15"))
-    park = build_model_data(case, 3).park
+    park = build_model_data(case, 3).component("park")
     t = pd.read_csv(ieee15_reserves / "reserves.csv")
     e = pd.read_csv(ieee15_reserves / "eaip.csv")
     T, dt = 24, 1.0
@@ -193,9 +193,9 @@ def test_replay_checks_fail_just_above_their_tolerance(ieee15_reserves):
     the pipeline's judgement passes the first and fails the second."""
     case = with_reserves(load_case("ieee15"))
     res = run(case, scenario=3)
-    part = res.solution.reserves
+    part = res.solution.part("reserves")
     tol = Reserves.tolerances
-    park = res.data.park
+    park = res.data.component("park")
 
     def judged(key: str, replace_data) -> tuple[list, list]:
         out = []
@@ -236,7 +236,7 @@ def test_replay_checks_fail_just_above_their_tolerance(ieee15_reserves):
     ok, bad = judged(key, prod)
     assert key not in ok and key in bad
     # stored energy: the ESOP battery's floor raised above its lowest called energy
-    esop = res.data.esop.battery
+    esop = res.data.component("esop").battery
     low = storage_replay(
         replace(esop, e_min_mwh=50.0), *_sched(part, "esop_battery"), part["periods"], 1.0
     )
@@ -282,7 +282,7 @@ def test_reserve_prices_are_the_marginal_cost_of_holding_more():
     """Price x 1 kW more held every hour = the change of the total cost (finite difference)."""
     case = with_reserves(load_case("ieee15"))
     base = run(case, scenario=3)
-    t = base.reserves
+    t = base.table("reserves")
     raw = copy.deepcopy(case.settings["reserves"])
     prods = raw.pop("products")
     raw.pop("provider", None)
@@ -385,7 +385,7 @@ def test_thermal_kernel_is_the_thermal_model(model):
     from fdn_alu.components.park.reserve import simulate_temperature, thermal_gain_decay
     from fdn_alu.model.deploy import first_order_kernel
 
-    park = replace(build_model_data(load_case("ieee15"), 3).park, thermal_model=model)
+    park = replace(build_model_data(load_case("ieee15"), 3).component("park"), thermal_model=model)
     T, dt, s, x = 8, 1.0, 3, 1e-3
     rng = np.random.default_rng(1)
     pw = park.p_rated_mw[None, :] * (1 + 0.05 * rng.standard_normal((T, len(park.names))))
@@ -416,7 +416,7 @@ def test_dispatch_benefit_split_into_dispatch_and_upstream_factor():
         total = col["emissions total (t CO2)"]
         parts = col["CO2 of the dispatch (t CO2)"] + col["CO2 of the upstream factor (t CO2)"]
         assert parts == pytest.approx(total, rel=1e-12)
-        bought = r.reserves[r.reserves.provider == "purchase"]
+        bought = r.table("reserves")[r.table("reserves").provider == "purchase"]
         upstream = sum(bought[bought["product"] == p].mw.sum() * c for p, c in ci.items()) / 1e3
         assert col["CO2 of the upstream factor (t CO2)"] == pytest.approx(upstream, rel=1e-6)
         assert r.summary["checks"]["failed"] == []

@@ -4,6 +4,8 @@ summary's costs against the objective (tolerances in ``analysis.checks.TOLERANCE
 
 from __future__ import annotations
 
+import numpy as np
+
 from fdn_alu.components.registry import BY_NAME
 
 # Absolute floors of the reconciliations' denominators (our choice): 1 g CO2 and 1e-6 of the
@@ -27,7 +29,9 @@ def reconciliation_checks(
     ``emissions_reconciliation_rel_err``: for each direct-emission key (``direct_t``: the
     summary's, the model's emissions in the objective) the largest of |summary - the carbon
     flow's declared sources with that key| and |summary - their rows of sources.csv|, over
-    the total direct emissions (floor ``RECONCILE_FLOOR_T``); keys of components'
+    the larger of the total direct emissions and the emissions the declared sources' output
+    would carry at their highest intensity (floor ``RECONCILE_FLOOR_T``: on a nearly
+    carbon-free supply, 1e-12 t of round-off is not a disagreement); keys of components'
     ``emissions_off_network`` have no source and are skipped; a source declaring no emission
     must carry none. ``costs_reconciliation_rel_err``: |objective - (the summary's cost terms
     the objective sums + ``objective_other``)| over |objective| (floor
@@ -62,9 +66,14 @@ def reconciliation_checks(
         model = 0.0 if k is None else direct_t.get(k, 0.0)
         err = max(err, abs(model - flow.get(k, 0.0)), abs(model - table.get(k, 0.0)))
     total = sum(abs(v) for v in direct_t.values())
+    # the emissions the declared supply would carry at its highest intensity: the scale of
+    # round-off when little or nothing is emitted (a carbon-free supply, an idle import)
+    ci_max = max((float(np.max(s.ci_kg_per_mwh, initial=0.0)) for s in declared), default=0.0)
+    supplied = sum(float(np.abs(s.p_mw).sum()) for s in declared) * dt_h
+    scale = max(total, ci_max * supplied / 1000.0, RECONCILE_FLOOR_T)
     in_objective = sum(costs.get(k, 0.0) for k in objective_costs) + objective_other
     return {
-        "emissions_reconciliation_rel_err": err / max(total, RECONCILE_FLOOR_T),
+        "emissions_reconciliation_rel_err": err / scale,
         "costs_reconciliation_rel_err": abs(objective - in_objective)
         / max(abs(objective), RECONCILE_FLOOR_MONEY),
     }

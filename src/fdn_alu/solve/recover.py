@@ -236,10 +236,12 @@ def _fix_integers(model: Model) -> None:
 
 def _relaxed_point(data: dict, chain) -> tuple[np.ndarray, float, int]:
     """The relaxed optimum in the compiled variables: Clarabel on the same data (cvxpy keeps
-    no raw solution), with the run's default options."""
+    no raw solution), with the run's default options. The solver gets a shallow copy of
+    ``data``: our Clarabel interface releases the arrays it is handed, which the exact problem
+    still reads."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sol = chain.solver.solve_via_data(data, False, False, dict(CLARABEL_OPTIONS))
+        sol = chain.solver.solve_via_data(dict(data), False, False, dict(CLARABEL_OPTIONS))
     if str(sol.status) not in ("Solved", "AlmostSolved"):
         raise RuntimeError(f"the relaxed problem did not solve again ({sol.status})")
     return np.asarray(sol.x, dtype=float), float(sol.obj_val), int(sol.iterations)

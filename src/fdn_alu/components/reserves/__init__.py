@@ -39,7 +39,6 @@ class Reserves(Component):
     summary_emissions = ("reserve_purchase",)
     # bought reserve's CO2 is emitted outside the feeder: no carbon-flow source carries it
     emissions_off_network = ("reserve_purchase",)
-    summary_checks = ("reserves_regulation_hours_max_h",)
     tables = ("reserves",)
     limits_hint = (
         "reserve requirement vs the providers' headroom, response rates and worst-case "

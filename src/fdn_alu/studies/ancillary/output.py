@@ -105,14 +105,19 @@ def plot(result: AncillaryResult, pairs=None):
         "Assumptions (sources in assumptions.csv): AS requirement from peak load (regulation "
         f"{result.params.raw['requirement']['regulation_share_of_peak']:.0%}, contingency "
         f"{result.params.raw['requirement']['contingency_share_of_peak']:.0%}); load factor "
-        f"{result.params.raw['region']['load_factor']:g}; all AS held on part-loaded thermal "
-        "units in S1; ramping and start-up fuel not counted.",
+        f"{result.params.raw['region']['load_factor']:g};\nS1 holds on part-loaded thermal "
+        "units the shares "
+        + ", ".join(
+            f"{k.replace('_', '-')} {v['on_part_loaded_thermal_share']:.0%}"
+            for k, v in result.params.raw["products"].items()
+        )
+        + "; ramping and start-up fuel not counted.",
         ha="center",
         fontsize=7.5,
         style="italic",
         color="0.3",
     )
-    fig.tight_layout(rect=(0, 0.04, 1, 0.95))
+    fig.tight_layout(rect=(0, 0.06, 1, 0.95))
     return fig
 
 
