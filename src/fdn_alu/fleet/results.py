@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from fdn_alu.fleet.data import HOURS_PER_DAY, FleetData
-from fdn_alu.fleet.model import STRATEGIES, STRATEGY_LABELS, FleetModel
+from fdn_alu.fleet.model import STRATEGY_LABELS, FleetModel
 from fdn_alu.fleet.plots import save_all
 from fdn_alu.fleet.solve import SolveReport
 from fdn_alu.results.folders import check_out_dir, write_dir_atomic
@@ -341,6 +341,3 @@ def write_season(result: SeasonResult, out: str | Path, figures: bool = True, br
         out, lambda tmp: _write_all(result, Path(tmp), figures, breakeven), kind="season"
     )
     return out
-
-
-STRATEGY_ORDER = STRATEGIES

@@ -85,10 +85,6 @@ class Model:
     objective_costs: tuple[str, ...] = ()
     objective_other: Any = None
 
-    def var(self, block: str, name: str):
-        """Solved value of a variable (numpy array)."""
-        return self.blocks[block].variables[name].value
-
 
 def component_blocks(data, relax_integers: bool = True) -> list[Block]:
     """The model block of every device component present in ``data`` (model order); coupled
