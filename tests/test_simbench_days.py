@@ -36,11 +36,11 @@ CODES = [
 ]
 
 
-def simbench_injections_mw(net, bus_ids) -> tuple[np.ndarray, np.ndarray]:
+def simbench_injections_mw(net, bus_ids, start: str = START) -> tuple[np.ndarray, np.ndarray]:
     """Each bus's generation minus demand (P, Q; MW, Mvar) over the day, straight from
-    SimBench's own per-element series of ``net`` (its labels from START 00:00), (T, n)."""
+    SimBench's own per-element series of ``net`` (its labels from ``start`` 00:00), (T, n)."""
     series = simbench_series(net)
-    rows = series["load", "p_mw"].index.tz_localize(None) >= np.datetime64(START)
+    rows = series["load", "p_mw"].index.tz_localize(None) >= np.datetime64(start)
     first = int(np.flatnonzero(rows)[0])
     day = slice(first, first + PERIODS)
     out = []
