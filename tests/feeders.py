@@ -15,6 +15,8 @@ import numpy as np
 import pandapower as pp
 import pandas as pd
 
+from helpers import esop_section
+
 VOLTAGE_LEVELS_KV = (0.4, 11.0, 12.66, 20.0)
 # Section length range (km) per voltage level: our choice (street cable vs MV trunk).
 LENGTH_KM = {0.4: (0.01, 0.06), 11.0: (0.1, 1.5), 12.66: (0.1, 1.5), 20.0: (0.2, 1.5)}
@@ -162,19 +164,7 @@ def _devices(spec: FeederSpec, rng: np.random.Generator, net) -> dict:
         }
     if spec.esop and n >= 4:
         s = peak * rng.uniform(0.1, 0.4)
-        out["esop"] = {
-            "bus_i": int(buses[-1]),
-            "bus_j": int(buses[-2]),
-            "s_i_mva": s,
-            "s_j_mva": s,
-            "battery": {
-                "p_max_mw": s,
-                "e_max_mwh": 4 * s,
-                "e_min_mwh": 0.4 * s,
-                "e_init_mwh": 2 * s,
-                "ci_init_kg_per_mwh": 400.0,
-            },
-        }
+        out["esop"] = esop_section(int(buses[-1]), int(buses[-2]), s)
     if spec.flex_load:
         p_max = peak * rng.uniform(0.05, 0.3)
         out["flex_load"] = [

@@ -49,3 +49,36 @@ def radial_net(branches, loads, sn_mva: float = 1.0, vn_kv: float = 11.0, z_base
 
 def needs_solver(name: str):
     return pytest.mark.skipif(name not in available_solvers(), reason=f"{name} not installed")
+
+
+# The ten SimBench LV/MV base grids (switch-defined radial topology, "--0-sw").
+SIMBENCH_BASE_GRIDS = [
+    "1-LV-rural1--0-sw",
+    "1-LV-rural2--0-sw",
+    "1-LV-rural3--0-sw",
+    "1-LV-semiurb4--0-sw",
+    "1-LV-semiurb5--0-sw",
+    "1-LV-urban6--0-sw",
+    "1-MV-rural--0-sw",
+    "1-MV-semiurb--0-sw",
+    "1-MV-urban--0-sw",
+    "1-MV-comm--0-sw",
+]
+
+
+def esop_section(bus_i: int, bus_j: int, s_mva: float) -> dict:
+    """An ``[esop]`` section: converters of ``s_mva`` at both ends and a battery of ``s_mva``
+    for 4 h (10-90 % window, half full at the start, 400 kg/MWh of initial stored carbon)."""
+    return {
+        "bus_i": bus_i,
+        "bus_j": bus_j,
+        "s_i_mva": s_mva,
+        "s_j_mva": s_mva,
+        "battery": {
+            "p_max_mw": s_mva,
+            "e_max_mwh": 4 * s_mva,
+            "e_min_mwh": 0.4 * s_mva,
+            "e_init_mwh": 2 * s_mva,
+            "ci_init_kg_per_mwh": 400.0,
+        },
+    }

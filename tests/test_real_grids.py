@@ -18,7 +18,7 @@ from pandapower.toolbox import nets_equal
 from fdn_alu import InputError, case_from_net, run
 from fdn_alu.core.elements import ELEMENT_TABLES
 from fdn_alu.core.network import network_data
-from helpers import flat_profiles
+from helpers import SIMBENCH_BASE_GRIDS, flat_profiles
 
 PERIODS = 4
 GRIDS = {
@@ -30,18 +30,7 @@ GRIDS = {
     "synthetic_voltage_control_lv": pn.create_synthetic_voltage_control_lv_network,
     "mv_oberrhein": pn.mv_oberrhein,
 }
-SIMBENCH = [
-    "1-LV-rural1--0-sw",
-    "1-LV-rural2--0-sw",
-    "1-LV-rural3--0-sw",
-    "1-LV-semiurb4--0-sw",
-    "1-LV-semiurb5--0-sw",
-    "1-LV-urban6--0-sw",
-    "1-MV-rural--0-sw",
-    "1-MV-semiurb--0-sw",
-    "1-MV-urban--0-sw",
-    "1-MV-comm--0-sw",
-]
+SIMBENCH = SIMBENCH_BASE_GRIDS
 # SimBench grids whose first Clarabel solve ends "almost solved" (reduced accuracy at the
 # project's tight tolerances, solver.CLARABEL_OPTIONS; measured): every check still passes.
 SIMBENCH_REDUCED_ACCURACY = {"1-LV-rural3--0-sw", "1-MV-rural--0-sw", "1-MV-semiurb--0-sw"}

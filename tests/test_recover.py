@@ -26,7 +26,7 @@ from fdn_alu.solve import solve_exact
 from fdn_alu.solve.compile import CLARABEL_SOLVER
 from fdn_alu.solve.nlp import CURRENT_CONE, Derivatives, cone_program
 from hard_feeders import hard_feeder
-from helpers import flat_profiles, radial_net
+from helpers import esop_section, flat_profiles, radial_net
 
 
 def tiny_case(price: float = -100.0, periods: int = 2):
@@ -145,19 +145,7 @@ def test_hard_feeder_with_esop_keeps_the_couplings(seed):
     net, sections, profiles = hard_feeder(seed, periods=8)
     far = sorted(p["bus"] for p in sections["pv"])
     s = 0.3 * float(net.load.p_mw.sum())
-    sections["esop"] = {
-        "bus_i": far[0],
-        "bus_j": 1 if far[0] != 1 else 2,
-        "s_i_mva": s,
-        "s_j_mva": s,
-        "battery": {
-            "p_max_mw": s,
-            "e_max_mwh": 4 * s,
-            "e_min_mwh": 0.4 * s,
-            "e_init_mwh": 2 * s,
-            "ci_init_kg_per_mwh": 400.0,
-        },
-    }
+    sections["esop"] = esop_section(far[0], 1 if far[0] != 1 else 2, s)
     case = case_from_net(net, "hard", profiles=profiles, **sections)
     relaxed = quiet_run(case, scenario=3, recover=False)
     assert relaxed.summary["status"] == "check_failed"

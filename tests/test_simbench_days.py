@@ -15,6 +15,7 @@ import pytest
 from fdn_alu import run
 from fdn_alu.cases import load_case
 from fdn_alu.cases.simbench import simbench_series
+from helpers import SIMBENCH_BASE_GRIDS
 
 sb = pytest.importorskip("simbench")
 
@@ -22,18 +23,7 @@ from test_simbench_example import nr_error_pu  # noqa: E402 (needs simbench, ski
 
 START = "2016-06-21"
 PERIODS = 96
-CODES = [
-    "1-LV-rural1--0-sw",
-    "1-LV-rural2--0-sw",
-    "1-LV-rural3--0-sw",
-    "1-LV-semiurb4--0-sw",
-    "1-LV-semiurb5--0-sw",
-    "1-LV-urban6--0-sw",
-    "1-MV-rural--0-sw",
-    "1-MV-semiurb--0-sw",
-    "1-MV-urban--0-sw",
-    "1-MV-comm--0-sw",
-]
+CODES = SIMBENCH_BASE_GRIDS
 
 
 def simbench_injections_mw(net, bus_ids, start: str = START) -> tuple[np.ndarray, np.ndarray]:

@@ -1,7 +1,8 @@
 """The ``fdn-alu`` command line: one module per command, :mod:`fdn_alu.cli.app` parses and
 dispatches (``fdn-alu`` is :func:`console`)."""
 
-from fdn_alu.cli.app import (
+from fdn_alu.cli.app import PLUGIN_COMMANDS, console, main
+from fdn_alu.cli.console import (
     EXIT_BROKEN_PIPE,
     EXIT_CHECK_FAILED,
     EXIT_CODES,
@@ -12,12 +13,9 @@ from fdn_alu.cli.app import (
     EXIT_OK,
     EXIT_OUTPUT,
     EXIT_TERMINATED,
-    PLUGIN_COMMANDS,
-    console,
     failed_checks,
     format_failed_checks,
     format_summary,
-    main,
 )
 
 __all__ = [

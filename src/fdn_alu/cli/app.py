@@ -30,7 +30,6 @@ import fdn_alu.cli.run as run_cli
 from fdn_alu.cli.args import positive_float, positive_int, scenario_arg
 from fdn_alu.cli.console import (
     EXIT_BROKEN_PIPE,
-    EXIT_CHECK_FAILED,
     EXIT_CODES,
     EXIT_FAILURE,
     EXIT_INPUT,
@@ -39,31 +38,8 @@ from fdn_alu.cli.console import (
     EXIT_OK,
     EXIT_OUTPUT,
     EXIT_TERMINATED,
-    failed_checks,
-    format_failed_checks,
-    format_summary,
 )
 from fdn_alu.errors import FdnAluError, InputError, OutputError, SolverUnavailableError
-
-__all__ = [
-    "EXIT_BROKEN_PIPE",
-    "EXIT_CHECK_FAILED",
-    "EXIT_CODES",
-    "EXIT_FAILURE",
-    "EXIT_INPUT",
-    "EXIT_INTERNAL",
-    "EXIT_INTERRUPTED",
-    "EXIT_OK",
-    "EXIT_OUTPUT",
-    "EXIT_TERMINATED",
-    "PLUGIN_COMMANDS",
-    "Terminated",
-    "console",
-    "failed_checks",
-    "format_failed_checks",
-    "format_summary",
-    "main",
-]
 
 PLUGIN_COMMANDS: list[str] = [
     ".cli.ancillary",
