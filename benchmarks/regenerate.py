@@ -314,12 +314,7 @@ def run_day(a: argparse.Namespace, meta: dict) -> dict:
                         )
                 for rec in best.values():
                     rows.append({"feeder": label, "periods": periods, "rounds": rounds, **rec})
-    note = ""
-    if rows:
-        n = sorted({r["rounds"] for r in rows if r["rounds"] > 1} or {1})
-        note = f"Fastest of {' or '.join(map(str, n))} interleaved round(s)"
-        note += " (the 3,361-bus feeder once)." if any(r["buses"] > 3000 for r in rows) else "."
-    return {"meta": meta, "rows": rows, "missing": missing, "rounds_note": note}
+    return {"meta": meta, "rows": rows, "missing": missing}
 
 
 def _tail(res) -> str:

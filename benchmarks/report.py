@@ -122,6 +122,11 @@ def _mb(rec: dict | None) -> str:
     return f"{rec['peak_mb']:,.0f}"
 
 
+def _pct(v) -> str:
+    """A fraction as a percentage to 2 significant digits ('-' for missing)."""
+    return "-" if v is None else _num(100.0 * float(v), 2)
+
+
 def _table(head: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
@@ -168,6 +173,7 @@ def render_day(sec: dict) -> str:
             return " / ".join(_num(rec.get(k)) for k in ("solver_s", "in_process_s", "process_s"))
 
         ratio = o["in_process_s"] / r["in_process_s"] if o and r else math.nan
+        ratio_cpu = o["cpu_s"] / r["cpu_s"] if o and r and r.get("cpu_s") else math.nan
         load = max(x.get("load_1min", math.nan) for x in (o, r) if x)
         out.append(
             [
@@ -177,6 +183,7 @@ def render_day(sec: dict) -> str:
                 times(r),
                 _mb(r),
                 f"**{_num(ratio, 2)}**",
+                _num(ratio_cpu, 2),
                 _num(load, 2),
             ]
         )
@@ -187,9 +194,14 @@ def render_day(sec: dict) -> str:
         "PyPSA: HiGHS / in process / whole process (s)",
         "PyPSA peak MB",
         "ratio in process",
+        "ratio CPU",
         "load",
     ]
-    rounds = sec.get("rounds_note", "")
+    rounds = ""
+    if rows:
+        n = max(r.get("rounds", 1) for r in rows)
+        rounds = f"Fastest of {n} interleaved rounds" if n > 1 else "One round"
+        rounds += " (the 3,361-bus feeder once)." if any(r["buses"] > 3000 for r in rows) else "."
     notes = [
         meta_line(sec.get("meta", {})),
         "",
@@ -199,8 +211,9 @@ def render_day(sec: dict) -> str:
         "PyPSA: its lossless linear OPF with HiGHS on the same loads, PV, prices and battery. "
         "In process = building and solving the day from a loaded case; whole process = the "
         "child process from start to exit (imports included); peak MB = the child's peak "
-        "resident set (`os.wait4`). " + rounds + " Load = 1-minute load average at the start "
-        "of the fastest round.",
+        "resident set (`os.wait4`); ratio = ours / PyPSA, of the in-process wall time and of "
+        "the in-process CPU time. " + (rounds + " " if rounds else "") + "Load = 1-minute load "
+        "average at the start of the fastest round.",
     ]
     bad = [
         f"{r['buses']:,} x {r['periods']} {r['tool']}: {r.get('status')} / {r.get('check')}"
@@ -209,9 +222,11 @@ def render_day(sec: dict) -> str:
         or r.get("check", "ok") not in ("ok", "", None)
     ]
     if bad:
+        notes.append("")
         notes.append("Not optimal or a check not ok: " + "; ".join(bad) + ".")
     missing = sec.get("missing", [])
     if missing:
+        notes.append("")
         notes.append("Failed or timed out: " + "; ".join(missing) + ".")
     return "\n".join(notes)
 
@@ -296,7 +311,7 @@ def render_fleets(sec: dict) -> str:
                 _num(r.get("wall_s")),
                 _num(r.get("cpu_s")),
                 _mb(r),
-                _num(r.get("mip_gap_max"), 2),
+                _pct(r.get("mip_gap_max")),
                 _num(r.get("solve_time_s")),
                 str(r.get("exit_code", "-")),
                 _num(r.get("load_1min"), 2),
@@ -307,7 +322,7 @@ def render_fleets(sec: dict) -> str:
         "wall (s)",
         "CPU (s)",
         "peak MB",
-        "largest MIP gap",
+        "largest MIP gap (%)",
         "solver time, all strategies (s)",
         "exit",
         "load",
@@ -327,6 +342,7 @@ def render_fleets(sec: dict) -> str:
     ]
     errs = [f"`{r['fleet']}`: {r['error']}" for r in sec.get("rows", []) if r.get("error")]
     if errs:
+        lines.append("")
         lines.append("Failed: " + "; ".join(errs) + ".")
     return "\n".join(lines)
 

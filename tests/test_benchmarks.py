@@ -54,7 +54,8 @@ def test_render_writes_between_markers_and_keeps_the_rest(tmp_path):
     assert tail + "<!-- table:bench-fleets -->\nold fleets\n" in text  # untouched section
     body = report.section_body(text, "bench-day")
     assert "old table" not in body
-    assert "| 85 x 96 | 0.400 / 0.800 / 2.80 | 185 | 1.00 / 2.00 / 4.00 | 185 | **0.40** |" in body
+    row = "| 85 x 96 | 0.400 / 0.800 / 2.80 | 185 | 1.00 / 2.00 / 4.00 | 185 | **0.40** | 0.40 |"
+    assert row in body and "Fastest of 2 interleaved rounds." in body
     assert "Test CPU (2 cores, 23.5 GB RAM)" in body and "before 0.12/0.30/0.40" in body
     assert report.render_file(md, results) == text  # rendering twice changes nothing
     # a section without markers is appended, with them; a half-marked one is refused
