@@ -332,8 +332,8 @@ def run_pipeline(a: argparse.Namespace, meta: dict) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "pipeline.json"
         code = (
-            f"import sys; sys.path.insert(0, {str(HERE)!r}); "
-            "from pipeline_benchmark import main; sys.exit(main(sys.argv[1:]))"
+            f"import sys; sys.path.insert(0, {str(PIPELINE.parent)!r}); "
+            f"from {PIPELINE.stem} import main; sys.exit(main(sys.argv[1:]))"
         )
         res = run_child([sys.executable, "-c", code, "--json", str(out)], timeout_s=a.timeout)
         if not res.ok or not out.exists():

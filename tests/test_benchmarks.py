@@ -132,6 +132,27 @@ def test_render_option_rewrites_from_results_json(tmp_path, capsys):
     assert readme.read_text() == "no markers here\n"
 
 
+def test_pipeline_section_runs_the_script_or_says_it_is_absent(tmp_path, monkeypatch):
+    script = tmp_path / "pipeline_benchmark.py"
+    monkeypatch.setattr(regenerate, "PIPELINE", script)
+    a = regenerate.parse_args(["--timeout", "60"])
+    absent = regenerate.run_pipeline(a, META)
+    assert absent["result"] is None and "not in this checkout" in report.render_pipeline(absent)
+    script.write_text(
+        "import argparse, json\n"
+        "def main(argv):\n"
+        "    p = argparse.ArgumentParser(); p.add_argument('--json')\n"
+        "    a = p.parse_args(argv)\n"
+        "    rows = [{'stage': 'solver', 'time_s': 1.11}, {'stage': 'total', 'time_s': 1.47}]\n"
+        "    json.dump({'rows': rows}, open(a.json, 'w'))\n"
+        "    return 0\n"
+    )
+    sec = regenerate.run_pipeline(a, META)
+    assert sec["result"]["rows"][1] == {"stage": "total", "time_s": 1.47}
+    text = report.render_pipeline(sec)
+    assert "| stage | time_s |" in text and "| total | 1.47 |" in text
+
+
 def test_launcher_reports_each_childs_own_peak_memory():
     big = procs.run_child([sys.executable, "-c", "b = b'x' * (200 * 2**20); print(len(b))"])
     assert big.ok and big.stdout.strip() == str(200 * 2**20)
