@@ -80,7 +80,8 @@ def growth_fits(rows: list[dict], min_buses: int = GROWTH_MIN_BUSES) -> list[dic
     -------
     list of dict
         One per (tool, quantity): ``tool``, ``quantity``, ``exponent``, ``points`` (how many
-        configurations), ``from_bp`` and ``to_bp`` (smallest and largest bus-periods fitted).
+        configurations), ``from_bp`` and ``to_bp`` (smallest and largest bus-periods fitted),
+        ``buses`` (the feeder sizes among them).
     """
     out = []
     for tool in (OURS, PYPSA):
@@ -98,6 +99,7 @@ def growth_fits(rows: list[dict], min_buses: int = GROWTH_MIN_BUSES) -> list[dic
                     "points": len(pts),
                     "from_bp": float(bp.min()),
                     "to_bp": float(bp.max()),
+                    "buses": sorted({int(r["buses"]) for r in pts}),
                 }
             )
     return out
@@ -257,16 +259,20 @@ def render_growth(sec: dict) -> str:
             f" over {f0['points']} configurations of at least {GROWTH_MIN_BUSES} buses, "
             f"{_num(f0['from_bp'])} to {_num(f0['to_bp'])} bus-periods"
         )
-    return "\n".join(
-        [
-            meta_line(sec.get("meta", {})),
-            "",
-            _table(["quantity ~ (buses x periods)^k", *tools], rows),
-            "",
-            f"k: least-squares slope of log(quantity) against log(buses x periods){span}, "
-            "from the rows of the day table.",
-        ]
-    )
+    text = [
+        meta_line(sec.get("meta", {})),
+        "",
+        _table(["quantity ~ (buses x periods)^k", *tools], rows),
+        "",
+        f"k: least-squares slope of log(quantity) against log(buses x periods){span}, "
+        "from the rows of the day table.",
+    ]
+    if fits and len(fits[0].get("buses", [])) == 1:
+        text[-1] += (
+            f" All of them have {fits[0]['buses'][0]:,} buses: k is the growth with the number "
+            "of periods only."
+        )
+    return "\n".join(text)
 
 
 def _cell(v) -> str:
