@@ -169,3 +169,6 @@ def test_cli_command_runs_the_console_script():
     res = procs.run_child(cli_timings.fdn_alu_command(["solvers"]), timeout_s=120.0)
     assert res.ok, res.stderr
     assert "clarabel" in res.stdout.lower()
+    bad = cli_timings.time_season("no_such_fleet.toml", timeout_s=120.0)
+    assert bad["exit_code"] == 2 and "no_such_fleet" in bad["error"]
+    assert bad["command"] == "fdn-alu season --fleet no_such_fleet.toml --out OUT"
