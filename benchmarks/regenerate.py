@@ -335,11 +335,23 @@ def run_pipeline(a: argparse.Namespace, meta: dict) -> dict:
             f"import sys; sys.path.insert(0, {str(PIPELINE.parent)!r}); "
             f"from {PIPELINE.stem} import main; sys.exit(main(sys.argv[1:]))"
         )
-        res = run_child([sys.executable, "-c", code, "--json", str(out)], timeout_s=a.timeout)
+        argv = ["--json", str(out), *(["--repeats", "2"] if a.quick else [])]
+        res = run_child([sys.executable, "-c", code, *argv], timeout_s=a.timeout)
         if not res.ok or not out.exists():
             return {"meta": meta, "result": None, "note": f"pipeline_benchmark.py failed: "
                     f"{_tail(res)}"}  # fmt: skip
-        return {"meta": meta, "result": json.loads(out.read_text()), "note": ""}
+        result = json.loads(out.read_text())
+    return {"meta": meta, "result": result, "note": "", "markdown": pipeline_markdown(result)}
+
+
+def pipeline_markdown(result) -> str | None:
+    """The pipeline script's own tables of ``result`` (its ``markdown`` function), if it has
+    one; None otherwise (the report then tabulates the result's rows)."""
+    spec = importlib.util.spec_from_file_location(PIPELINE.stem, PIPELINE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    render = getattr(module, "markdown", None)
+    return render(result) if callable(render) else None
 
 
 def run_fleets(a: argparse.Namespace, meta: dict) -> dict:

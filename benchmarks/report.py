@@ -284,13 +284,14 @@ def _cell(v) -> str:
 
 
 def render_pipeline(sec: dict) -> str:
-    """The pipeline benchmark's result: its own markdown, its rows as a table, or a note."""
+    """The pipeline benchmark's result: the script's own tables (``markdown``, rendered when
+    it was measured), else its rows as a table, else its scalars; or the note why none."""
     lines = [meta_line(sec.get("meta", {})), ""] if sec.get("meta") else []
     res = sec.get("result")
     if sec.get("note"):
         lines.append(sec["note"])
-    if isinstance(res, dict) and isinstance(res.get("markdown"), str):
-        lines.append(res["markdown"].strip())
+    if isinstance(sec.get("markdown"), str):
+        lines.append(sec["markdown"].strip())
     else:
         rows = res if isinstance(res, list) else (res or {}).get("rows")
         if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):

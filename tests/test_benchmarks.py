@@ -146,9 +146,13 @@ def test_pipeline_section_runs_the_script_or_says_it_is_absent(tmp_path, monkeyp
         "    rows = [{'stage': 'solver', 'time_s': 1.11}, {'stage': 'total', 'time_s': 1.47}]\n"
         "    json.dump({'rows': rows}, open(a.json, 'w'))\n"
         "    return 0\n"
+        "def markdown(res):\n"
+        "    return f\"total / solver {res['rows'][1]['time_s'] / res['rows'][0]['time_s']:.3f}\"\n"
     )
     sec = regenerate.run_pipeline(a, META)
     assert sec["result"]["rows"][1] == {"stage": "total", "time_s": 1.47}
+    assert "total / solver 1.324" in report.render_pipeline(sec)  # the script's own tables
+    sec.pop("markdown")  # a script without them: its rows as a table
     text = report.render_pipeline(sec)
     assert "| stage | time_s |" in text and "| total | 1.47 |" in text
 
