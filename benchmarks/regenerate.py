@@ -112,6 +112,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ap.error(f"unknown fleet(s) {unknown}; built-in: {', '.join(FLEETS)} or FILE.toml")
     if a.rounds < 1:
         ap.error("--rounds must be at least 1")
+    if a.pypsa_python and not os.access(a.pypsa_python, os.X_OK):
+        ap.error(f"--pypsa-python {a.pypsa_python}: not an executable")
     return a
 
 

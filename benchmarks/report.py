@@ -184,7 +184,7 @@ def render_day(sec: dict) -> str:
                 _mb(o),
                 times(r),
                 _mb(r),
-                f"**{_num(ratio, 2)}**",
+                f"**{_num(ratio, 2)}**" if math.isfinite(ratio) else "-",
                 _num(ratio_cpu, 2),
                 _num(load, 2),
             ]
