@@ -216,8 +216,8 @@ def _solve(model: Model, key: str, opts: dict) -> None:
     Clarabel goes through :data:`~fdn_alu.solve.compile.CLARABEL_SOLVER`, cvxpy's interface with
     a parametrised compilation linear in size, on cvxpy's DPP path: the first solve of a problem
     compiles it (as fast as the unparametrised compilation), each re-solve only maps the new
-    Parameter values to the data. Measured (issue 11, benchmarks/RESULTS.md "Performance pass
-    3"; compile per solve, in-process minimum of interleaved rounds, peak RSS): ieee85 x 96
+    Parameter values to the data. Measured (issue 11, CHANGELOG.md; compile per solve,
+    in-process minimum of interleaved rounds, peak RSS): ieee85 x 96
     scenario 3, three solves: 0.19-0.36 s per solve, 3.11 s, 326 MB with ``ignore_dpp=True``;
     0.23 s for the first and 0.004-0.009 s per re-solve, 2.80 s, 319 MB here; ieee15 x 24
     scenario 3: 0.67 -> 0.43 s; 3,361 x 96 (one solve): compile 6.3-7.4 s and 3.3 GB either way.
