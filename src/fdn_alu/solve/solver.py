@@ -21,6 +21,7 @@ from fdn_alu.errors import (
     raise_if_problems,
 )
 from fdn_alu.model.recipe import Model
+from fdn_alu.solve.clock import record
 
 try:
     from fdn_alu.solve.compile import CLARABEL_SOLVER, PARAMETRISED
@@ -201,6 +202,7 @@ def solve_model(model: Model, solver: str = "clarabel", options: dict | None = N
     status = model.problem.status
     stats = model.problem.solver_stats
     solver_s = stats.solve_time if stats and stats.solve_time is not None else wall
+    record(float(solver_s))
     iters = stats.num_iters if stats else None
     if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
         raise InfeasibleError(f"the dispatch problem is infeasible ({status}, {solver})")
