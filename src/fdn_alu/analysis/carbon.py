@@ -20,6 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from fdn_alu.analysis.sharing import per_period, solve_periods
 from fdn_alu.components.registry import BY_NAME
 
 # Nodes with total throughput below this (MW) have no defined intensity; reported as 0.
@@ -134,11 +135,10 @@ def carbon_flow(cn: CarbonNetwork) -> CarbonResult:
     at the start of the period (the "water tank" reading of (11)). Carbon thus leaves the tank
     with the energy and C reaches 0 when E does.
 
-    The unknowns are every period's nodal intensities and every storage's carbon at each
-    period boundary: the periods' sharing systems (:func:`_system`) on the diagonal, coupled
-    only through the tanks (a discharge is a source at the tank's intensity; a charge adds the
-    node's carbon to the next period's tank), so one sparse solve replaces the solve per period
-    and the recursion over the tanks (the same equations, equal to round-off).
+    The periods' sharing systems (:func:`_system`) are solved stacked
+    (:func:`~fdn_alu.analysis.sharing.solve_periods`); the periods are coupled only through the
+    tanks, whose carbon a scalar recursion gives (the same equations as a solve per period,
+    equal to round-off).
 
     Returns
     -------
@@ -159,39 +159,33 @@ def carbon_flow(cn: CarbonNetwork) -> CarbonResult:
     n_fixed = cn.src_mw.reshape(T, -1).shape[1]  # the sources of known intensity come first
     stores = cn.storages
     n_st = len(stores)
-    # Periods' sharing systems, block-diagonal over t (row t N + i: node i in period t).
-    base = (np.arange(T) * N)[:, None]
-    throughput = _per_period(rows_recv, recv_all, N) + _per_period(src_node, src_mw, N)
+    throughput = per_period(rows_recv, recv_all, N) + per_period(src_node, src_mw, N)
     idle = throughput <= IDLE_MW
-    rows = [(base + rows_recv).ravel(), np.arange(T * N)]
-    cols = [(base + rows_send).ravel(), np.arange(T * N)]
-    vals = [-recv_all.ravel(), np.where(idle, 1.0, throughput).ravel()]
     fixed_carbon = src_mw[:, :n_fixed] * cn.src_ci.reshape(T, -1)
-    rhs_e = _per_period(src_node[:n_fixed], fixed_carbon, N).ravel()
-    # Tanks: unknown C[k, t], t = 0..T, after the T N intensities.
+    # Each tank's discharge is a source at the tank's intensity, linear in its carbon C[k, t]:
+    # e_t = x_t + sum_k C[k, t] g_{k,t}, with A x = (fixed sources) and A g_k = (the tank's
+    # discharge, per tonne stored, at its node) solved together; then C follows its recursion.
     e_dis_per_t = np.zeros((n_st, T))  # intensity of a discharge per tonne stored, kg/MWh/t
-    rhs_c = np.zeros((n_st, T + 1))
+    rhs = np.zeros((T * N, 1 + n_st))
+    rhs[:, 0] = per_period(src_node[:n_fixed], fixed_carbon, N).ravel()
     for k, s in enumerate(stores):
-        c = T * N + k * (T + 1) + np.arange(T + 1)
         e0 = np.asarray(s.energy_mwh[:T], dtype=float)
         live = e0 > 1e-12
         e_dis_per_t[k, live] = 1000.0 / e0[live] / s.eta_dis
-        node_rows = np.arange(T) * N + s.node
-        out = s.discharge_mw * e_dis_per_t[k]  # discharge source: - P_dis e_dis(C) at the node
-        rows += [node_rows, c, c[1:], c[1:], c[1:]]
-        cols += [c[:-1], c, c[:-1], node_rows, c[:-1]]
-        charge = np.where(idle[:, s.node], 0.0, s.charge_mw) * dt / 1000.0
-        vals += [-out, np.ones(T + 1), -np.ones(T), -charge, out * dt / 1000.0]
-        rhs_c[k, 0] = s.carbon0_t
-    A = sp.csc_array(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(T * N + n_st * (T + 1),) * 2,
-    )
-    x = spla.spsolve(A, np.concatenate([rhs_e, rhs_c.ravel()]))
-    node_ci = np.where(idle, 0.0, x[: T * N].reshape(T, N))
-    tank = x[T * N :].reshape(n_st, T + 1)
+        rhs[np.arange(T) * N + s.node, 1 + k] = s.discharge_mw * e_dis_per_t[k]
+    diag = np.where(idle, 1.0, throughput)
+    x = solve_periods(rows_recv, rows_send, recv_all, diag, rhs).reshape(T, N, 1 + n_st)
+    tank = np.zeros((n_st, T + 1))
+    tank[:, 0] = [s.carbon0_t for s in stores]
+    at = [s.node for s in stores]
+    x_at = np.where(idle[:, at, None], 0.0, x[:, at, :])  # (T, tank's node, 1 + n_st)
+    charge = np.array([s.charge_mw for s in stores]).reshape(n_st, T) * dt / 1000.0
+    out = np.array([s.discharge_mw for s in stores]).reshape(n_st, T) * e_dis_per_t * dt / 1e3
+    for t in range(T):  # C[t + 1] = C[t] + P_ch e_node dt - P_dis e_dis dt (scalars per tank)
+        c = tank[:, t]
+        tank[:, t + 1] = c + charge[:, t] * (x_at[t, :, 0] + x_at[t, :, 1:] @ c) - out[:, t] * c
+    e = np.where(idle, 0.0, x[:, :, 0] + np.einsum("tnk,kt->tn", x[:, :, 1:], tank[:, :T]))
     st_ci = tank[:, :T] * e_dis_per_t
-    e = node_ci
     # Branch intensity: the sending end's (both ends send only when the loss exceeds the
     # flow; then the flow-weighted mix).
     ef, et = e[:, cn.br_from], e[:, cn.br_to]
@@ -201,10 +195,10 @@ def carbon_flow(cn: CarbonNetwork) -> CarbonResult:
     loss_c = np.sum(sent_f * ef + sent_t * et - (recv_t + recv_f) * branch_ci, axis=1) * dt / 1000.0
     # Consumption at each node = throughput - what it sends on.
     sent = (
-        _per_period(cn.br_from, sent_f, N)
-        + _per_period(cn.br_to, sent_t, N)
-        + _per_period(cn.link_from, np.maximum(cn.link_mw, 0.0), N)
-        + _per_period(cn.link_to, np.maximum(-cn.link_mw, 0.0), N)
+        per_period(cn.br_from, sent_f, N)
+        + per_period(cn.br_to, sent_t, N)
+        + per_period(cn.link_from, np.maximum(cn.link_mw, 0.0), N)
+        + per_period(cn.link_to, np.maximum(-cn.link_mw, 0.0), N)
     )
     cons_c = (throughput - sent) * e * dt / 1000.0
     carbon, e_dis = {}, {}
@@ -218,14 +212,7 @@ def carbon_flow(cn: CarbonNetwork) -> CarbonResult:
     lhs = direct + stored0
     rhs = float(cons_c.sum() + loss_c.sum() + stored_end)
     rel = abs(lhs - rhs) / max(abs(lhs), 1e-12)
-    return CarbonResult(node_ci, branch_ci, loss_c, cons_c, carbon, e_dis, direct, rel)
-
-
-def _per_period(nodes: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
-    """``bincount(nodes, weights[t], minlength=n)`` for every period t at once, (T, n)."""
-    T = weights.shape[0]
-    idx = (np.arange(T)[:, None] * n + np.asarray(nodes, dtype=np.int64)).ravel()
-    return np.bincount(idx, weights=weights.ravel(), minlength=T * n).reshape(T, n)
+    return CarbonResult(e, branch_ci, loss_c, cons_c, carbon, e_dis, direct, rel)
 
 
 def _receipts(cn: CarbonNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
