@@ -27,7 +27,7 @@ import warnings
 import fdn_alu.cli.example as example_cli
 import fdn_alu.cli.reproduce as reproduce_cli
 import fdn_alu.cli.run as run_cli
-from fdn_alu.cli import startup
+import fdn_alu.cli.startup as startup
 from fdn_alu.cli.args import positive_float, positive_int, scenario_arg
 from fdn_alu.cli.console import (
     EXIT_BROKEN_PIPE,

@@ -13,7 +13,7 @@ import tomllib
 import warnings
 from pathlib import Path
 
-from fdn_alu.cli import startup
+import fdn_alu.cli.startup as startup
 from fdn_alu.cli.console import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
