@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
+"""The source tree measured (``--src`` measures another checkout, e.g. a baseline)."""
 
 IN_PROCESS = r"""
 import functools, json, sys, time
@@ -99,11 +100,11 @@ print(json.dumps({"import_s": time.perf_counter() - t0, "modules": len(sys.modul
 CLI = "import sys; from fdn_alu.cli import console; sys.argv[0] = 'fdn-alu'; console()"
 
 
-def _env() -> dict:
-    return {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+def _env(src: str) -> dict:
+    return {**os.environ, "PYTHONPATH": src}
 
 
-def _child(code: str, *args: str) -> tuple[str, float, float, float]:
+def _child(code: str, src: str, *args: str) -> tuple[str, float, float, float]:
     """Run ``code`` in a fresh interpreter: (stdout, wall s, user + sys CPU s, peak RSS MB)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(
@@ -111,7 +112,7 @@ def _child(code: str, *args: str) -> tuple[str, float, float, float]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=_env(),
+        env=_env(src),
     )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
@@ -126,11 +127,11 @@ def _median(rows: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in rows)
 
 
-def measure(case: str, scenario: str, periods: int, repeats: int) -> dict:
+def measure(case: str, scenario: str, periods: int, repeats: int, src: str = SRC) -> dict:
     """Every measurement of the module docstring; medians and the raw rows."""
     load_before = os.getloadavg()
     scen = int(scenario) if scenario.isdigit() else scenario
-    out, *_ = _child(IN_PROCESS, json.dumps([case, scen, periods, repeats]))
+    out, *_ = _child(IN_PROCESS, src, json.dumps([case, scen, periods, repeats]))
     inproc = json.loads(out.strip().splitlines()[-1])
     cli = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -138,7 +139,7 @@ def measure(case: str, scenario: str, periods: int, repeats: int) -> dict:
             folder = Path(tmp) / f"run{i}"
             argv = ["run", "-q", "--case", case, "--scenario", str(scenario)]
             argv += ["--periods", str(periods), "--out", str(folder)]
-            _, wall, cpu, rss = _child(CLI, *argv)
+            _, wall, cpu, rss = _child(CLI, src, *argv)
             summary = json.loads((folder / "summary.json").read_text())
             cli.append(
                 {
@@ -149,8 +150,10 @@ def measure(case: str, scenario: str, periods: int, repeats: int) -> dict:
                 }
             )
     imports = {}
-    for deferred in (False, True):
-        rows = [json.loads(_child(IMPORTS, "1" if deferred else "0")[0]) for _ in range(repeats)]
+    has_startup = (Path(src) / "fdn_alu" / "cli" / "startup.py").is_file()
+    for deferred in (False, True) if has_startup else (False,):
+        flag = "1" if deferred else "0"
+        rows = [json.loads(_child(IMPORTS, src, flag)[0]) for _ in range(repeats)]
         imports["deferred" if deferred else "plain"] = {
             "import_s": _median(rows, "import_s"),
             "modules": rows[0]["modules"],
@@ -163,6 +166,7 @@ def measure(case: str, scenario: str, periods: int, repeats: int) -> dict:
         "scenario": scenario,
         "periods": periods,
         "repeats": repeats,
+        "src": src,
         "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
         "machine": f"{os.cpu_count()} cores, {sys.platform}, Python {sys.version.split()[0]}",
         "load_before": load_before,
@@ -213,11 +217,9 @@ def markdown(res: dict) -> str:
         f"| peak RSS, MB | {cli['peak_mb']:.0f} |",
         f"| **wall / in-process total** | **{cli['ratio_to_in_process']:.3f}** |",
         f"| wall / its own run's total | {cli['ratio_to_own_run']:.3f} |",
-        f"| imports, s (deferred / plain) | {imp['deferred']['import_s']:.3f} / "
-        f"{imp['plain']['import_s']:.3f} |",
-        f"| modules after imports (deferred / plain) | {imp['deferred']['modules']} / "
-        f"{imp['plain']['modules']} |",
     ]
+    for kind, row in imp.items():
+        lines.append(f"| imports ({kind}), s; modules | {row['import_s']:.3f}; {row['modules']} |")
     return "\n".join(lines)
 
 
@@ -229,8 +231,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--periods", type=int, default=96)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--json", type=Path, default=None, help="write every number here")
+    p.add_argument("--src", default=SRC, help="the src/ folder of the checkout to measure")
     args = p.parse_args(argv)
-    res = measure(args.case, args.scenario, args.periods, args.repeats)
+    src = str(Path(args.src).resolve())
+    res = measure(args.case, args.scenario, args.periods, args.repeats, src)
     print(markdown(res))
     if args.json is not None:
         args.json.write_text(json.dumps(res, indent=2) + "\n")
