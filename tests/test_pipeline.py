@@ -176,3 +176,21 @@ def test_csv_text_is_pandas_to_csv_byte_for_byte(ieee15_s3):
     assert csv_text(single, "%.10g") == single.to_csv(index=False, float_format="%.10g")
     mixed = pd.DataFrame({"o": [1.5, "a"], "n": [1, 2]})
     assert csv_text(mixed, "%.3g") == mixed.to_csv(index=False, float_format="%.3g")
+
+
+def test_collector_paused_restores_the_collector():
+    import gc
+
+    from fdn_alu.solve.solver import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()

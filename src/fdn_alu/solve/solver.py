@@ -6,8 +6,11 @@ Statuses are mapped to ``ok`` / ``warning`` (inaccurate solution: usable, flagge
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cvxpy as cp
@@ -236,7 +239,7 @@ def _solve(model: Model, key: str, opts: dict) -> None:
     (``compile.PARAMETRISED``).
     """
     clarabel = key == "clarabel" and PARAMETRISED
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), collector_paused():
         warnings.simplefilter("ignore")
         model.problem.solve(
             solver=CLARABEL_SOLVER if clarabel else SOLVERS[key],
@@ -244,6 +247,24 @@ def _solve(model: Model, key: str, opts: dict) -> None:
             canon_backend=CANON_BACKEND,
             **opts,
         )
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off inside the block (as it was after).
+
+    cvxpy's compilation creates and drops hundreds of thousands of small objects, freed by
+    reference counting; the collections they trigger scan every live object of the process and
+    find almost nothing: ieee85 x 96 scenario 3, the run's time around the solver 0.375 s with
+    the collector running, 0.317 s without (median of 4; 2 shared cores).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def release_solver(model: Model) -> None:
