@@ -4,6 +4,7 @@ flow and the CSV writer, each against the construction it replaces."""
 from __future__ import annotations
 
 import copy
+import gc
 import types
 
 import cvxpy as cp
@@ -24,6 +25,7 @@ from fdn_alu.results.write import FLOAT_FORMAT, csv_text
 from fdn_alu.solve import compile as fdn_compile
 from fdn_alu.solve.clock import record, solver_clock
 from fdn_alu.solve.cone_rows import cone_row_permutation
+from fdn_alu.solve.solver import collector_paused
 
 
 @pytest.fixture(scope="module")
@@ -179,10 +181,6 @@ def test_csv_text_is_pandas_to_csv_byte_for_byte(ieee15_s3):
 
 
 def test_collector_paused_restores_the_collector():
-    import gc
-
-    from fdn_alu.solve.solver import collector_paused
-
     assert gc.isenabled()
     with collector_paused():
         assert not gc.isenabled()
