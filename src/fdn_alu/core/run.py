@@ -181,7 +181,7 @@ def _run(case, scenario, periods, solver, check_ac, ac_method, relaxation_bound,
             recovery, result = _recover(case, model, result, recovery, check_ac, ac_method)
             solve_s += recovery.seconds or 0.0
             refine_s += recovery.seconds or 0.0
-    _warn_failed(data, result.report.checks)
+    _warn_failed(data, result.report.checks, stacklevel=4)  # the caller of run
     if info.status == "warning" and not result.report.checks.failed:
         result.report = replace(result.report, notes=[*result.report.notes, INACCURATE_NOTE])
     post_s = time.perf_counter() - t_post - refine_s
@@ -277,8 +277,9 @@ def _infeasible_message(data: ModelData, found: list[str], servable: bool = True
     return f"{head}; {why}:\n  - " + "\n  - ".join(limits)
 
 
-def _warn_failed(data: ModelData, checks: Checks) -> None:
-    """Warn about every check outside its tolerance (nothing when all pass)."""
+def _warn_failed(data: ModelData, checks: Checks, stacklevel: int = 3) -> None:
+    """Warn about every check outside its tolerance (nothing when all pass); ``stacklevel`` as
+    :func:`warnings.warn`'s, counted from this function."""
     if checks.failed:
         warnings.warn(
             f"{data.case_name} scenario {data.scenario}: checks outside tolerance: "
@@ -286,7 +287,7 @@ def _warn_failed(data: ModelData, checks: Checks) -> None:
                 f"{k} = {checks.values[k]:.3g} (tolerance {checks.tolerances[k]:g})"
                 for k in checks.failed
             ),
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
 
