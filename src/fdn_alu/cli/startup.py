@@ -99,13 +99,17 @@ def install() -> None:
 @contextlib.contextmanager
 def imports() -> Iterator[None]:
     """Import a command's modules inside this block: deferred imports installed, the garbage
-    collector paused, and what was imported frozen out of later collections at the end."""
+    collector paused, and, when the block imported modules, every object then alive frozen out
+    of later collections (:func:`gc.freeze`; once per process in practice: a second block
+    imports nothing new and freezes nothing)."""
     install()
     enabled = gc.isenabled()
+    modules = len(sys.modules)
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
+        if len(sys.modules) > modules:
+            gc.freeze()
         if enabled:
             gc.enable()
