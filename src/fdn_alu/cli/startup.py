@@ -49,9 +49,10 @@ loads it then; :func:`fdn_alu.solve.available_solvers` uses the listing cvxpy ma
 class DeferredImports(importlib.abc.MetaPathFinder):
     """A finder for :data:`REWRITTEN` and :data:`LAZY` only; every other import is untouched.
 
-    It asks the regular path finder for the module's spec and changes only its loader: a
-    :class:`RewritingLoader` for :data:`REWRITTEN` (when the source has the expected line;
-    else the module loads as it is), an :class:`importlib.util.LazyLoader` for :data:`LAZY`.
+    It asks the regular path finder for the module's spec and changes only its loader, for a
+    Python source module: a :class:`RewritingLoader` for :data:`REWRITTEN` (when the source has
+    the expected line; else the module loads as it is), an :class:`importlib.util.LazyLoader`
+    for :data:`LAZY`.
     """
 
     def find_spec(self, fullname: str, path: Sequence[str] | None, target=None):
@@ -59,9 +60,7 @@ class DeferredImports(importlib.abc.MetaPathFinder):
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
-            if spec is not None and fullname in LAZY and spec.loader is not None:
-                spec.loader = importlib.util.LazyLoader(spec.loader)
-            return spec
+            return spec  # not a Python source module (compiled only, extension): as it is
         if fullname in REWRITTEN:
             spec.loader = RewritingLoader(spec.loader, *REWRITTEN[fullname])
         else:
