@@ -262,6 +262,16 @@ SCHEMA: dict[str, dict[str, Field]] = {
         ),
         "time_limit_s": Field("s", 600.0, "time limit per solve", "our choice", "float", 1.0),
         "threads": Field("-", 2, "solver threads", "this machine has 2 cores", "int", 1, 256),
+        "decompose": Field(
+            "-",
+            True,
+            "solve region by region (HiGHS): independent regions apart, a national target with "
+            "metal transfer priced by a metal value (Lagrangian, certified dual bound); the "
+            "whole model when it does not separate so (inventory mode with transfer) or when "
+            "the regional answer misses the gap; false: always the whole model",
+            "docs/FLEET.md §6 (measured on china: same optimum within the gap)",
+            "bool",
+        ),
     },
 }
 
