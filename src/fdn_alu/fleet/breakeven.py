@@ -46,7 +46,10 @@ def run_fleet_point(point: dict) -> dict:
     fd = winter_scaled(fd, point["premium"], fd.base_winter_premium)
     if point["restart_cny_per_mw"] is not None:
         fd = fd.with_settings(costs={"restart_cny_per_mw": point["restart_cny_per_mw"]})
-    sr = run_season(fd, (point["strategy"],), **point["solver"]).strategies[point["strategy"]]
+    # the full model starts from the modulation optimum (solved first, 0.1 s on the -park
+    # fleets): measured 0.5 s instead of 1.3 s per full solve at the break-even points
+    names = ("modulation", "full") if point["strategy"] == "full" else (point["strategy"],)
+    sr = run_season(fd, names, **point["solver"]).strategies[point["strategy"]]
     restart_mw = float((sr.chi * fd.line_mw[None, :]).sum())
     return {
         "summary": {
