@@ -39,7 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fdn_alu.fleet.model import FleetModel
-from fdn_alu.fleet.solve import SolveReport, solve_model
+from fdn_alu.fleet.solve import SolveReport, _fd_silenced, solve_model
 
 __all__ = ["Split", "fix_columns", "solve_decomposed", "split_regions"]
 
@@ -238,16 +238,17 @@ def _select(plans: list[list[_Plan]], target: float) -> list[_Plan]:
     owner = np.repeat(np.arange(len(plans)), sizes)
     one = sp.csr_matrix((np.ones(n), (owner, np.arange(n))), shape=(len(plans), n))
     scale = max(abs(cost).max(), 1.0)
-    res = milp(
-        cost / scale,
-        constraints=[
-            LinearConstraint(one, 1.0, 1.0),
-            LinearConstraint(out[None, :], target, np.inf),
-        ],
-        integrality=np.ones(n),
-        bounds=Bounds(0.0, 1.0),
-        options={"mip_rel_gap": 1e-9},
-    )
+    with _fd_silenced(1, True):  # scipy's HiGHS prints a MIP debug line (1.16)
+        res = milp(
+            cost / scale,
+            constraints=[
+                LinearConstraint(one, 1.0, 1.0),
+                LinearConstraint(out[None, :], target, np.inf),
+            ],
+            integrality=np.ones(n),
+            bounds=Bounds(0.0, 1.0),
+            options={"mip_rel_gap": 1e-9},
+        )
     if res.x is None:
         return []
     pick = np.rint(res.x).astype(bool)

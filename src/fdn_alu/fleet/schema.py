@@ -91,6 +91,16 @@ SCHEMA: dict[str, dict[str, Field]] = {
             1,
             3650,
         ),
+        "commitment_days": Field(
+            "d",
+            1,
+            "lines start and stop only every this many days (7: weekly blocks). A restriction: "
+            "its cost is an upper bound on the daily model's, not the same optimum",
+            "our choice (1: daily commitment, the exact model)",
+            "int",
+            1,
+            366,
+        ),
         "cyclic": Field(
             "-",
             True,
