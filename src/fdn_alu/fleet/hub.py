@@ -37,6 +37,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from fdn_alu.fleet.model import FleetModel
 from fdn_alu.fleet.solve import SolveReport, _fd_silenced, solve_model
@@ -229,8 +230,6 @@ def _kelley_next(cuts: list[tuple[float, float]], lam_max: float) -> tuple[float
 
 def _select(plans: list[list[_Plan]], target: float) -> list[_Plan]:
     """One plan per region, least total cost with total output >= target (a small MILP)."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
     sizes = [len(p) for p in plans]
     n = sum(sizes)
     cost = np.array([p.cost for ps in plans for p in ps])
@@ -353,11 +352,12 @@ def solve_decomposed(
     dual = best_lb + model.offset
     x, primal = _primal(model, regs, target, opts, start)
     method = "hub"
-    if (primal - dual) / abs(primal) > 0.1 * gap_target:
+    if x is None or (primal - dual) / abs(primal) > 0.1 * gap_target:
         y, val = _marginal(model, regs, sp_, target, opts)
         if val < primal:
             x, primal, method = y, val, "hub+marginal"
-    if (primal - dual) / abs(primal) > gap_target:
+    # the whole model when the plans miss the gap (or never bracketed the target)
+    if x is None or (primal - dual) / abs(primal) > gap_target:
         rep = solve_model(model, opts, x)
         dual = max(dual, rep.bound)
         x = rep.x
