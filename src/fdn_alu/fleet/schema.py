@@ -94,12 +94,10 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "commitment_days": Field(
             "d",
             1,
-            "lines start and stop only every this many days (7: weekly blocks). A restriction: "
-            "its cost is an upper bound on the daily model's, not the same optimum",
-            "our choice (1: daily commitment, the exact model)",
+            "lines start and stop only every this many days: a restriction (cost upper bound)",
+            "our choice (1: daily, the exact model; 7: weekly blocks)",
             "int",
             1,
-            366,
         ),
         "cyclic": Field(
             "-",
@@ -275,11 +273,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "decompose": Field(
             "-",
             True,
-            "solve region by region (HiGHS): independent regions apart, a national target with "
-            "metal transfer priced by a metal value (Lagrangian, certified dual bound); the "
-            "whole model when it does not separate so (inventory mode with transfer) or when "
-            "the regional answer misses the gap; false: always the whole model",
-            "docs/FLEET.md §6 (measured on china: same optimum within the gap)",
+            "solve region by region (HiGHS), a national target priced by a metal value",
+            "docs/FLEET.md §6 (china: same optimum within the gap)",
             "bool",
         ),
     },
