@@ -64,8 +64,11 @@ class _Plan:
 class _Regions:
     """Regional MILPs of one fleet model, solved at a metal value with warm starts."""
 
-    def __init__(self, model: FleetModel, split: Split, row: int | None, opts: dict) -> None:
+    def __init__(
+        self, model: FleetModel, split: Split, row: int | None, opts: dict, start=None
+    ) -> None:
         self.model = model
+        self.start = start  # a feasible point of the whole model: each region's first start
         A = model.A.tocsr()
         self.a = np.zeros(len(model.c)) if row is None else A[row].toarray().ravel()
         self.cols = [np.flatnonzero(split.col_region == r) for r in range(split.n_regions)]
@@ -86,7 +89,10 @@ class _Regions:
             a = self.a[cols]
             m = replace(sub, c=self.model.c[cols] - lam * a)
             prev = self.plans[r]
-            start = min(prev, key=lambda p: p.cost - lam * p.out).x if prev else None
+            if prev:
+                start = min(prev, key=lambda p: p.cost - lam * p.out).x
+            else:
+                start = None if self.start is None else self.start[cols]
             rep = solve_model(m, self.opts, start)
             self.solves += 1
             self.nodes += rep.nodes
@@ -206,13 +212,14 @@ def solve_decomposed(
         return None
     gap_target = float(opts["mip_rel_gap"])
     if row is None:  # independent regions: each within the gap, so is their sum
-        regs = _Regions(model, sp_, row, opts)
+        regs = _Regions(model, sp_, row, opts, start)
         plans, bound = regs.solve(0.0)
         x = regs.assemble(plans)
         return _report(model, x, bound + model.offset, None, regs, "regions", t0)
 
     # regional Lagrangian objectives are differences of cost and metal value: a tighter gap
-    regs = _Regions(model, sp_, row, {**opts, "mip_rel_gap": gap_target / 4, "threads": 1})
+    sub_opts = {**opts, "mip_rel_gap": gap_target / 4, "threads": 1}
+    regs = _Regions(model, sp_, row, sub_opts, start)
     target = float(model.row_lo[row])
     lam = _first_value(model, regs.a) if metal_value is None else float(metal_value)
     cuts: list[tuple[float, float]] = []
