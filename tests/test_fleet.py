@@ -278,6 +278,28 @@ def test_breakeven_map_matches_the_hand_line(tmp_path):
     assert any("strategy=full" in line for line in lines)  # per-solve progress
 
 
+def test_breakeven_premiums_between_searched_ones_are_certified(tmp_path):
+    """The one-line fleet's 30 days all lie in the synthetic winter window, so a premium p
+    scales every price by f = 1 + p: saving(C, f) = max(0, 16,800 (C1 - C0) f + 264 SB S - C S)
+    by hand. Two premiums are searched (first and last); the three between are certified by the
+    concave hull of the dual bounds, with no solve of their own, and match the hand values."""
+    from fdn_alu.fleet import breakeven
+
+    _one_line(tmp_path, 0.0)
+    prem = np.array([0.0, 0.5, 1.0, 1.5, 2.0])
+    rc = np.linspace(0.0, 120_000.0, 5)
+    lines = []
+    df = breakeven(str(tmp_path / "f.toml"), rc, prem, progress=lines.append)
+    f = 1.0 + df["winter_premium"]
+    want = np.maximum(16_800 * (C1 - C0) * f + 264 * SB * L_MW - df["restart_cny_per_mw"] * L_MW, 0)
+    np.testing.assert_allclose(df["saving_cny"], want, rtol=1e-7, atol=1e-3)
+    meta = df.attrs["meta"]
+    assert meta["searched_premiums"] == [0.0, 2.0] and meta["certified"]
+    assert meta["solves"] == 5 + 2 * 2  # modulation per premium; C = 0 and the meeting point
+    assert sum("strategy=" in line for line in lines) == meta["solves"]  # one line per solve
+    assert (df["lower_bound_full_cny"] <= df["cost_full_cny"] * (1 + 1e-9)).all()
+
+
 def test_potline_band_from_the_park_settings():
     """Band and output chords of the ieee15 potline by hand: P(I) = cells (R I^2 + E I) with
     R = 35.8 uOhm, E = 2.16 V, I_N = 50 kA; current 0.7-1.1 I_N, exchangers 30 %."""

@@ -34,9 +34,10 @@ Regions from a dispatch case take their band, daily reach and output curve from 
 day of the plan then dispatches with `fdn-alu run --case CASE --season DIR --day N`.
 
 Writes into --out: summary.json (per strategy: costs by kind, energy, emissions, production,
-restarts, MIP gap, nodes, solve time; savings against rigid; checks), commitment.csv (strategy,
-day, region, lines_online, starts, stops, production_t, inventory_t), power.csv (strategy, hour,
-region, p_mw), breakeven.csv and PNG figures. Exit codes: 0 ok, 1 solve failure, 2 input error
+restarts, MIP gap to the dual bound, nodes, solve time, method, national metal value; savings
+against rigid; checks), commitment.csv (strategy, day, region, lines_online, starts, stops,
+production_t, inventory_t), power.csv (strategy, hour, region, p_mw), breakeven.csv (with each
+grid point's lower bound) and PNG figures. Exit codes: 0 ok, 1 solve failure, 2 input error
 (nothing solved or written), 3 internal error, 4 checks failed, 5 output error (disk full...),
 130/143 interrupted/terminated. Equations and sources: docs/FLEET.md; folders: docs/OUTPUT.md.
 """

@@ -175,7 +175,10 @@ def build_model(fd: FleetData, strategy: str = "full") -> FleetModel:
         up = bl.add_var("up", (B, R), 0.0, 0.0 if no_band else np.inf, cost=c_energy)
         dn = bl.add_var("dn", (B, R), 0.0, 0.0 if no_band else np.inf, cost=-c_energy)
     no_switch = strategy in ("rigid", "modulation")
-    sw_ub = 0.0 if no_switch else N
+    # [operation] commitment_days = k > 1: lines start and stop only on days 0, k, 2k, ... (a
+    # restriction: its optimum bounds the daily model's from above)
+    block_start = (np.arange(D) % op["commitment_days"] == 0)[:, None]
+    sw_ub = 0.0 if no_switch else np.where(block_start, N, 0.0)
     chi = bl.add_var("chi", (D, R), 0.0, sw_ub, True, cost=costs["restart_cny_per_mw"] * L)
     zeta = bl.add_var("zeta", (D, R), 0.0, sw_ub, integer=True)
     offset = float(D * (idle * N).sum())

@@ -91,6 +91,14 @@ SCHEMA: dict[str, dict[str, Field]] = {
             1,
             3650,
         ),
+        "commitment_days": Field(
+            "d",
+            1,
+            "lines start and stop only every this many days: a restriction (cost upper bound)",
+            "our choice (1: daily, the exact model; 7: weekly blocks)",
+            "int",
+            1,
+        ),
         "cyclic": Field(
             "-",
             True,
@@ -262,6 +270,13 @@ SCHEMA: dict[str, dict[str, Field]] = {
         ),
         "time_limit_s": Field("s", 600.0, "time limit per solve", "our choice", "float", 1.0),
         "threads": Field("-", 2, "solver threads", "this machine has 2 cores", "int", 1, 256),
+        "decompose": Field(
+            "-",
+            True,
+            "solve region by region (HiGHS), a national target priced by a metal value",
+            "docs/FLEET.md §6 (china: same optimum within the gap)",
+            "bool",
+        ),
     },
 }
 

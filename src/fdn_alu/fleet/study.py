@@ -6,9 +6,14 @@ import numpy as np
 
 from fdn_alu.errors import Problem, raise_if_problems
 from fdn_alu.fleet.data import HOURS_PER_DAY, FleetData
+from fdn_alu.fleet.hub import solve_decomposed
 from fdn_alu.fleet.model import STRATEGIES, build_model, embed_solution
 from fdn_alu.fleet.results import SeasonResult, extract
 from fdn_alu.fleet.solve import solve_model
+
+#: The strategy whose national metal value starts each strategy's search (the nearest one:
+#: at rated power, or with the band).
+METAL_HINT = {"modulation": "rigid", "batch": "rigid", "full": "modulation"}
 
 
 def run_season(
@@ -22,6 +27,9 @@ def run_season(
     Restrictions are solved first (rigid, modulation, batch); the best restriction's optimum is
     handed to the full model as its first incumbent (it is feasible there), so the full model's
     reported cost is never above a restriction's even when the solver stops at its MIP gap.
+    With ``[solver] decompose`` (default) and HiGHS, each strategy is solved region by region
+    (:mod:`fdn_alu.fleet.hub`; a national target priced by a metal value) when its model
+    separates so, else as one MILP.
 
     Parameters
     ----------
@@ -45,6 +53,7 @@ def run_season(
     solver = solver or opts["name"]
     res = SeasonResult(fd)
     solved = {}
+    decompose = bool(opts["decompose"]) and solver == "highs"
     for name in [s for s in STRATEGIES if s in strategies]:
         model = build_model(fd, name)
         start = None
@@ -53,7 +62,13 @@ def run_season(
         if cands:
             best = min(cands, key=lambda d: solved[d][1].objective)
             start = embed_solution(solved[best][0], solved[best][1].x, model)
-        rep = solve_model(model, opts, start, solver)
+        rep = None
+        if decompose:
+            hint = solved.get(METAL_HINT.get(name, ""), (None, None))[1]
+            value = hint.metal_value_cny_per_t if hint is not None else None
+            rep = solve_decomposed(model, len(fd.regions), opts, start, value)
+        if rep is None:
+            rep = solve_model(model, opts, start, solver)
         solved[name] = (model, rep)
         res.strategies[name] = extract(fd, model, rep)
     return res
