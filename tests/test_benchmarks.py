@@ -109,7 +109,8 @@ def test_dry_run_prints_the_plan_and_runs_nothing(tmp_path, capsys, monkeypatch)
     argv = ["--dry-run", "--no-pypsa", "--json", str(out_json), "--md", str(md), "--readme", ""]
     assert regenerate.main(argv) == 0
     text = capsys.readouterr().out
-    assert "plan: 18 child processes" in text  # 6 feeder-days x 2 rounds + 2 x 1; pipeline; 3 fleets
+    # 6 feeder-days x 2 rounds + 2 x 1; the pipeline; 3 fleets
+    assert "plan: 18 child processes" in text
     assert "day ieee85 x40 x 96 ours round 1" in text and "round 2" in text
     assert "ieee85 x40 x 96 ours round 2" not in text  # the largest feeder runs once
     assert "fleet china" in text and "pipeline" in text
