@@ -27,6 +27,8 @@ tested only with 1.9.3); once a release has it, this module can go and ``solver.
 from __future__ import annotations
 
 import copy
+import ctypes
+import ctypes.util
 import types
 
 import clarabel
@@ -36,6 +38,11 @@ import scipy.sparse as sp
 from cvxpy import settings as s
 from cvxpy.reductions.dcp2cone.cone_matrix_stuffing import ParamConeProg
 from cvxpy.reductions.solvers.conic_solvers.clarabel_conif import CLARABEL, dims_to_solver_cones
+
+from fdn_alu.solve import eliminate
+
+# Key of the elimination's pivots in cvxpy's solver cache, next to the solver (our choice).
+ELIMINATION = ":elimination"
 
 
 class Clarabel(CLARABEL):
@@ -71,8 +78,15 @@ class Clarabel(CLARABEL):
         P = data.pop("P", None)
         P = sp.triu(P).tocsc() if P is not None else sp.csc_array((n, n))
         A, b = data.pop("A"), data.pop("b")
-        cones = dims_to_solver_cones(data[self.DIMS])
+        dims = data[self.DIMS]
         cache = solver_cache if solver_cache is not None else {}
+        el = None
+        if A.shape[0] >= eliminate.ELIMINATE_MIN_ROWS and dims.zero:
+            el = _pivots(cache.pop(self.name() + ELIMINATION, None), A, dims.zero, P)
+            A, b, q, P = eliminate.reduce(el, A, b, q, P)
+            dims = copy.copy(dims)
+            dims.zero -= el.count
+        cones = dims_to_solver_cones(dims)
         solver = cache.pop(self.name(), None)
         if (
             solver is not None
@@ -89,11 +103,16 @@ class Clarabel(CLARABEL):
             solver = None
         if solver is None:
             settings = self.parse_solver_opts(verbose, solver_opts)
+            trim_heap()  # the compilation's freed work arrays back to the system first
             solver = clarabel.DefaultSolver(P, q, A, b, cones, settings)
         del P, q, A, b
+        trim_heap()  # cvxpy's copies of the data, released above
         results = solver.solve()
         cache[self.name()] = solver
-        return results
+        if el is None:
+            return results
+        cache[self.name() + ELIMINATION] = el
+        return eliminate.expanded_solution(el, results)
 
     @classmethod
     def format_constraints(cls, problem: ParamConeProg, exp_cone_order) -> ParamConeProg:
@@ -127,6 +146,39 @@ class Clarabel(CLARABEL):
             ub_tensor=problem.ub_tensor,
             dir_cones=problem.dir_cones,
         )
+
+
+def _pivots(
+    cached: eliminate.Elimination | None, A: sp.csc_array, n_zero: int, P: sp.csc_array
+) -> eliminate.Elimination:
+    """The cached pivots when A has their pattern and non-zero pivots, else new ones."""
+    if cached is not None and cached.pattern == eliminate.pattern_digest(A):
+        d = np.asarray(A[cached.rows, cached.cols]).ravel()
+        if np.all(d != 0):
+            return cached
+    return eliminate.choose_pivots(A, n_zero, P)
+
+
+def _libc():
+    name = ctypes.util.find_library("c")
+    try:
+        lib = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return lib if lib is not None and hasattr(lib, "malloc_trim") else None
+
+
+_LIBC = _libc()
+
+
+def trim_heap() -> None:
+    """Return the C heap's free memory to the system (glibc ``malloc_trim``; else nothing).
+
+    numpy's and scipy's freed work arrays can stay in the heap's arenas, counted in the resident
+    set, while Clarabel (a separate allocation pattern) asks for fresh pages.
+    """
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def _drop_tensor(problem: ParamConeProg) -> None:
