@@ -29,6 +29,7 @@ from __future__ import annotations
 import copy
 import ctypes
 import ctypes.util
+import tempfile
 import types
 
 import clarabel
@@ -80,10 +81,13 @@ class Clarabel(CLARABEL):
         A, b = data.pop("A"), data.pop("b")
         dims = data[self.DIMS]
         cache = solver_cache if solver_cache is not None else {}
+        large = A.shape[0] >= eliminate.ELIMINATE_MIN_ROWS
         el = None
-        if A.shape[0] >= eliminate.ELIMINATE_MIN_ROWS and dims.zero:
-            el = _pivots(cache.pop(self.name() + ELIMINATION, None), A, dims.zero, P)
-            A, b, q, P = eliminate.reduce(el, A, b, q, P)
+        if large:
+            _park_tensor(data.get(s.PARAM_PROB))
+        if large and dims.zero:
+            reuse = cache.pop(self.name() + ELIMINATION, None)
+            A, b, q, P, el = eliminate.eliminate(A, b, q, P, dims.zero, reuse)
             dims = copy.copy(dims)
             dims.zero -= el.count
         cones = dims_to_solver_cones(dims)
@@ -108,7 +112,13 @@ class Clarabel(CLARABEL):
         del P, q, A, b
         trim_heap()  # cvxpy's copies of the data, released above
         results = solver.solve()
-        cache[self.name()] = solver
+        if large:
+            # its KKT factors released before the solution is expanded and unpacked: a re-solve
+            # builds a new solver (same iterates, the symbolic factorisation done again)
+            del solver
+            trim_heap()
+        else:
+            cache[self.name()] = solver
         if el is None:
             return results
         cache[self.name() + ELIMINATION] = el
@@ -148,15 +158,39 @@ class Clarabel(CLARABEL):
         )
 
 
-def _pivots(
-    cached: eliminate.Elimination | None, A: sp.csc_array, n_zero: int, P: sp.csc_array
-) -> eliminate.Elimination:
-    """The cached pivots when A has their pattern and non-zero pivots, else new ones."""
-    if cached is not None and cached.pattern == eliminate.pattern_digest(A):
-        d = np.asarray(A[cached.rows, cached.cols]).ravel()
-        if np.all(d != 0):
-            return cached
-    return eliminate.choose_pivots(A, n_zero, P)
+def _park_tensor(problem) -> None:
+    """Move the cached tensor's arrays to an anonymous temporary file, mapped back read-only.
+
+    The reduced tensor (``reduced_A``: the CSR map from Parameter values to the conic data
+    and the data's CSC index) is read once per re-solve and never written: as a file-backed
+    map it leaves the resident set while Clarabel's KKT factorisation is in memory (its
+    pages come back when a re-solve reads them). Values and layout are unchanged; a re-solve
+    maps the new Parameter values exactly as before.
+    """
+    reduced = getattr(problem, "reduced_A", None)
+    mat = getattr(reduced, "reduced_mat", None)
+    if mat is None or not hasattr(mat, "indptr") or isinstance(mat.data, np.memmap):
+        return
+    index = reduced.problem_data_index
+    arrays = [mat.data, mat.indices, mat.indptr]
+    if index is not None:
+        arrays += [index[0], index[1]]
+    arrays = [np.ascontiguousarray(a) for a in arrays]
+    with tempfile.TemporaryFile(prefix="fdn_alu_tensor_") as f:
+        offsets = []
+        for a in arrays:
+            offsets.append(f.tell())
+            a.tofile(f)
+        f.flush()
+        # copy-on-write: scipy may tidy an index in place; the file is never written back
+        maps = [
+            np.memmap(f, dtype=a.dtype, mode="c", offset=o, shape=a.shape) if a.size else a
+            for a, o in zip(arrays, offsets, strict=True)
+        ]
+    del arrays
+    mat.data, mat.indices, mat.indptr = maps[0], maps[1], maps[2]
+    if index is not None:
+        reduced.problem_data_index = (maps[3], maps[4], index[2])
 
 
 def _libc():
