@@ -129,8 +129,8 @@ def choose_pivots(
     A: sp.csc_array,
     n_zero: int,
     P: sp.csc_array | None = None,
-    max_fill: int = MAX_FILL,
-    pivot_rel: float = PIVOT_REL,
+    max_fill: int | None = None,
+    pivot_rel: float | None = None,
 ) -> Elimination:
     """Pivots (row, variable) among the zero-cone rows with ``A[R, V]`` diagonal.
 
@@ -142,13 +142,16 @@ def choose_pivots(
         Number of zero-cone (equality) rows.
     P : scipy.sparse array, optional
         Quadratic objective (upper triangle); variables with an entry in it are never pivots.
-    max_fill, pivot_rel : see :data:`MAX_FILL`, :data:`PIVOT_REL`.
+    max_fill, pivot_rel : int, float, optional
+        :data:`MAX_FILL` and :data:`PIVOT_REL` by default.
 
     Returns
     -------
     Elimination
         The pivots (no data reduced yet; see :func:`reduce`).
     """
+    max_fill = MAX_FILL if max_fill is None else max_fill
+    pivot_rel = PIVOT_REL if pivot_rel is None else pivot_rel
     m, n = A.shape
     A = sp.csc_array(A)
     col_nnz = np.diff(A.indptr)
@@ -330,7 +333,7 @@ def eliminate(
     P: sp.csc_array | None,
     n_zero: int,
     reuse: Chain | None = None,
-    rounds: int = ROUNDS,
+    rounds: int | None = None,
 ) -> tuple[sp.csc_array, np.ndarray, np.ndarray, sp.csc_array | None, Chain]:
     """Eliminate equality rows in rounds; the reduced data and the :class:`Chain` to expand.
 
@@ -353,7 +356,7 @@ def eliminate(
         except ValueError:  # a pivot is zero with these values: new pivots
             pass
     chain = Chain(digest, [])
-    for _ in range(rounds):
+    for _ in range(ROUNDS if rounds is None else rounds):
         st = choose_pivots(A, n_zero, P)
         if st.count == 0:
             break
