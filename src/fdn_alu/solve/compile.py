@@ -88,6 +88,7 @@ class Clarabel(CLARABEL):
         if large and dims.zero:
             reuse = cache.pop(self.name() + ELIMINATION, None)
             A, b, q, P, el = eliminate.eliminate(A, b, q, P, dims.zero, reuse)
+            _park_chain(el)
             dims = copy.copy(dims)
             dims.zero -= el.count
         cones = dims_to_solver_cones(dims)
@@ -109,7 +110,7 @@ class Clarabel(CLARABEL):
             settings = self.parse_solver_opts(verbose, solver_opts)
             trim_heap()  # the compilation's freed work arrays back to the system first
             solver = clarabel.DefaultSolver(P, q, A, b, cones, settings)
-        del P, q, A, b
+        del P, q, A, b, cones
         trim_heap()  # cvxpy's copies of the data, released above
         results = solver.solve()
         if large:
@@ -158,14 +159,33 @@ class Clarabel(CLARABEL):
         )
 
 
+def _park(arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """The arrays written to an anonymous temporary file and mapped back (copy-on-write).
+
+    Values, dtypes and shapes unchanged; the pages of a file-backed map leave the resident set
+    while nothing reads them (here: while Clarabel's KKT factorisation is in memory) and come
+    back when read. Empty arrays stay as they are.
+    """
+    arrays = [np.ascontiguousarray(a) for a in arrays]
+    with tempfile.TemporaryFile(prefix="fdn_alu_") as f:
+        offsets = []
+        for a in arrays:
+            offsets.append(f.tell())
+            a.tofile(f)
+        f.flush()
+        # copy-on-write: scipy may tidy an index in place; the file is never written back
+        return [
+            np.memmap(f, dtype=a.dtype, mode="c", offset=o, shape=a.shape) if a.size else a
+            for a, o in zip(arrays, offsets, strict=True)
+        ]
+
+
 def _park_tensor(problem) -> None:
-    """Move the cached tensor's arrays to an anonymous temporary file, mapped back read-only.
+    """Park the cached tensor's arrays (:func:`_park`) once a large problem is compiled.
 
     The reduced tensor (``reduced_A``: the CSR map from Parameter values to the conic data
-    and the data's CSC index) is read once per re-solve and never written: as a file-backed
-    map it leaves the resident set while Clarabel's KKT factorisation is in memory (its
-    pages come back when a re-solve reads them). Values and layout are unchanged; a re-solve
-    maps the new Parameter values exactly as before.
+    and the data's CSC index) is read once per re-solve and never written; a re-solve maps the
+    new Parameter values exactly as before, reading the pages back.
     """
     reduced = getattr(problem, "reduced_A", None)
     mat = getattr(reduced, "reduced_mat", None)
@@ -175,22 +195,25 @@ def _park_tensor(problem) -> None:
     arrays = [mat.data, mat.indices, mat.indptr]
     if index is not None:
         arrays += [index[0], index[1]]
-    arrays = [np.ascontiguousarray(a) for a in arrays]
-    with tempfile.TemporaryFile(prefix="fdn_alu_tensor_") as f:
-        offsets = []
-        for a in arrays:
-            offsets.append(f.tell())
-            a.tofile(f)
-        f.flush()
-        # copy-on-write: scipy may tidy an index in place; the file is never written back
-        maps = [
-            np.memmap(f, dtype=a.dtype, mode="c", offset=o, shape=a.shape) if a.size else a
-            for a, o in zip(arrays, offsets, strict=True)
-        ]
-    del arrays
+    maps = _park(arrays)
     mat.data, mat.indices, mat.indptr = maps[0], maps[1], maps[2]
     if index is not None:
         reduced.problem_data_index = (maps[3], maps[4], index[2])
+
+
+def _park_chain(chain: eliminate.Chain) -> None:
+    """Park what expanding the solution needs (:func:`_park`): read once, after the solve."""
+    for st in chain.stages:
+        names = ("rows", "cols", "pivot", "b_pivot", "q_pivot")
+        maps = _park(
+            [getattr(st, k) for k in names]
+            + [st.a_rw.data, st.a_rw.indices, st.a_rw.indptr]
+            + [st.a_iv.data, st.a_iv.indices, st.a_iv.indptr]
+        )
+        for k, a in zip(names, maps[:5], strict=True):
+            setattr(st, k, a)
+        st.a_rw.data, st.a_rw.indices, st.a_rw.indptr = maps[5:8]
+        st.a_iv.data, st.a_iv.indices, st.a_iv.indptr = maps[8:11]
 
 
 def _libc():

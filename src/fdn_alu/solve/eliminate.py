@@ -40,10 +40,10 @@ import scipy.sparse as sp
 ELIMINATE_MIN_ROWS = 200_000
 # Largest fill (new non-zeros in the kept rows) one pivot may add (our choice). A pivot saves two
 # KKT rows (its row and its variable), ~1 kB of Clarabel's memory at 3,361 buses x 96 periods.
-MAX_FILL = 12
+MAX_FILL = 20
 # Rounds of elimination (our choice): each round pivots on the rows left by the previous one,
 # whose substitutions have made new single-pivot rows; 4 take ~60 % of the DistFlow equalities.
-ROUNDS = 4
+ROUNDS = 6
 # Smallest pivot coefficient relative to the largest of its row (our choice: the balance and
 # voltage-drop rows pivot on coefficients of 1 next to impedances far below 1).
 PIVOT_REL = 0.5
