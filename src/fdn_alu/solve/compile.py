@@ -31,6 +31,7 @@ import ctypes
 import ctypes.util
 import tempfile
 import types
+from dataclasses import dataclass
 
 import clarabel
 import cvxpy as cp
@@ -123,7 +124,7 @@ class Clarabel(CLARABEL):
         if el is None:
             return results
         cache[self.name() + ELIMINATION] = el
-        return eliminate.expanded_solution(el, results)
+        return expanded_solution(el, results)
 
     @classmethod
     def format_constraints(cls, problem: ParamConeProg, exp_cone_order) -> ParamConeProg:
@@ -159,6 +160,45 @@ class Clarabel(CLARABEL):
         )
 
 
+@dataclass
+class ExpandedSolution:
+    """Clarabel's solution, expanded to the original problem (the fields cvxpy reads).
+
+    ``obj_val`` and ``obj_val_dual`` include the substitution's constant; the residuals,
+    iterations and times are Clarabel's on the reduced problem.
+    """
+
+    status: object
+    obj_val: float
+    obj_val_dual: float
+    x: np.ndarray
+    s: np.ndarray
+    z: np.ndarray
+    iterations: int
+    solve_time: float
+    r_prim: float
+    r_dual: float
+    eliminated: int
+
+
+def expanded_solution(el: eliminate.Chain, sol) -> ExpandedSolution:
+    """:func:`.eliminate.expand_chain` applied to a Clarabel ``DefaultSolution``."""
+    x, s, z = eliminate.expand_chain(el, np.asarray(sol.x), np.asarray(sol.s), np.asarray(sol.z))
+    return ExpandedSolution(
+        status=sol.status,
+        obj_val=sol.obj_val + el.offset,
+        obj_val_dual=sol.obj_val_dual + el.offset,
+        x=x,
+        s=s,
+        z=z,
+        iterations=sol.iterations,
+        solve_time=sol.solve_time,
+        r_prim=sol.r_prim,
+        r_dual=sol.r_dual,
+        eliminated=el.count,
+    )
+
+
 def _park(arrays: list[np.ndarray]) -> list[np.ndarray]:
     """The arrays written to an anonymous temporary file and mapped back (copy-on-write).
 
@@ -181,7 +221,7 @@ def _park(arrays: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def _park_tensor(problem) -> None:
-    """Park the cached tensor's arrays (:func:`_park`) once a large problem is compiled.
+    """Store the cached tensor's arrays (:func:`_park`) once a large problem is compiled.
 
     The reduced tensor (``reduced_A``: the CSR map from Parameter values to the conic data
     and the data's CSC index) is read once per re-solve and never written; a re-solve maps the
@@ -202,7 +242,7 @@ def _park_tensor(problem) -> None:
 
 
 def _park_chain(chain: eliminate.Chain) -> None:
-    """Park what expanding the solution needs (:func:`_park`): read once, after the solve."""
+    """Store what expanding the solution needs (:func:`_park`): read once, after the solve."""
     for st in chain.stages:
         names = ("rows", "cols", "pivot", "b_pivot", "q_pivot")
         maps = _park(
