@@ -189,12 +189,6 @@ def choose_pivots(
     )
 
 
-def _index_map(kept: np.ndarray, size: int) -> np.ndarray:
-    out = np.full(size, -1, np.int64)
-    out[kept] = np.arange(kept.size)
-    return out
-
-
 def reduce(
     el: Elimination,
     A: sp.csc_array,
@@ -211,22 +205,15 @@ def reduce(
         cone shorter by ``el.count`` rows). The kept A holds every structural entry of
         ``A[I, W] - A[I, V] diag(1/d) A[R, W]``, cancelled sums included, as zeros.
     """
-    m, n = el.shape
     A = sp.csc_array(A)
     R, V = el.rows, el.cols
     I, W = el.kept_rows(), el.kept_cols()
-    row_of, col_of = _index_map(I, m), _index_map(W, n)
     a_rw = sp.csr_array(A[:, W][R])
     a_iv = sp.csc_array(A[:, V][I])
     d = np.asarray(A[R, V]).ravel()
     if np.any(d == 0):
         raise ValueError("a pivot of the elimination is zero in these data")
     b_r, q_v = b[R], q[V]
-    # kept entries of the kept rows and columns
-    coo = sp.coo_array(A)
-    keep = (row_of[coo.row] >= 0) & (col_of[coo.col] >= 0)
-    r0, c0, v0 = row_of[coo.row[keep]], col_of[coo.col[keep]], coo.data[keep]
-    del coo, keep
     # fill: for pivot k, column A[I, v_k] times row -A[r_k, W] / d_k
     ci = np.diff(a_iv.indptr)  # entries of each pivot's column in the kept rows
     cr = np.diff(a_rw.indptr)  # entries of each pivot's row in the kept columns
@@ -235,33 +222,20 @@ def reduce(
     e = np.repeat(np.arange(k_of.size), rep)
     j = np.arange(e.size) - np.repeat(np.cumsum(rep) - rep, rep)
     pos = a_rw.indptr[k_of[e]] + j
-    r1 = a_iv.indices[e].astype(np.int64)
-    c1 = a_rw.indices[pos].astype(np.int64)
+    r1, c1 = a_iv.indices[e], a_rw.indices[pos]
     v1 = -a_iv.data[e] * a_rw.data[pos] / d[k_of[e]]
     del e, j, pos
-    rows = np.concatenate([r0, r1])
-    cols = np.concatenate([c0, c1])
-    vals = np.concatenate([v0, v1])
-    del r0, c0, v0, r1, c1, v1
-    mk = I.size
-    key = cols * mk + rows
-    del rows
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    vals = vals[order]
-    del order
-    start = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
-    data = np.add.reduceat(vals, start) if start.size else vals[:0]
-    ukey = key[start]
-    del key, vals, start
-    ucol = ukey // mk
-    indptr = np.zeros(W.size + 1, np.int64)
-    np.cumsum(np.bincount(ucol, minlength=W.size), out=indptr[1:])
-    A_red = sp.csc_array(
-        (data, (ukey - ucol * mk).astype(A.indices.dtype), indptr.astype(A.indptr.dtype)),
-        shape=(mk, W.size),
-    )
-    del ukey, ucol
+    # with the kept entries A[I, W]; scipy's conversion sums duplicates and keeps zero sums
+    kept = sp.coo_array(sp.csc_array(A[:, W][I]))
+    A_red = sp.coo_array(
+        (
+            np.concatenate([kept.data, v1]),
+            (np.concatenate([kept.row, r1]), np.concatenate([kept.col, c1])),
+        ),
+        shape=(I.size, W.size),
+    ).tocsc()
+    del kept, r1, c1, v1
+    A_red.sum_duplicates()
     # right-hand side and costs
     b_red = b[I] - a_iv @ (b_r / d)
     q_red = q[W] - a_rw.T @ (q_v / d)
