@@ -9,6 +9,9 @@ Usage::
     python benchmarks/memory_profile.py --copies 40 --periods 96 --scenario 2   # 3,361 x 96
     python benchmarks/memory_profile.py --copies 1 --periods 96 --scenario 3    # ieee85 x 96
 
+``--no-eliminate`` hands Clarabel the conic data as cvxpy compiles them (no elimination of
+equality rows, :mod:`fdn_alu.solve.eliminate`), for comparison.
+
 The common day of ``benchmarks/common_day.py`` (three PV, one battery per copy) with
 ``--common-day``; otherwise the base case ieee85 with its own components.
 """
