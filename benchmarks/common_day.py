@@ -15,7 +15,8 @@ lossless and has no voltages or reactive power, so it solves a smaller, easier p
 ours is the exact second-order-cone DistFlow with losses, voltages and the AC check.
 
 Each configuration runs in its own process (peak RSS its own); rounds are interleaved (ours,
-PyPSA, ours, PyPSA...) and the minimum over rounds is kept. Usage::
+PyPSA, ours, PyPSA...) and the minimum over rounds is kept. ``benchmarks/regenerate.py`` runs
+these configurations for RESULTS.md; this script runs them alone and prints the table. Usage::
 
     python benchmarks/common_day.py                    # 15/85/841/3361 buses x 24/96
     python benchmarks/common_day.py --quick            # 15 and 85 buses
@@ -24,8 +25,8 @@ PyPSA, ours, PyPSA...) and the minimum over rounds is kept. Usage::
 Needs the ``bench`` extra (``pip install -e .[bench]``) for the PyPSA side, or PyPSA in a separate
 environment given as ``--pypsa-python /path/to/python`` (recommended: PyPSA brings geopandas,
 shapely, polars and pyarrow, which pandapower then imports at start-up, +4 s and +135 MB in every
-one of our processes); without PyPSA the script benchmarks ours only. Writes
-``benchmarks/common_day.csv`` and prints the table and the fitted growth exponents.
+one of our processes); without PyPSA the script benchmarks ours only. Prints the table and the
+fitted growth exponents (``--out F.csv`` writes the rows too).
 """
 
 from __future__ import annotations
@@ -41,8 +42,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-HERE = Path(__file__).resolve().parent
 
 # (label, base case, copies, battery bus in the base case): ieee15's park bus 8, ieee85's 43.
 SIZES = [
@@ -255,7 +254,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     ap.add_argument("--rounds", type=int, default=2, help="interleaved rounds (min kept)")
     ap.add_argument("--periods", type=int, nargs="+", default=[24, 96])
     ap.add_argument("--timeout", type=float, default=600.0, help="per process, s")
-    ap.add_argument("--out", default=str(HERE / "common_day.csv"))
+    ap.add_argument("--out", default=None, help="CSV of the rows (default: none)")
     ap.add_argument(
         "--pypsa-python",
         default=None,
@@ -301,7 +300,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
                 for rec in best.values():
                     rows.append({"feeder": label, "periods": periods, "rounds": rounds, **rec})
     df = pd.DataFrame(rows)
-    df.to_csv(a.out, index=False)
+    if a.out:
+        df.to_csv(a.out, index=False)
     cols = [
         "feeder", "buses", "periods", "tool", "build_s", "solver_s", "solve_s", "post_s",
         "in_process_s", "cpu_s", "process_s", "import_s", "load_s", "peak_mb", "objective",

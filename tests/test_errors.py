@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import fdn_alu.results.write as results_write
 from fdn_alu import (
     InfeasibleError,
     InputError,
@@ -125,20 +126,21 @@ def test_write_is_all_or_nothing(tmp_path, monkeypatch):
     res = run("ieee15", periods=2)
     out = tmp_path / "run"
     calls = {"n": 0}
-    original = pd.DataFrame.to_csv
+    original = results_write.csv_text  # each table's CSV text, then written to its file
 
-    def failing(self, *a, **k):
+    def failing(*a, **k):
         calls["n"] += 1
         if calls["n"] == 2:
             raise OSError("disk full")
-        return original(self, *a, **k)
+        return original(*a, **k)
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", failing)
+    monkeypatch.setattr(results_write, "csv_text", failing)
     with pytest.raises(OSError, match="disk full"):
         write_results(res, out)
+    assert calls["n"] == 2
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
-    monkeypatch.setattr(pd.DataFrame, "to_csv", original)
+    monkeypatch.setattr(results_write, "csv_text", original)
     write_results(res, out)
     names = sorted(p.name for p in out.iterdir())
     assert names == [

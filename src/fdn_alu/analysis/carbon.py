@@ -1,8 +1,8 @@
 """Carbon emission flow (post-processing), eqs. (5), (6), (8)-(11), (22) of the paper.
 
 Proportional sharing (Kang/Zhou matrix method) on the solved flows, one sparse linear solve
-per period. Nodes are the AC buses plus the virtual nodes components add (a DC link, an internal bus
-behind a point of common coupling). For node j
+over all periods. Nodes are the AC buses plus the virtual nodes components add (a DC link, an
+internal bus behind a point of common coupling). For node j
 
     e_j (sum of inflows received at j + sources at j) = sum inflows * e_sender + sum sources * e_s
 
@@ -20,6 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from fdn_alu.analysis.sharing import per_period, solve_periods
 from fdn_alu.components.registry import BY_NAME
 
 # Nodes with total throughput below this (MW) have no defined intensity; reported as 0.
@@ -125,7 +126,7 @@ class CarbonResult:
 
 
 def carbon_flow(cn: CarbonNetwork) -> CarbonResult:
-    """Solve the carbon emission flow period by period.
+    """Solve the carbon emission flow of all periods as one sparse linear system.
 
     Storage convention (documented choice): charging stores the carbon of all the power taken
     from the node, ``P_ch e_node dt`` (so the carbon of charging losses stays in the tank, as
@@ -134,6 +135,11 @@ def carbon_flow(cn: CarbonNetwork) -> CarbonResult:
     at the start of the period (the "water tank" reading of (11)). Carbon thus leaves the tank
     with the energy and C reaches 0 when E does.
 
+    The periods' sharing systems (:func:`_system`) are solved stacked
+    (:func:`~fdn_alu.analysis.sharing.solve_periods`); the periods are coupled only through the
+    tanks, whose carbon a scalar recursion gives (the same equations as a solve per period,
+    equal to round-off).
+
     Returns
     -------
     CarbonResult
@@ -141,6 +147,7 @@ def carbon_flow(cn: CarbonNetwork) -> CarbonResult:
     T = cn.p_send_mw.shape[0]
     N = cn.n_nodes
     m = len(cn.br_from)
+    dt = cn.dt_h
     # Unified branch treatment: each end "sends" what enters the branch from it and
     # "receives" what leaves the branch into it; the loss is what is sent and not received.
     p = cn.p_send_mw
@@ -148,73 +155,64 @@ def carbon_flow(cn: CarbonNetwork) -> CarbonResult:
     sent_t = np.maximum(cn.loss_mw - p, 0.0)
     rows_recv, rows_send, recv_all = _receipts(cn)
     recv_t, recv_f = recv_all[:, :m], recv_all[:, m : 2 * m]
-    lf = np.maximum(cn.link_mw, 0.0)  # link flow from -> to
-    lt = np.maximum(-cn.link_mw, 0.0)  # link flow to -> from
-    src_node, src_mw_all = _source_mw(cn)
-    n_st = len(cn.storages)
-    carbon = {s.name: np.zeros(T + 1) for s in cn.storages}
-    e_dis = {s.name: np.zeros(T) for s in cn.storages}
-    for s in cn.storages:
-        carbon[s.name][0] = s.carbon0_t
-    node_ci = np.zeros((T, N))
-    branch_ci = np.zeros((T, m))
-    loss_c = np.zeros(T)
-    cons_c = np.zeros((T, N))
-    for t in range(T):
-        # Storage discharge enters as a source whose intensity comes from the tank state.
-        st_ci = np.zeros(n_st)
-        for k, s in enumerate(cn.storages):
-            e0 = s.energy_mwh[t]
-            st_ci[k] = 1000.0 * carbon[s.name][t] / e0 / s.eta_dis if e0 > 1e-12 else 0.0
-            e_dis[s.name][t] = st_ci[k]
-        src_mw = src_mw_all[t]
-        src_ci = np.concatenate([cn.src_ci[t], st_ci])
-        A, idle, throughput = _system(N, rows_recv, rows_send, recv_all[t], src_node, src_mw)
-        rhs = np.bincount(src_node, weights=src_mw * src_ci, minlength=N)
-        e = spla.spsolve(A, rhs)
-        e[idle] = 0.0
-        node_ci[t] = e
-        # Branch intensity: the sending end's (both ends send only when the loss exceeds the
-        # flow; then the flow-weighted mix).
-        sf, stt = sent_f[t], sent_t[t]
-        tot = sf + stt
-        mix = np.where(
-            tot > 0, (sf * e[cn.br_from] + stt * e[cn.br_to]) / np.where(tot > 0, tot, 1.0), 0.0
-        )
-        branch_ci[t] = np.where(p[t] >= 0, np.where(stt > 0, mix, e[cn.br_from]), e[cn.br_to])
-        loss_c[t] = (
-            float(
-                np.sum(
-                    sf * e[cn.br_from]
-                    + stt * e[cn.br_to]
-                    - recv_t[t] * branch_ci[t]
-                    - recv_f[t] * branch_ci[t]
-                )
-            )
-            * cn.dt_h
-            / 1000.0
-        )
-        # Consumption at each node = throughput - what it sends on.
-        sent = (
-            np.bincount(cn.br_from, weights=sf, minlength=N)
-            + np.bincount(cn.br_to, weights=stt, minlength=N)
-            + np.bincount(cn.link_from, weights=lf[t], minlength=N)
-            + np.bincount(cn.link_to, weights=lt[t], minlength=N)
-        )
-        consumption = throughput - sent
-        cons_c[t] = consumption * e * cn.dt_h / 1000.0
-        for k, s in enumerate(cn.storages):
-            c_in = s.charge_mw[t] * e[s.node] * cn.dt_h / 1000.0
-            c_out = s.discharge_mw[t] * st_ci[k] * cn.dt_h / 1000.0
-            cons_c[t, s.node] -= c_in  # charging is storage, not end use
-            carbon[s.name][t + 1] = carbon[s.name][t] + c_in - c_out
-    direct = float(np.sum(cn.src_mw * cn.src_ci) * cn.dt_h / 1000.0)
+    src_node, src_mw = _source_mw(cn)
+    n_fixed = cn.src_mw.reshape(T, -1).shape[1]  # the sources of known intensity come first
+    stores = cn.storages
+    n_st = len(stores)
+    throughput = per_period(rows_recv, recv_all, N) + per_period(src_node, src_mw, N)
+    idle = throughput <= IDLE_MW
+    fixed_carbon = src_mw[:, :n_fixed] * cn.src_ci.reshape(T, -1)
+    # Each tank's discharge is a source at the tank's intensity, linear in its carbon C[k, t]:
+    # e_t = x_t + sum_k C[k, t] g_{k,t}, with A x = (fixed sources) and A g_k = (the tank's
+    # discharge, per tonne stored, at its node) solved together; then C follows its recursion.
+    e_dis_per_t = np.zeros((n_st, T))  # intensity of a discharge per tonne stored, kg/MWh/t
+    rhs = np.zeros((T * N, 1 + n_st))
+    rhs[:, 0] = per_period(src_node[:n_fixed], fixed_carbon, N).ravel()
+    for k, s in enumerate(stores):
+        e0 = np.asarray(s.energy_mwh[:T], dtype=float)
+        live = e0 > 1e-12
+        e_dis_per_t[k, live] = 1000.0 / e0[live] / s.eta_dis
+        rhs[np.arange(T) * N + s.node, 1 + k] = s.discharge_mw * e_dis_per_t[k]
+    diag = np.where(idle, 1.0, throughput)
+    x = solve_periods(rows_recv, rows_send, recv_all, diag, rhs).reshape(T, N, 1 + n_st)
+    tank = np.zeros((n_st, T + 1))
+    tank[:, 0] = [s.carbon0_t for s in stores]
+    at = [s.node for s in stores]
+    x_at = np.where(idle[:, at, None], 0.0, x[:, at, :])  # (T, tank's node, 1 + n_st)
+    charge = np.array([s.charge_mw for s in stores]).reshape(n_st, T) * dt / 1000.0
+    out = np.array([s.discharge_mw for s in stores]).reshape(n_st, T) * e_dis_per_t * dt / 1e3
+    for t in range(T):  # C[t + 1] = C[t] + P_ch e_node dt - P_dis e_dis dt (scalars per tank)
+        c = tank[:, t]
+        tank[:, t + 1] = c + charge[:, t] * (x_at[t, :, 0] + x_at[t, :, 1:] @ c) - out[:, t] * c
+    e = np.where(idle, 0.0, x[:, :, 0] + np.einsum("tnk,kt->tn", x[:, :, 1:], tank[:, :T]))
+    st_ci = tank[:, :T] * e_dis_per_t
+    # Branch intensity: the sending end's (both ends send only when the loss exceeds the
+    # flow; then the flow-weighted mix).
+    ef, et = e[:, cn.br_from], e[:, cn.br_to]
+    tot = sent_f + sent_t
+    mix = np.where(tot > 0, (sent_f * ef + sent_t * et) / np.where(tot > 0, tot, 1.0), 0.0)
+    branch_ci = np.where(p >= 0, np.where(sent_t > 0, mix, ef), et)
+    loss_c = np.sum(sent_f * ef + sent_t * et - (recv_t + recv_f) * branch_ci, axis=1) * dt / 1000.0
+    # Consumption at each node = throughput - what it sends on.
+    sent = (
+        per_period(cn.br_from, sent_f, N)
+        + per_period(cn.br_to, sent_t, N)
+        + per_period(cn.link_from, np.maximum(cn.link_mw, 0.0), N)
+        + per_period(cn.link_to, np.maximum(-cn.link_mw, 0.0), N)
+    )
+    cons_c = (throughput - sent) * e * dt / 1000.0
+    carbon, e_dis = {}, {}
+    for k, s in enumerate(stores):
+        cons_c[:, s.node] -= s.charge_mw * e[:, s.node] * dt / 1000.0  # storage, not end use
+        carbon[s.name] = tank[k].copy()
+        e_dis[s.name] = st_ci[k].copy()
+    direct = float(np.sum(cn.src_mw * cn.src_ci) * dt / 1000.0)
     stored0 = sum(c[0] for c in carbon.values())
     stored_end = sum(c[-1] for c in carbon.values())
     lhs = direct + stored0
     rhs = float(cons_c.sum() + loss_c.sum() + stored_end)
     rel = abs(lhs - rhs) / max(abs(lhs), 1e-12)
-    return CarbonResult(node_ci, branch_ci, loss_c, cons_c, carbon, e_dis, direct, rel)
+    return CarbonResult(e, branch_ci, loss_c, cons_c, carbon, e_dis, direct, rel)
 
 
 def _receipts(cn: CarbonNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

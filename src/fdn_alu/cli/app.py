@@ -27,6 +27,7 @@ import warnings
 import fdn_alu.cli.example as example_cli
 import fdn_alu.cli.reproduce as reproduce_cli
 import fdn_alu.cli.run as run_cli
+import fdn_alu.cli.startup as startup
 from fdn_alu.cli.args import positive_float, positive_int, scenario_arg
 from fdn_alu.cli.console import (
     EXIT_BROKEN_PIPE,
@@ -266,8 +267,10 @@ def console() -> None:
     tearing down the ~2,500 modules cvxpy, scipy, pandas and pandapower load and collecting
     their objects took 0.97 s after an ``fdn-alu run`` (0.06 s with this exit; 2 shared cores,
     load 2-4; issue 11) and does no work a result depends on. Call :func:`main` from Python;
-    this function never returns.
+    this function never returns. The solver stack's unused imports are deferred for every
+    command (:func:`fdn_alu.cli.startup.install`).
     """
+    startup.install()
     code = main()
     atexit._run_exitfuncs()  # logging, multiprocessing and every other registered handler
     for stream in (sys.stdout, sys.stderr):

@@ -1,6 +1,8 @@
 """``fdn-alu run``: dispatch one case and scenario and write its result folder.
 
-The API (cases, run, solvers, numpy) is imported when the command runs, not at start-up.
+The API (cases, run, solvers, numpy) is imported when the command runs, not at start-up, through
+:func:`fdn_alu.cli.startup.imports`; the season and reserve helpers only when their option is
+given.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import tomllib
 import warnings
 from pathlib import Path
 
+import fdn_alu.cli.startup as startup
 from fdn_alu.cli.console import (
     EXIT_CHECK_FAILED,
     EXIT_OK,
@@ -66,14 +69,13 @@ def quick_n_bus(ref: str) -> int | None:
 
 def main(args) -> int:
     """Run ``fdn-alu run``; returns the exit code."""
-    from fdn_alu.cases import load_case
-    from fdn_alu.core.run import run
-    from fdn_alu.results.folders import check_out_dir, write_dir_atomic
-    from fdn_alu.results.size import check_memory
-    from fdn_alu.results.write import RUN_KIND, write_run_files
-    from fdn_alu.solve import check_solver
-    from fdn_alu.studies.ancillary.dispatch import with_reserves
-    from fdn_alu.studies.season_day import day_case
+    with startup.imports():
+        from fdn_alu.cases import load_case
+        from fdn_alu.core.run import run
+        from fdn_alu.results.folders import check_out_dir, write_dir_atomic
+        from fdn_alu.results.size import check_memory
+        from fdn_alu.results.write import RUN_KIND, write_run_files
+        from fdn_alu.solve import check_solver
 
     say = Progress(args.quiet)
     ref = _case_ref(args.case or args.config)
@@ -87,9 +89,13 @@ def main(args) -> int:
     if (args.season is None) != (args.day is None):
         raise InputError([Problem("--season/--day", "give both, or neither")])
     if args.season is not None:
+        from fdn_alu.studies.season_day import day_case
+
         say(f"day {args.day} of the season plan in {args.season}")
         case = day_case(case, args.season, args.day, args.strategy)
     if args.reserves:
+        from fdn_alu.studies.ancillary.dispatch import with_reserves
+
         say("adding the built-in reserve settings")
         case = with_reserves(case)
     periods = args.periods or len(case.profiles)

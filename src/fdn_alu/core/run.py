@@ -40,6 +40,7 @@ from fdn_alu.solve import (
     release_solver,
     solve_exact,
 )
+from fdn_alu.solve.clock import solver_clock
 from fdn_alu.solve.diagnose import summarise
 from fdn_alu.solve.recover import NOT_NEEDED, OFF, recover_dispatch, recovery_checks
 
@@ -111,6 +112,13 @@ def run(
     ------
     InputError, SolverUnavailableError, InfeasibleError, SolveError
     """
+    with solver_clock() as clock:  # timings_s["solver"]: every solve of the run (solve/clock.py)
+        args = (scenario, periods, solver, check_ac, ac_method, relaxation_bound, recover)
+        return _run(case, *args, clock)
+
+
+def _run(case, scenario, periods, solver, check_ac, ac_method, relaxation_bound, recover, clock):
+    """:func:`run`'s pipeline; ``clock`` holds the solver's own time of all its solves."""
     t_start = time.perf_counter()
     if ac_method not in AC_METHODS:
         raise_if_problems(
@@ -173,7 +181,7 @@ def run(
             recovery, result = _recover(case, model, result, recovery, check_ac, ac_method)
             solve_s += recovery.seconds or 0.0
             refine_s += recovery.seconds or 0.0
-    _warn_failed(data, result.report.checks)
+    _warn_failed(data, result.report.checks, stacklevel=4)  # the caller of run
     if info.status == "warning" and not result.report.checks.failed:
         result.report = replace(result.report, notes=[*result.report.notes, INACCURATE_NOTE])
     post_s = time.perf_counter() - t_post - refine_s
@@ -189,7 +197,7 @@ def run(
         recovery=recovery.to_dict(),
         carbon_accounting=_accounting(data, model),
         timings=Timings(
-            model.build_s, solve_s, info.solver_s, post_s, time.perf_counter() - t_start
+            model.build_s, solve_s, clock.seconds, post_s, time.perf_counter() - t_start
         ),
     )
     return result
@@ -269,8 +277,9 @@ def _infeasible_message(data: ModelData, found: list[str], servable: bool = True
     return f"{head}; {why}:\n  - " + "\n  - ".join(limits)
 
 
-def _warn_failed(data: ModelData, checks: Checks) -> None:
-    """Warn about every check outside its tolerance (nothing when all pass)."""
+def _warn_failed(data: ModelData, checks: Checks, stacklevel: int = 3) -> None:
+    """Warn about every check outside its tolerance (nothing when all pass); ``stacklevel`` as
+    :func:`warnings.warn`'s, counted from this function."""
     if checks.failed:
         warnings.warn(
             f"{data.case_name} scenario {data.scenario}: checks outside tolerance: "
@@ -278,7 +287,7 @@ def _warn_failed(data: ModelData, checks: Checks) -> None:
                 f"{k} = {checks.values[k]:.3g} (tolerance {checks.tolerances[k]:g})"
                 for k in checks.failed
             ),
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
 

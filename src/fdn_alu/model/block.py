@@ -18,9 +18,9 @@ import scipy.sparse as sp
 
 # Objective scaling (objective units per unit of money). Our choice, tuned with the Clarabel
 # tolerances in solve/solver.py: on ieee15/ieee85 at 24 and 96 periods (scenario 3) it keeps
-# the SOC gap of lightly loaded branches (whose loss cost is tiny) at <= 2e-7
-# (benchmarks/results.md) at unchanged solve time, where a scale of 1e-3 left gaps of ~1e-5 on
-# them. Results are reported unscaled; duals divided by it are prices in money.
+# the SOC gap of lightly loaded branches (whose loss cost is tiny) at <= 2e-7 at unchanged
+# solve time, where a scale of 1e-3 left gaps of ~1e-5 on them. Results are reported unscaled;
+# duals divided by it are prices in money.
 OBJECTIVE_SCALE = 10.0
 
 

@@ -78,7 +78,9 @@ class Checks:
 
 @dataclass(frozen=True)
 class Timings:
-    """Wall times in seconds; ``solver`` is the solver's own reported time."""
+    """Wall times in seconds; ``solver`` is the solver's own reported time summed over every
+    solve of the run (presolve, relaxed and fixed dispatch, refinement, restriction;
+    :mod:`fdn_alu.solve.clock`)."""
 
     build: float
     solve: float

@@ -12,10 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from fdn_alu.errors import OutputRefusedError, Problem
 from fdn_alu.results.folders import write_dir_atomic
 
+FLOAT_FORMAT = "%.10g"
+"""How a run's CSV tables write floats (10 significant digits)."""
 RUN_KIND = "run"
 """The command recorded in the marker of a run's folder (``fdn-alu run`` and the API)."""
 
@@ -23,12 +26,14 @@ RUN_KIND = "run"
 def write_run_files(result: Any, folder: Path) -> None:
     """The files of a run folder: each of ``result.tables()`` as CSV, and summary.json.
 
-    CSV: ``index=False``, ``float_format="%.10g"``; JSON: indent 2, numpy scalars as Python
+    CSV: pandas' ``to_csv(index=False, float_format="%.10g")``, byte for byte
+    (:func:`csv_text`); JSON: indent 2, numpy scalars as Python
     numbers, non-finite floats as null.
     """
     folder = Path(folder)
     for name, df in result.tables().items():
-        df.to_csv(folder / f"{name}.csv", index=False, float_format="%.10g")
+        text = csv_text(df, FLOAT_FORMAT)
+        (folder / f"{name}.csv").write_text(text, encoding="utf-8", newline="")
     with (folder / "summary.json").open("w") as fh:
         json.dump(jsonable(result.summary), fh, indent=2)
 
@@ -81,3 +86,52 @@ def jsonable(obj):
     if isinstance(obj, float) and not np.isfinite(obj):
         return None
     return obj
+
+
+def csv_text(df: pd.DataFrame, float_format: str) -> str:
+    """``df.to_csv(index=False, float_format=float_format)``, byte for byte, in less time.
+
+    pandas formats every cell through its generic writer (0.19 s for the two large tables of
+    ieee85 x 96); here each column is formatted at once: floats with ``float_format`` (NaN as
+    an empty field), integers and booleans with ``str``, text quoted as the csv module's
+    minimal quoting does. Any other column type, a text column holding something other than
+    text, or a single-column frame is left to pandas.
+    """
+    if df.shape[1] < 2:
+        return df.to_csv(index=False, float_format=float_format)
+    columns = []
+    for name in df.columns:
+        cells = _cells(df[name], float_format)
+        if cells is None:
+            return df.to_csv(index=False, float_format=float_format)
+        columns.append(cells)
+    header = ",".join(_quoted(str(c)) for c in df.columns)
+    return "\n".join([header, *map(",".join, zip(*columns, strict=True))]) + "\n"
+
+
+def _cells(col: pd.Series, float_format: str) -> list[str] | None:
+    """One column's fields as pandas writes them, or None when pandas must write it."""
+    kind = col.dtype
+    if kind == np.float64:
+        values = col.to_numpy()
+        cells = [float_format % v for v in values.tolist()]
+        if np.isnan(values).any():
+            cells = ["" if v != v else c for v, c in zip(values.tolist(), cells, strict=True)]
+        return cells
+    if kind == np.int64 or kind == np.bool_:
+        return [str(v) for v in col.tolist()]
+    if isinstance(kind, pd.Int64Dtype):
+        return ["" if v is pd.NA else str(v) for v in col.tolist()]
+    if pd.api.types.is_object_dtype(kind):
+        values = col.tolist()
+        if not all(isinstance(v, str) or v is None for v in values):
+            return None
+        return ["" if v is None else _quoted(v) for v in values]
+    return None
+
+
+def _quoted(text: str) -> str:
+    """A text field as csv's QUOTE_MINIMAL writes it (quotes doubled inside quotes)."""
+    if any(ch in text for ch in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text

@@ -42,6 +42,7 @@ from cvxpy.reductions.dcp2cone.cone_matrix_stuffing import ParamConeProg
 from cvxpy.reductions.solvers.conic_solvers.clarabel_conif import CLARABEL, dims_to_solver_cones
 
 from fdn_alu.solve import eliminate
+from fdn_alu.solve.cone_rows import cone_row_permutation
 
 # Key of the elimination's pivots in cvxpy's solver cache, next to the solver (our choice).
 ELIMINATION = ":elimination"
@@ -303,7 +304,11 @@ def _row_permutation(
     cvxpy's own method on a copy whose tensor is the n_rows x n_rows identity (no variable
     columns) returns the reordering matrix itself; None unless each row goes to exactly one
     row (then the matrix product is that scatter, duplicates summed by the sparse format).
+    Zero, non-negative and second-order cones: written down directly (:mod:`.cone_rows`).
     """
+    direct = cone_row_permutation(problem.constraints)
+    if direct is not None and direct[0].size == n_rows:
+        return direct
     probe = copy.copy(problem)
     probe.A = sp.eye_array(n_rows, format="csc")
     probe.x = types.SimpleNamespace(size=0)

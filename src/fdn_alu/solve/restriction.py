@@ -19,6 +19,7 @@ import clarabel
 import numpy as np
 import scipy.sparse as sp
 
+from fdn_alu.solve.clock import record
 from fdn_alu.solve.nlp import ConeProgram
 from fdn_alu.solve.solver import CLARABEL_OPTIONS
 
@@ -92,6 +93,7 @@ def solve_restriction(prog: ConeProgram, x0: np.ndarray) -> tuple[np.ndarray, in
             setattr(settings, key, value)
         sol = clarabel.DefaultSolver(sp.triu(P).tocsc(), q, A, b, cones, settings).solve()
         iters += int(sol.iterations)
+        record(float(sol.solve_time))
         if str(sol.status) not in ("Solved", "AlmostSolved"):
             # the last restriction solved without slack is AC-feasible: keep it
             where = f"step {step + 1}: Clarabel {sol.status}"

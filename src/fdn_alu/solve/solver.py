@@ -6,11 +6,15 @@ Statuses are mapped to ``ok`` / ``warning`` (inaccurate solution: usable, flagge
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cvxpy as cp
+from cvxpy.reductions.solvers.defines import INSTALLED_SOLVERS
 
 from fdn_alu.errors import (
     InfeasibleError,
@@ -20,6 +24,7 @@ from fdn_alu.errors import (
     raise_if_problems,
 )
 from fdn_alu.model.recipe import Model
+from fdn_alu.solve.clock import record
 
 try:
     from fdn_alu.solve.compile import CLARABEL_SOLVER, PARAMETRISED
@@ -103,8 +108,13 @@ class SolveInfo:
 
 
 def available_solvers() -> list[str]:
-    """Solvers of :data:`SOLVERS` that cvxpy finds installed."""
-    installed = set(cp.installed_solvers())
+    """Solvers of :data:`SOLVERS` that cvxpy found installed when it was imported.
+
+    cvxpy's listing of that moment (``INSTALLED_SOLVERS``), not ``cp.installed_solvers()``,
+    which imports every solver's package again on each call (0.002 s, five times a run) and so
+    loads the packages the command line defers (:mod:`fdn_alu.cli.startup`).
+    """
+    installed = set(INSTALLED_SOLVERS)
     return [k for k, v in SOLVERS.items() if v in installed]
 
 
@@ -195,6 +205,7 @@ def solve_model(model: Model, solver: str = "clarabel", options: dict | None = N
     status = model.problem.status
     stats = model.problem.solver_stats
     solver_s = stats.solve_time if stats and stats.solve_time is not None else wall
+    record(float(solver_s))
     iters = stats.num_iters if stats else None
     if status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
         raise InfeasibleError(f"the dispatch problem is infeasible ({status}, {solver})")
@@ -216,8 +227,8 @@ def _solve(model: Model, key: str, opts: dict) -> None:
     Clarabel goes through :data:`~fdn_alu.solve.compile.CLARABEL_SOLVER`, cvxpy's interface with
     a parametrised compilation linear in size, on cvxpy's DPP path: the first solve of a problem
     compiles it (as fast as the unparametrised compilation), each re-solve only maps the new
-    Parameter values to the data. Measured (issue 11, benchmarks/RESULTS.md "Performance pass
-    3"; compile per solve, in-process minimum of interleaved rounds, peak RSS): ieee85 x 96
+    Parameter values to the data. Measured (issue 11, CHANGELOG.md; compile per solve,
+    in-process minimum of interleaved rounds, peak RSS): ieee85 x 96
     scenario 3, three solves: 0.19-0.36 s per solve, 3.11 s, 326 MB with ``ignore_dpp=True``;
     0.23 s for the first and 0.004-0.009 s per re-solve, 2.80 s, 319 MB here; ieee15 x 24
     scenario 3: 0.67 -> 0.43 s; 3,361 x 96 (one solve): compile 6.3-7.4 s and 3.3 GB either way.
@@ -228,7 +239,7 @@ def _solve(model: Model, key: str, opts: dict) -> None:
     (``compile.PARAMETRISED``).
     """
     clarabel = key == "clarabel" and PARAMETRISED
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), collector_paused():
         warnings.simplefilter("ignore")
         model.problem.solve(
             solver=CLARABEL_SOLVER if clarabel else SOLVERS[key],
@@ -236,6 +247,24 @@ def _solve(model: Model, key: str, opts: dict) -> None:
             canon_backend=CANON_BACKEND,
             **opts,
         )
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off inside the block (as it was after).
+
+    cvxpy's compilation creates and drops hundreds of thousands of small objects, freed by
+    reference counting; the collections they trigger scan every live object of the process and
+    find almost nothing: ieee85 x 96 scenario 3, the run's time around the solver 0.375 s with
+    the collector running, 0.317 s without (median of 4; 2 shared cores).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def release_solver(model: Model) -> None:
