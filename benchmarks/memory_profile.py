@@ -9,6 +9,9 @@ Usage::
     python benchmarks/memory_profile.py --copies 40 --periods 96 --scenario 2   # 3,361 x 96
     python benchmarks/memory_profile.py --copies 1 --periods 96 --scenario 3    # ieee85 x 96
 
+``--no-eliminate`` hands Clarabel the conic data as cvxpy compiles them (no elimination of
+equality rows, :mod:`fdn_alu.solve.eliminate`), for comparison.
+
 The common day of ``benchmarks/common_day.py`` (three PV, one battery per copy) with
 ``--common-day``; otherwise the base case ieee85 with its own components.
 """
@@ -63,6 +66,9 @@ def main() -> None:
     ap.add_argument("--scenario", type=int, default=3)
     ap.add_argument("--common-day", action="store_true")
     ap.add_argument("--options", default="{}", help="Clarabel options (JSON) over the defaults")
+    ap.add_argument(
+        "--no-eliminate", action="store_true", help="hand Clarabel the equality rows as compiled"
+    )
     args = ap.parse_args()
     s = Sampler()
     s.start()
@@ -73,7 +79,11 @@ def main() -> None:
     from fdn_alu.cases.synthetic import replicate_case
     from fdn_alu.core.data import build_model_data
     from fdn_alu.model.recipe import build_model
+    from fdn_alu.solve import eliminate
     from fdn_alu.solve import solver as solver_mod
+
+    if args.no_eliminate:
+        eliminate.ELIMINATE_MIN_ROWS = 2**62
 
     s.mark("imports")
     if args.common_day:
@@ -99,6 +109,7 @@ def main() -> None:
     A, P = data_["A"], data_.get("P")
     shape = {"n": int(A.shape[1]), "m": int(A.shape[0]), "nnz_A": int(A.nnz)}
     shape["nnz_P"] = int(P.nnz) if P is not None else 0
+    del A, P  # the solve's data are cvxpy's dict alone (released by the solver call)
     s.mark("cvxpy compile (get_problem_data)")
     t = time.perf_counter()
     raw = chain.solver.solve_via_data(data_, False, False, opts)
@@ -121,6 +132,7 @@ def main() -> None:
                 **shape,
                 "status": str(raw.status),
                 "iterations": getattr(raw, "iterations", None),
+                "eliminated": getattr(raw, "eliminated", 0),
                 "solver_s": getattr(raw, "solve_time", None),
                 "solver_wall_s": solver_wall,
                 "objective": float(prob.value) if prob.value is not None else None,

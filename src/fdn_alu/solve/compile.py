@@ -27,7 +27,11 @@ tested only with 1.9.3); once a release has it, this module can go and ``solver.
 from __future__ import annotations
 
 import copy
+import ctypes
+import ctypes.util
+import tempfile
 import types
+from dataclasses import dataclass
 
 import clarabel
 import cvxpy as cp
@@ -37,7 +41,11 @@ from cvxpy import settings as s
 from cvxpy.reductions.dcp2cone.cone_matrix_stuffing import ParamConeProg
 from cvxpy.reductions.solvers.conic_solvers.clarabel_conif import CLARABEL, dims_to_solver_cones
 
+from fdn_alu.solve import eliminate
 from fdn_alu.solve.cone_rows import cone_row_permutation
+
+# Key of the elimination's pivots in cvxpy's solver cache, next to the solver (our choice).
+ELIMINATION = ":elimination"
 
 
 class Clarabel(CLARABEL):
@@ -73,8 +81,19 @@ class Clarabel(CLARABEL):
         P = data.pop("P", None)
         P = sp.triu(P).tocsc() if P is not None else sp.csc_array((n, n))
         A, b = data.pop("A"), data.pop("b")
-        cones = dims_to_solver_cones(data[self.DIMS])
+        dims = data[self.DIMS]
         cache = solver_cache if solver_cache is not None else {}
+        large = A.shape[0] >= eliminate.ELIMINATE_MIN_ROWS
+        el = None
+        if large:
+            _park_tensor(data.get(s.PARAM_PROB))
+        if large and dims.zero:
+            reuse = cache.pop(self.name() + ELIMINATION, None)
+            A, b, q, P, el = eliminate.eliminate(A, b, q, P, dims.zero, reuse)
+            _park_chain(el)
+            dims = copy.copy(dims)
+            dims.zero -= el.count
+        cones = dims_to_solver_cones(dims)
         solver = cache.pop(self.name(), None)
         if (
             solver is not None
@@ -91,11 +110,22 @@ class Clarabel(CLARABEL):
             solver = None
         if solver is None:
             settings = self.parse_solver_opts(verbose, solver_opts)
+            trim_heap()  # the compilation's freed work arrays back to the system first
             solver = clarabel.DefaultSolver(P, q, A, b, cones, settings)
-        del P, q, A, b
+        del P, q, A, b, cones
+        trim_heap()  # cvxpy's copies of the data, released above
         results = solver.solve()
-        cache[self.name()] = solver
-        return results
+        if large:
+            # its KKT factors released before the solution is expanded and unpacked: a re-solve
+            # builds a new solver (same iterates, the symbolic factorisation done again)
+            del solver
+            trim_heap()
+        else:
+            cache[self.name()] = solver
+        if el is None:
+            return results
+        cache[self.name() + ELIMINATION] = el
+        return expanded_solution(el, results)
 
     @classmethod
     def format_constraints(cls, problem: ParamConeProg, exp_cone_order) -> ParamConeProg:
@@ -129,6 +159,124 @@ class Clarabel(CLARABEL):
             ub_tensor=problem.ub_tensor,
             dir_cones=problem.dir_cones,
         )
+
+
+@dataclass
+class ExpandedSolution:
+    """Clarabel's solution, expanded to the original problem (the fields cvxpy reads).
+
+    ``obj_val`` and ``obj_val_dual`` include the substitution's constant; the residuals,
+    iterations and times are Clarabel's on the reduced problem.
+    """
+
+    status: object
+    obj_val: float
+    obj_val_dual: float
+    x: np.ndarray
+    s: np.ndarray
+    z: np.ndarray
+    iterations: int
+    solve_time: float
+    r_prim: float
+    r_dual: float
+    eliminated: int
+
+
+def expanded_solution(el: eliminate.Chain, sol) -> ExpandedSolution:
+    """:func:`.eliminate.expand_chain` applied to a Clarabel ``DefaultSolution``."""
+    x, s, z = eliminate.expand_chain(el, np.asarray(sol.x), np.asarray(sol.s), np.asarray(sol.z))
+    return ExpandedSolution(
+        status=sol.status,
+        obj_val=sol.obj_val + el.offset,
+        obj_val_dual=sol.obj_val_dual + el.offset,
+        x=x,
+        s=s,
+        z=z,
+        iterations=sol.iterations,
+        solve_time=sol.solve_time,
+        r_prim=sol.r_prim,
+        r_dual=sol.r_dual,
+        eliminated=el.count,
+    )
+
+
+def _park(arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """The arrays written to an anonymous temporary file and mapped back (copy-on-write).
+
+    Values, dtypes and shapes unchanged; the pages of a file-backed map leave the resident set
+    while nothing reads them (here: while Clarabel's KKT factorisation is in memory) and come
+    back when read. Empty arrays stay as they are.
+    """
+    arrays = [np.ascontiguousarray(a) for a in arrays]
+    with tempfile.TemporaryFile(prefix="fdn_alu_") as f:
+        offsets = []
+        for a in arrays:
+            offsets.append(f.tell())
+            a.tofile(f)
+        f.flush()
+        # copy-on-write: scipy may tidy an index in place; the file is never written back
+        return [
+            np.memmap(f, dtype=a.dtype, mode="c", offset=o, shape=a.shape) if a.size else a
+            for a, o in zip(arrays, offsets, strict=True)
+        ]
+
+
+def _park_tensor(problem) -> None:
+    """Store the cached tensor's arrays (:func:`_park`) once a large problem is compiled.
+
+    The reduced tensor (``reduced_A``: the CSR map from Parameter values to the conic data
+    and the data's CSC index) is read once per re-solve and never written; a re-solve maps the
+    new Parameter values exactly as before, reading the pages back.
+    """
+    reduced = getattr(problem, "reduced_A", None)
+    mat = getattr(reduced, "reduced_mat", None)
+    if mat is None or not hasattr(mat, "indptr") or isinstance(mat.data, np.memmap):
+        return
+    index = reduced.problem_data_index
+    arrays = [mat.data, mat.indices, mat.indptr]
+    if index is not None:
+        arrays += [index[0], index[1]]
+    maps = _park(arrays)
+    mat.data, mat.indices, mat.indptr = maps[0], maps[1], maps[2]
+    if index is not None:
+        reduced.problem_data_index = (maps[3], maps[4], index[2])
+
+
+def _park_chain(chain: eliminate.Chain) -> None:
+    """Store what expanding the solution needs (:func:`_park`): read once, after the solve."""
+    for st in chain.stages:
+        names = ("rows", "cols", "pivot", "b_pivot", "q_pivot")
+        maps = _park(
+            [getattr(st, k) for k in names]
+            + [st.a_rw.data, st.a_rw.indices, st.a_rw.indptr]
+            + [st.a_iv.data, st.a_iv.indices, st.a_iv.indptr]
+        )
+        for k, a in zip(names, maps[:5], strict=True):
+            setattr(st, k, a)
+        st.a_rw.data, st.a_rw.indices, st.a_rw.indptr = maps[5:8]
+        st.a_iv.data, st.a_iv.indices, st.a_iv.indptr = maps[8:11]
+
+
+def _libc():
+    name = ctypes.util.find_library("c")
+    try:
+        lib = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return lib if lib is not None and hasattr(lib, "malloc_trim") else None
+
+
+_LIBC = _libc()
+
+
+def trim_heap() -> None:
+    """Return the C heap's free memory to the system (glibc ``malloc_trim``; else nothing).
+
+    numpy's and scipy's freed work arrays can stay in the heap's arenas, counted in the resident
+    set, while Clarabel (a separate allocation pattern) asks for fresh pages.
+    """
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def _drop_tensor(problem: ParamConeProg) -> None:
