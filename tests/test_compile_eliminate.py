@@ -110,3 +110,29 @@ def test_resolve_with_elimination_matches_fresh_compilation(monkeypatch):
     fresh.solve(solver="CLARABEL", ignore_dpp=True, canon_backend=CANON_BACKEND)
     assert problem.value == pytest.approx(fresh.value, rel=1e-8)
     assert problem.value != pytest.approx(first, rel=1e-3)
+
+
+@pytest.mark.parametrize("where", ["open", "write"])
+def test_park_keeps_arrays_in_memory_when_the_disk_refuses(monkeypatch, where):
+    """A full disk (ENOSPC) while parking: the arrays stay in memory, values unchanged; when the
+    disk takes them, they come back as file-backed maps with the same values."""
+    import errno
+    import tempfile
+
+    from fdn_alu.solve import compile as compile_mod
+
+    arrays = [np.arange(1000, dtype=np.int64), np.linspace(0.0, 1.0, 37)]
+    parked = compile_mod._park(arrays)
+    assert all(isinstance(p, np.memmap) for p in parked)
+    assert all(np.array_equal(p, a) for p, a in zip(parked, arrays, strict=True))
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def device_full(*args, **kwargs):
+        return open("/dev/full", "w+b")  # every write: ENOSPC
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", full if where == "open" else device_full)
+    kept = compile_mod._park(arrays)
+    assert not any(isinstance(k, np.memmap) for k in kept)
+    assert all(np.array_equal(k, a) for k, a in zip(kept, arrays, strict=True))

@@ -205,15 +205,23 @@ def _park(arrays: list[np.ndarray]) -> list[np.ndarray]:
 
     Values, dtypes and shapes unchanged; the pages of a file-backed map leave the resident set
     while nothing reads them (here: while Clarabel's KKT factorisation is in memory) and come
-    back when read. Empty arrays stay as they are.
+    back when read. Empty arrays stay as they are. Where the temporary directory cannot take
+    them (full disk, no permission) they stay in memory: the same values, a higher peak.
     """
     arrays = [np.ascontiguousarray(a) for a in arrays]
-    with tempfile.TemporaryFile(prefix="fdn_alu_") as f:
+    try:
+        f = tempfile.TemporaryFile(prefix="fdn_alu_")
+    except OSError:
+        return arrays
+    with f:
         offsets = []
-        for a in arrays:
-            offsets.append(f.tell())
-            a.tofile(f)
-        f.flush()
+        try:
+            for a in arrays:
+                offsets.append(f.tell())
+                a.tofile(f)
+            f.flush()
+        except OSError:
+            return arrays
         # copy-on-write: scipy may tidy an index in place; the file is never written back
         return [
             np.memmap(f, dtype=a.dtype, mode="c", offset=o, shape=a.shape) if a.size else a
