@@ -136,3 +136,38 @@ def test_park_keeps_arrays_in_memory_when_the_disk_refuses(monkeypatch, where):
     kept = compile_mod._park(arrays)
     assert not any(isinstance(k, np.memmap) for k in kept)
     assert all(np.array_equal(k, a) for k, a in zip(kept, arrays, strict=True))
+
+
+def _greedy_scan(cr, cv, er, ec, n_rows, n_vars):
+    """The pivot choice as a plain scan: a candidate taken unless a taken one conflicts."""
+    rows_of = [[] for _ in range(n_vars)]
+    vars_of = [[] for _ in range(n_rows)]
+    for r, v in zip(er.tolist(), ec.tolist(), strict=True):
+        rows_of[v].append(r)
+        vars_of[r].append(v)
+    row_free, var_free = [True] * n_rows, [True] * n_vars
+    taken = []
+    for r, v in zip(cr.tolist(), cv.tolist(), strict=True):
+        if row_free[r] and var_free[v]:
+            taken.append((r, v))
+            for w in vars_of[r]:
+                var_free[w] = False
+            for i in rows_of[v]:
+                row_free[i] = False
+    return taken
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_vectorised_pivot_choice_equals_the_greedy_scan(seed):
+    rng = np.random.default_rng(seed)
+    n_rows, n_vars = 400, 500
+    M = sp.random_array((n_rows, n_vars), density=0.01, rng=rng, format="csr")
+    M.sum_duplicates()
+    er = np.repeat(np.arange(n_rows), np.diff(M.indptr))
+    ec = M.indices.astype(np.int64)
+    order = rng.permutation(er.size)  # candidates: every entry, in a random priority order
+    cr, cv = er[order], ec[order]
+    rows, cols = eliminate._greedy_independent(cr, cv, er, ec, n_rows, n_vars)
+    expected = _greedy_scan(cr, cv, er, ec, n_rows, n_vars)
+    assert len(expected) > 50
+    assert list(zip(rows.tolist(), cols.tolist(), strict=True)) == expected
