@@ -249,11 +249,34 @@ def reduce(
         ``A[I, W] - A[I, V] diag(1/d) A[R, W]``, cancelled sums included, as zeros.
     """
     A = sp.csc_array(A)
+    m, n = A.shape
     R, V = el.rows, el.cols
     I, W = el.kept_rows(), el.kept_cols()
-    a_rw = sp.csr_array(A[:, W][R])
-    a_iv = sp.csc_array(A[:, V][I])
-    d = np.asarray(A[R, V]).ravel()
+    # each entry's place: kept row / pivot k of its row, kept column / pivot k of its column
+    new_row = np.full(m, -1, np.int64)
+    new_row[I] = np.arange(I.size)
+    new_col = np.full(n, -1, np.int64)
+    new_col[W] = np.arange(W.size)
+    pivot_of_row = np.full(m, -1, np.int64)
+    pivot_of_row[R] = np.arange(R.size)
+    pivot_of_col = np.full(n, -1, np.int64)
+    pivot_of_col[V] = np.arange(V.size)
+    row = A.indices
+    col = np.repeat(np.arange(n), np.diff(A.indptr))
+    i_row, w_col = new_row[row], new_col[col]
+    k_row, k_col = pivot_of_row[row], pivot_of_col[col]
+    del new_row, new_col, pivot_of_row, pivot_of_col, row, col
+    in_i, in_w = i_row >= 0, w_col >= 0
+    s = ~in_i & in_w
+    a_rw = sp.csr_array((A.data[s], (k_row[s], w_col[s])), shape=(R.size, W.size))
+    s = in_i & ~in_w
+    a_iv = sp.csc_array((A.data[s], (i_row[s], k_col[s])), shape=(I.size, V.size))
+    s = np.flatnonzero((k_col >= 0) & (k_row == k_col))
+    d = np.zeros(V.size)
+    d[k_col[s]] = A.data[s]
+    s = in_i & in_w
+    kept_data, kept_row, kept_col = A.data[s], i_row[s], w_col[s]
+    del i_row, w_col, k_row, k_col, in_i, in_w, s
     if np.any(d == 0):
         raise ValueError("a pivot of the elimination is zero in these data")
     b_r, q_v = b[R], q[V]
@@ -269,15 +292,14 @@ def reduce(
     v1 = -a_iv.data[e] * a_rw.data[pos] / d[k_of[e]]
     del e, j, pos
     # with the kept entries A[I, W]; scipy's conversion sums duplicates and keeps zero sums
-    kept = sp.coo_array(sp.csc_array(A[:, W][I]))
     A_red = sp.coo_array(
         (
-            np.concatenate([kept.data, v1]),
-            (np.concatenate([kept.row, r1]), np.concatenate([kept.col, c1])),
+            np.concatenate([kept_data, v1]),
+            (np.concatenate([kept_row, r1]), np.concatenate([kept_col, c1])),
         ),
         shape=(I.size, W.size),
     ).tocsc()
-    del kept, r1, c1, v1
+    del kept_data, kept_row, kept_col, r1, c1, v1
     A_red.sum_duplicates()
     # right-hand side and costs
     b_red = b[I] - a_iv @ (b_r / d)
