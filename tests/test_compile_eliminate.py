@@ -171,3 +171,27 @@ def test_vectorised_pivot_choice_equals_the_greedy_scan(seed):
     expected = _greedy_scan(cr, cv, er, ec, n_rows, n_vars)
     assert len(expected) > 50
     assert list(zip(rows.tolist(), cols.tolist(), strict=True)) == expected
+
+
+def _cached_canonical_forms(problem) -> int:
+    stack, seen, found = list(problem.constraints), set(), 0
+    while stack:
+        expr = stack.pop()
+        if id(expr) not in seen:
+            seen.add(id(expr))
+            keys = getattr(expr, "__dict__", {})
+            found += sum(k.startswith("_lazy") and k.endswith("canonical_form") for k in keys)
+            stack.extend(getattr(expr, "args", ()))
+    return found
+
+
+def test_large_solve_releases_cached_canonical_forms(monkeypatch):
+    """Above the threshold the compiled program's expressions keep no canonical form through
+    the solve (cvxpy builds them again if it compiles anew); below it they stay cached."""
+    data = build_model_data(load_case("ieee15"), 2, 24)
+    small, _ = _solved(data, 2**62, monkeypatch)
+    assert _cached_canonical_forms(small.problem._cache.param_prog) > 0
+    large, info = _solved(data, 0, monkeypatch)
+    assert info.status == "ok"
+    assert _cached_canonical_forms(large.problem._cache.param_prog) == 0
+    assert large.problem.value == pytest.approx(small.problem.value, rel=1e-9)
