@@ -136,3 +136,62 @@ def test_park_keeps_arrays_in_memory_when_the_disk_refuses(monkeypatch, where):
     kept = compile_mod._park(arrays)
     assert not any(isinstance(k, np.memmap) for k in kept)
     assert all(np.array_equal(k, a) for k, a in zip(kept, arrays, strict=True))
+
+
+def _greedy_scan(cr, cv, er, ec, n_rows, n_vars):
+    """The pivot choice as a plain scan: a candidate taken unless a taken one conflicts."""
+    rows_of = [[] for _ in range(n_vars)]
+    vars_of = [[] for _ in range(n_rows)]
+    for r, v in zip(er.tolist(), ec.tolist(), strict=True):
+        rows_of[v].append(r)
+        vars_of[r].append(v)
+    row_free, var_free = [True] * n_rows, [True] * n_vars
+    taken = []
+    for r, v in zip(cr.tolist(), cv.tolist(), strict=True):
+        if row_free[r] and var_free[v]:
+            taken.append((r, v))
+            for w in vars_of[r]:
+                var_free[w] = False
+            for i in rows_of[v]:
+                row_free[i] = False
+    return taken
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_vectorised_pivot_choice_equals_the_greedy_scan(seed):
+    rng = np.random.default_rng(seed)
+    n_rows, n_vars = 400, 500
+    M = sp.random_array((n_rows, n_vars), density=0.01, rng=rng, format="csr")
+    M.sum_duplicates()
+    er = np.repeat(np.arange(n_rows), np.diff(M.indptr))
+    ec = M.indices.astype(np.int64)
+    order = rng.permutation(er.size)  # candidates: every entry, in a random priority order
+    cr, cv = er[order], ec[order]
+    rows, cols = eliminate._greedy_independent(cr, cv, er, ec, n_rows, n_vars)
+    expected = _greedy_scan(cr, cv, er, ec, n_rows, n_vars)
+    assert len(expected) > 50
+    assert list(zip(rows.tolist(), cols.tolist(), strict=True)) == expected
+
+
+def _cached_canonical_forms(problem) -> int:
+    stack, seen, found = list(problem.constraints), set(), 0
+    while stack:
+        expr = stack.pop()
+        if id(expr) not in seen:
+            seen.add(id(expr))
+            keys = getattr(expr, "__dict__", {})
+            found += sum(k.startswith("_lazy") and k.endswith("canonical_form") for k in keys)
+            stack.extend(getattr(expr, "args", ()))
+    return found
+
+
+def test_large_solve_releases_cached_canonical_forms(monkeypatch):
+    """Above the threshold the compiled program's expressions keep no canonical form through
+    the solve (cvxpy builds them again if it compiles anew); below it they stay cached."""
+    data = build_model_data(load_case("ieee15"), 2, 24)
+    small, _ = _solved(data, 2**62, monkeypatch)
+    assert _cached_canonical_forms(small.problem._cache.param_prog) > 0
+    large, info = _solved(data, 0, monkeypatch)
+    assert info.status == "ok"
+    assert _cached_canonical_forms(large.problem._cache.param_prog) == 0
+    assert large.problem.value == pytest.approx(small.problem.value, rel=1e-9)

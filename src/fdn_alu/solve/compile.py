@@ -87,6 +87,7 @@ class Clarabel(CLARABEL):
         el = None
         if large:
             _park_tensor(data.get(s.PARAM_PROB))
+            _drop_canonical_forms(data.get(s.PARAM_PROB))
         if large and dims.zero:
             reuse = cache.pop(self.name() + ELIMINATION, None)
             A, b, q, P, el = eliminate.eliminate(A, b, q, P, dims.zero, reuse)
@@ -248,6 +249,28 @@ def _park_tensor(problem) -> None:
     mat.data, mat.indices, mat.indptr = maps[0], maps[1], maps[2]
     if index is not None:
         reduced.problem_data_index = (maps[3], maps[4], index[2])
+
+
+def _drop_canonical_forms(problem) -> None:
+    """Release the canonical forms cvxpy cached on the compiled program's expressions.
+
+    cvxpy caches each expression's canonical form (its linear operators, constants' data
+    included) on the expression (``Canonical.canonical_form``, a lazy property stored as
+    ``_lazy[_dpp]_canonical_form``) when the program is compiled; once the tensor is built only
+    the tensor is read (a re-solve maps new Parameter values through it), and a new
+    compilation builds the forms again. 29 MB at 3,361 buses x 96 periods (measured).
+    """
+    stack = list(getattr(problem, "constraints", None) or [])
+    seen = set()
+    while stack:
+        expr = stack.pop()
+        if id(expr) in seen:
+            continue
+        seen.add(id(expr))
+        attrs = getattr(expr, "__dict__", {})
+        for key in [k for k in attrs if k.startswith("_lazy") and k.endswith("canonical_form")]:
+            del attrs[key]
+        stack.extend(getattr(expr, "args", ()))
 
 
 def _park_chain(chain: eliminate.Chain) -> None:

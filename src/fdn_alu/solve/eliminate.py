@@ -165,28 +165,71 @@ def choose_pivots(
     ok = (ev > 0) & (ev >= pivot_rel * row_max[er]) & (fill <= max_fill) & _p_free(P, n)[ec]
     cand = np.flatnonzero(ok)
     cand = cand[np.lexsort((er[cand], fill[cand]))]
-    # equality rows of each variable (the zero-cone part of A's columns)
-    eqc = sp.csc_array(eq)
-    row_free = np.ones(n_zero, bool)
-    var_free = np.ones(n, bool)
-    indptr, indices = eq.indptr.tolist(), eq.indices.tolist()
-    cptr, crow = eqc.indptr.tolist(), eqc.indices.tolist()
-    rows, cols = [], []
-    rf, vf = row_free.tolist(), var_free.tolist()
-    for r, v in zip(er[cand].tolist(), ec[cand].tolist(), strict=True):
-        if not (rf[r] and vf[v]):
-            continue
-        rows.append(r)
-        cols.append(v)
-        for w in indices[indptr[r] : indptr[r + 1]]:
-            vf[w] = False  # no other pivot variable in this row
-        for i in crow[cptr[v] : cptr[v + 1]]:
-            rf[i] = False  # no other pivot row holding this variable
-    rows_a = np.asarray(rows, np.int64)
+    rows_a, cols_a = _greedy_independent(er[cand], ec[cand], er, ec, n_zero, n)
     order = np.argsort(rows_a)
-    return Elimination(
-        shape=(m, n), n_zero=n_zero, rows=rows_a[order], cols=np.asarray(cols, np.int64)[order]
-    )
+    return Elimination(shape=(m, n), n_zero=n_zero, rows=rows_a[order], cols=cols_a[order])
+
+
+def _greedy_independent(
+    cr: np.ndarray, cv: np.ndarray, er: np.ndarray, ec: np.ndarray, n_rows: int, n_vars: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The candidates the greedy scan in their order keeps, found in vectorised passes.
+
+    The greedy scan takes candidate k = (cr[k], cv[k]) unless an earlier taken candidate
+    (r, v) conflicts with it: v in row cr[k], or cv[k] in row r (the equality entries are
+    (er, ec)). The relation is symmetric, so the scan's result is the lexicographically first
+    independent set, which these passes give exactly: each takes every live candidate that
+    precedes all live candidates in conflict with it (the scan would take it: none before it
+    can be taken any more), then drops the candidates in conflict with those taken.
+
+    Returns
+    -------
+    rows, cols : np.ndarray
+        The candidates taken, in the scan's order.
+    """
+    big = np.iinfo(np.int64).max
+    live = np.arange(cr.size, dtype=np.int64)
+    taken = []
+    # work arrays, reset where written after each pass
+    first_in_row = np.full(n_rows, big)
+    first_of_var = np.full(n_vars, big)
+    by_row = np.full(n_rows, big)
+    by_var = np.full(n_vars, big)
+    mark_row = np.zeros(n_rows, bool)
+    mark_var = np.zeros(n_vars, bool)
+    while live.size:
+        lr, lv = cr[live], cv[live]
+        # the entries that can matter: rows and variables of live candidates
+        mark_row[lr] = True
+        mark_var[lv] = True
+        e = np.flatnonzero(mark_row[er] & mark_var[ec])
+        mark_row[lr] = False
+        mark_var[lv] = False
+        er, ec = er[e], ec[e]
+        np.minimum.at(first_in_row, lr, live)
+        np.minimum.at(first_of_var, lv, live)
+        # first live candidate in conflict through a row holding v / a variable of row r
+        np.minimum.at(by_var, ec, first_in_row[er])
+        np.minimum.at(by_row, er, first_of_var[ec])
+        now = live[np.minimum(by_var[lv], by_row[lr]) == live]
+        first_in_row[lr] = big
+        first_of_var[lv] = big
+        by_var[ec] = big
+        by_row[er] = big
+        taken.append(now)
+        mark_var[cv[now]] = True
+        mark_row[cr[now]] = True
+        blocked_row = er[mark_var[ec]]  # rows holding a taken variable
+        blocked_var = ec[mark_row[er]]  # variables of a taken row
+        mark_var[cv[now]] = False
+        mark_row[cr[now]] = False
+        mark_row[blocked_row] = True
+        mark_var[blocked_var] = True
+        live = live[~(mark_row[lr] | mark_var[lv])]
+        mark_row[blocked_row] = False
+        mark_var[blocked_var] = False
+    k = np.sort(np.concatenate(taken)) if taken else np.zeros(0, np.int64)
+    return cr[k].astype(np.int64), cv[k].astype(np.int64)
 
 
 def reduce(
@@ -206,11 +249,34 @@ def reduce(
         ``A[I, W] - A[I, V] diag(1/d) A[R, W]``, cancelled sums included, as zeros.
     """
     A = sp.csc_array(A)
+    m, n = A.shape
     R, V = el.rows, el.cols
     I, W = el.kept_rows(), el.kept_cols()
-    a_rw = sp.csr_array(A[:, W][R])
-    a_iv = sp.csc_array(A[:, V][I])
-    d = np.asarray(A[R, V]).ravel()
+    # each entry's place: kept row / pivot k of its row, kept column / pivot k of its column
+    new_row = np.full(m, -1, np.int64)
+    new_row[I] = np.arange(I.size)
+    new_col = np.full(n, -1, np.int64)
+    new_col[W] = np.arange(W.size)
+    pivot_of_row = np.full(m, -1, np.int64)
+    pivot_of_row[R] = np.arange(R.size)
+    pivot_of_col = np.full(n, -1, np.int64)
+    pivot_of_col[V] = np.arange(V.size)
+    row = A.indices
+    col = np.repeat(np.arange(n), np.diff(A.indptr))
+    i_row, w_col = new_row[row], new_col[col]
+    k_row, k_col = pivot_of_row[row], pivot_of_col[col]
+    del new_row, new_col, pivot_of_row, pivot_of_col, row, col
+    in_i, in_w = i_row >= 0, w_col >= 0
+    s = ~in_i & in_w
+    a_rw = sp.csr_array((A.data[s], (k_row[s], w_col[s])), shape=(R.size, W.size))
+    s = in_i & ~in_w
+    a_iv = sp.csc_array((A.data[s], (i_row[s], k_col[s])), shape=(I.size, V.size))
+    s = np.flatnonzero((k_col >= 0) & (k_row == k_col))
+    d = np.zeros(V.size)
+    d[k_col[s]] = A.data[s]
+    s = in_i & in_w
+    kept_data, kept_row, kept_col = A.data[s], i_row[s], w_col[s]
+    del i_row, w_col, k_row, k_col, in_i, in_w, s
     if np.any(d == 0):
         raise ValueError("a pivot of the elimination is zero in these data")
     b_r, q_v = b[R], q[V]
@@ -226,15 +292,14 @@ def reduce(
     v1 = -a_iv.data[e] * a_rw.data[pos] / d[k_of[e]]
     del e, j, pos
     # with the kept entries A[I, W]; scipy's conversion sums duplicates and keeps zero sums
-    kept = sp.coo_array(sp.csc_array(A[:, W][I]))
     A_red = sp.coo_array(
         (
-            np.concatenate([kept.data, v1]),
-            (np.concatenate([kept.row, r1]), np.concatenate([kept.col, c1])),
+            np.concatenate([kept_data, v1]),
+            (np.concatenate([kept_row, r1]), np.concatenate([kept_col, c1])),
         ),
         shape=(I.size, W.size),
     ).tocsc()
-    del kept, r1, c1, v1
+    del kept_data, kept_row, kept_col, r1, c1, v1
     A_red.sum_duplicates()
     # right-hand side and costs
     b_red = b[I] - a_iv @ (b_r / d)
